@@ -1,0 +1,16 @@
+using ChatOpsBot;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+{
+    Args = args,
+    // appsettings.json travels next to the binaries; the working directory is where data lives.
+    ContentRootPath = AppContext.BaseDirectory,
+});
+
+builder.AddHealth();
+
+var app = builder.Build();
+
+app.MapHealth();
+
+app.Run();
