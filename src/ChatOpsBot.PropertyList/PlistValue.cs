@@ -26,6 +26,9 @@ public abstract class PlistValue
     public static implicit operator PlistValue(string value) => new PlistString(value);
 
     /// <summary>Creates a <see cref="PlistInteger"/>.</summary>
+    public static implicit operator PlistValue(int value) => new PlistInteger(value);
+
+    /// <summary>Creates a <see cref="PlistInteger"/>.</summary>
     public static implicit operator PlistValue(long value) => new PlistInteger(value);
 
     /// <summary>Creates a <see cref="PlistInteger"/>.</summary>

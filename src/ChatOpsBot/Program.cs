@@ -14,3 +14,6 @@ var app = builder.Build();
 app.MapHealth();
 
 app.Run();
+
+/// <summary>The host's entry point; public so the tests can boot it.</summary>
+public partial class Program;

@@ -301,11 +301,12 @@ internal ref struct BinaryPlistReader
     {
         if (!double.IsFinite(seconds) || seconds < MinSeconds || seconds > MaxSeconds)
             throw Fail($"A date of {seconds} seconds after 2001-01-01 is not representable", start);
-        var ticks = Math.Round(seconds * TimeSpan.TicksPerSecond);
-        var result = Epoch.Ticks + ticks;
+        // Whole seconds and the fraction converted apart, so whole-second dates stay exact at any distance.
+        var whole = Math.Floor(seconds);
+        var result = Epoch.Ticks + ((long)whole * TimeSpan.TicksPerSecond) + (long)Math.Round((seconds - whole) * TimeSpan.TicksPerSecond);
         if (result < DateTime.MinValue.Ticks || result > DateTime.MaxValue.Ticks)
             throw Fail($"A date of {seconds} seconds after 2001-01-01 is not representable", start);
-        return new DateTime((long)result, DateTimeKind.Utc);
+        return new DateTime(result, DateTimeKind.Utc);
     }
 
     private static PropertyListFormatException Fail(string message, long offset) => PropertyListFormatException.AtOffset(message, offset);

@@ -119,7 +119,10 @@ internal sealed class BinaryPlistWriter
                 break;
             case PlistDate d:
                 WriteByte(0x33);
-                BinaryPrimitives.WriteDoubleBigEndian(_output.GetSpan(8), (double)(d.Value.Ticks - Epoch.Ticks) / TimeSpan.TicksPerSecond);
+                // Whole seconds and the fraction converted apart, so whole-second dates stay exact at any distance.
+                var ticks = d.Value.Ticks - Epoch.Ticks;
+                var seconds = (double)(ticks / TimeSpan.TicksPerSecond) + (double)(ticks % TimeSpan.TicksPerSecond) / TimeSpan.TicksPerSecond;
+                BinaryPrimitives.WriteDoubleBigEndian(_output.GetSpan(8), seconds);
                 _output.Advance(8);
                 break;
             case PlistData data:
