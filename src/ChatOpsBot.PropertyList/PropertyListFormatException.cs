@@ -41,8 +41,10 @@ public sealed class PropertyListFormatException : FormatException
     internal static PropertyListFormatException AtOffset(string message, long offset, Exception? inner = null) =>
         new($"{message} (at byte offset {offset}).", offset, null, null, inner);
 
+    // XmlReader reports line 0 once it has run off the end (an empty document, or one with no root element). Every
+    // rejection carries a position, so such a document is reported at its start.
     internal static PropertyListFormatException AtLine(string message, int line, int position, Exception? inner = null) =>
         line > 0
             ? new($"{message} (line {line}, position {position}).", null, line, position, inner)
-            : new(message + ".", null, null, null, inner);
+            : new($"{message} (line 1, position 1).", null, 1, 1, inner);
 }
