@@ -163,6 +163,21 @@ internal static class ZipPatch
             BinaryPrimitives.WriteUInt16LittleEndian(zip.AsSpan(local + 8), method);
         });
 
+    public static void MarkEncrypted(byte[] zip, string name) =>
+        Patch(zip, name, (central, local) =>
+        {
+            zip[central + 8] |= 1;
+            zip[local + 6] |= 1;
+        });
+
+    // The end-of-central-directory record's entry counts (this disk and total).
+    public static void SetRecordedEntryCount(byte[] zip, ushort count)
+    {
+        var end = zip.AsSpan().LastIndexOf("PK\u0005\u0006"u8);
+        BinaryPrimitives.WriteUInt16LittleEndian(zip.AsSpan(end + 8), count);
+        BinaryPrimitives.WriteUInt16LittleEndian(zip.AsSpan(end + 10), count);
+    }
+
     private static void Patch(byte[] zip, string name, Action<int, int> patch)
     {
         var wanted = Encoding.UTF8.GetBytes(name);

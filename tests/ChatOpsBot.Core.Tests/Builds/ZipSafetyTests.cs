@@ -91,6 +91,41 @@ public sealed class ZipSafetyTests
     }
 
     [Fact]
+    public async Task EndRecordThatUnderstatesTheEntryCountDoesNotSlipPastTheLimit()
+    {
+        var builder = new TestIpaBuilder();
+        for (var i = 0; i < 60; i++)
+            builder.WithAppFile($"Assets/{i}.txt", [(byte)i]);
+        var ipa = builder.Build();
+        ZipPatch.SetRecordedEntryCount(ipa, 5);
+
+        var result = await InspectAsync(ipa, new IpaLimits { MaxEntries = 50 });
+
+        // ZipArchive itself refuses a record that disagrees with the directory it describes.
+        Assert.Equal(IpaRejectionReason.NotAZip, result.Rejection?.Reason);
+    }
+
+    [Fact]
+    public async Task EncryptedInfoPlistIsRejected()
+    {
+        var ipa = new TestIpaBuilder().Build();
+        ZipPatch.MarkEncrypted(ipa, "Payload/Demo.app/Info.plist");
+
+        var result = await InspectAsync(ipa);
+
+        Assert.Equal(IpaRejectionReason.UnsupportedCompression, result.Rejection?.Reason);
+        Assert.Contains("encrypted", result.Rejection?.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CancelledInspectionStops()
+    {
+        using var ipa = new TestIpaBuilder().BuildStream();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => IpaInspector.InspectAsync(ipa, cancellationToken: new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
     public async Task OversizedCentralDirectoryIsRejected()
     {
         var builder = new TestIpaBuilder();
