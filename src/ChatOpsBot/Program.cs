@@ -1,4 +1,7 @@
 using ChatOpsBot;
+using ChatOpsBot.Data;
+using ChatOpsBot.Features.ApiKeys;
+using ChatOpsBot.Features.Builds;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -7,11 +10,18 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
+builder.AddChatOpsBotOptions();
+builder.AddHttpApi();
 builder.AddHealth();
+builder.AddData();
+builder.AddApiKeys();
+builder.AddBuilds();
 
 var app = builder.Build();
 
+app.UseHttpApi();
 app.MapHealth();
+app.MapBuilds();
 
 app.Run();
 

@@ -18,7 +18,45 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         UseKestrel(0);
     }
 
+    public const string UploaderKey = "uploader-key-0123456789";
+    public const string ReleaseManagerKey = "release-manager-key-0123456789";
+    public const string AdminKey = "admin-key-0123456789abcdef";
+
     public string DataDirectory { get; }
+
+    /// <summary>Settings with three API keys, one per role; the admin key is configured by its hash.</summary>
+    public static Dictionary<string, string?> WithApiKeys(Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ChatOpsBot:ApiKeys:0:Name"] = "ci",
+            ["ChatOpsBot:ApiKeys:0:Key"] = UploaderKey,
+            ["ChatOpsBot:ApiKeys:0:Role"] = "Uploader",
+            ["ChatOpsBot:ApiKeys:1:Name"] = "release",
+            ["ChatOpsBot:ApiKeys:1:Key"] = ReleaseManagerKey,
+            ["ChatOpsBot:ApiKeys:1:Role"] = "ReleaseManager",
+            ["ChatOpsBot:ApiKeys:2:Name"] = "ops",
+            ["ChatOpsBot:ApiKeys:2:KeyHash"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(AdminKey))),
+            ["ChatOpsBot:ApiKeys:2:Role"] = "Admin",
+        };
+        foreach (var (key, value) in extra ?? [])
+            settings[key] = value;
+        return settings;
+    }
+
+    public HttpClient CreateClient(string apiKey)
+    {
+        var client = CreateLoopbackClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", apiKey);
+        return client;
+    }
+
+    /// <summary>Every file under the data directory except the database's own.</summary>
+    public string[] DataFiles() =>
+        [.. Directory.EnumerateFiles(DataDirectory, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetFileName(f).StartsWith("chatopsbot.db", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(DataDirectory, f))
+            .Order(StringComparer.Ordinal)];
 
     public HttpClient CreateLoopbackClient()
     {

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
 namespace ChatOpsBot;
 
 internal static class HealthEndpoints
@@ -10,8 +12,9 @@ internal static class HealthEndpoints
 
     public static WebApplication MapHealth(this WebApplication app)
     {
-        // Liveness only: it says the process serves HTTP, nothing about its dependencies.
-        app.MapHealthChecks("/healthz");
+        // Liveness says the process serves HTTP; readiness that the database and artifact storage answer.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
         return app;
     }
 }

@@ -1,0 +1,45 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot;
+
+internal static class ChatOpsBotOptionsSetup
+{
+    public static WebApplicationBuilder AddChatOpsBotOptions(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ChatOpsBotOptions>()
+            .BindConfiguration(ChatOpsBotOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ChatOpsBotOptions>, ChatOpsBotOptionsValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+}
+
+/// <summary>Start-up fails with a message that names the configuration key at fault.</summary>
+internal sealed class ChatOpsBotOptionsValidator : IValidateOptions<ChatOpsBotOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ChatOpsBotOptions options)
+    {
+        var failures = new List<string>();
+        for (var i = 0; i < options.ApiKeys.Count; i++)
+        {
+            var key = options.ApiKeys[i];
+            var path = string.Create(CultureInfo.InvariantCulture, $"{ChatOpsBotOptions.Section}:ApiKeys:{i}");
+            var hasKey = !string.IsNullOrEmpty(key.Key);
+            var hasHash = !string.IsNullOrEmpty(key.KeyHash);
+            if (hasKey == hasHash)
+                failures.Add($"{path}: set exactly one of Key or KeyHash.");
+            else if (hasKey && key.Key!.Length < 16)
+                failures.Add($"{path}:Key must be at least 16 characters.");
+            else if (hasHash && (key.KeyHash!.Length != 64 || !key.KeyHash.All(char.IsAsciiHexDigitLower)))
+                failures.Add($"{path}:KeyHash must be the lowercase hex SHA-256 of the key (64 characters).");
+            if (key.Role is null)
+                failures.Add($"{path}:Role is required: Uploader, ReleaseManager or Admin.");
+        }
+        if (options.Database.Provider == DatabaseProvider.Postgres)
+            failures.Add($"{ChatOpsBotOptions.Section}:Database:Provider: Postgres is not supported yet; use Sqlite.");
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,116 @@
+namespace ChatOpsBot.Features.Builds;
+
+/// <summary>
+/// Content-addressed storage for IPAs and icons, keyed by lowercase hex SHA-256. Small on purpose, so a shared volume
+/// or an S3-compatible store can stand in for the file system.
+/// </summary>
+internal interface IArtifactStore
+{
+    /// <summary>Takes ownership of a finished local file; returns false when that content was already stored.</summary>
+    Task<bool> AddAsync(string localFile, string sha256, CancellationToken cancellationToken);
+
+    Task<bool> AddAsync(ReadOnlyMemory<byte> content, string sha256, CancellationToken cancellationToken);
+
+    /// <summary>Opens a stored artifact for reading, or null when it is absent.</summary>
+    Stream? OpenRead(string sha256);
+
+    Task DeleteAsync(string sha256, CancellationToken cancellationToken);
+
+    bool Exists(string sha256);
+}
+
+/// <summary>
+/// Files under <c>&lt;DataDirectory&gt;/artifacts/ab/&lt;sha256&gt;</c>. Uploads are spooled into
+/// <c>artifacts/.tmp</c> on the same file system, so putting them in place is an atomic rename.
+/// </summary>
+internal sealed class FileSystemArtifactStore : IArtifactStore
+{
+    private readonly string _root;
+
+    public FileSystemArtifactStore(string dataDirectory)
+    {
+        _root = Path.Combine(dataDirectory, "artifacts");
+        TemporaryDirectory = Path.Combine(_root, ".tmp");
+        Directory.CreateDirectory(TemporaryDirectory);
+    }
+
+    public string TemporaryDirectory { get; }
+
+    public FileStream CreateTemporaryFile() =>
+        new(Path.Combine(TemporaryDirectory, Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read,
+            bufferSize: 0, FileOptions.Asynchronous);
+
+    public int RemoveTemporaryFiles()
+    {
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(TemporaryDirectory))
+        {
+            File.Delete(file);
+            removed++;
+        }
+        return removed;
+    }
+
+    public Task<bool> AddAsync(string localFile, string sha256, CancellationToken cancellationToken)
+    {
+        var target = PathOf(sha256);
+        if (File.Exists(target))
+        {
+            File.Delete(localFile);
+            return Task.FromResult(false);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        try
+        {
+            File.Move(localFile, target, overwrite: false);
+            return Task.FromResult(true);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            // Another upload of the same content won the race; the bytes are the same.
+            File.Delete(localFile);
+            return Task.FromResult(false);
+        }
+    }
+
+    public async Task<bool> AddAsync(ReadOnlyMemory<byte> content, string sha256, CancellationToken cancellationToken)
+    {
+        if (Exists(sha256))
+            return false;
+        var temporary = Path.Combine(TemporaryDirectory, Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(temporary, content, cancellationToken);
+        return await AddAsync(temporary, sha256, cancellationToken);
+    }
+
+    public Stream? OpenRead(string sha256)
+    {
+        try
+        {
+            return new FileStream(PathOf(sha256), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public Task DeleteAsync(string sha256, CancellationToken cancellationToken)
+    {
+        File.Delete(PathOf(sha256));
+        return Task.CompletedTask;
+    }
+
+    public bool Exists(string sha256) => File.Exists(PathOf(sha256));
+
+    private string PathOf(string sha256)
+    {
+        // The name comes from our own hash, never from a request; check it anyway so it can never be a path.
+        if (sha256.Length != 64 || !sha256.All(char.IsAsciiHexDigitLower))
+            throw new ArgumentException("An artifact name is a lowercase hex SHA-256.", nameof(sha256));
+        return Path.Combine(_root, sha256[..2], sha256);
+    }
+}

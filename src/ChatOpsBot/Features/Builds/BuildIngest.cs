@@ -1,0 +1,286 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using ChatOpsBot.Core.Builds;
+using ChatOpsBot.Data;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+
+namespace ChatOpsBot.Features.Builds;
+
+/// <summary>What an upload came to: a new build, or a problem that names what was wrong (and nothing stored).</summary>
+internal sealed record IngestOutcome(Build? Build, string? AppSlug, int Status, string? Title, string? Detail, IDictionary<string, object?>? Extensions = null)
+{
+    public static IngestOutcome Created(Build build, string slug) => new(build, slug, StatusCodes.Status201Created, null, null);
+
+    public static IngestOutcome Problem(int status, string title, string detail, IDictionary<string, object?>? extensions = null) =>
+        new(null, null, status, title, detail, extensions);
+}
+
+/// <summary>
+/// Streams a multipart upload to a temporary file while hashing it, inspects the IPA, then stores the artifact and
+/// the registry rows. Any failure leaves no row and no file behind.
+/// </summary>
+internal sealed partial class BuildIngest(
+    ChatOpsBotDb db,
+    FileSystemArtifactStore artifacts,
+    TimeProvider time,
+    ILogger<BuildIngest> logger)
+{
+    private const int MaxNotesLength = 10_000;
+    private const int MaxFieldBytes = 64 * 1024;
+
+    public async Task<IngestOutcome> IngestAsync(HttpRequest request, string uploadedBy, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+            || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
+        {
+            return IngestOutcome.Problem(StatusCodes.Status415UnsupportedMediaType, "Expected multipart/form-data",
+                "Send the build as multipart/form-data with a 'file' part holding the .ipa and a 'channel' field.");
+        }
+
+        string? temporaryPath = null;
+        try
+        {
+            var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+            string? sha256 = null;
+            long size = 0;
+            var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
+            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            {
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
+                    || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                    continue;
+                var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
+                if (name == "file")
+                {
+                    if (temporaryPath is not null)
+                        return IngestOutcome.Problem(400, "More than one file", "Send exactly one 'file' part per upload.");
+                    var file = artifacts.CreateTemporaryFile();
+                    temporaryPath = file.Name;
+                    (string Sha256, long Size, bool TooLarge) spooled;
+                    await using (file)
+                        spooled = await SpoolAsync(section.Body, file, maxBytes, cancellationToken);
+                    if (spooled.TooLarge)
+                        return IngestOutcome.Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large",
+                            string.Create(CultureInfo.InvariantCulture, $"The file is larger than the limit of {maxBytes} bytes (ChatOpsBot:Uploads:MaxBytes)."));
+                    (sha256, size) = (spooled.Sha256, spooled.Size);
+                }
+                else if (name is "channel" or "app" or "notes")
+                {
+                    var value = await ReadFieldAsync(section.Body, cancellationToken);
+                    if (value is null)
+                        return IngestOutcome.Problem(400, "Field too long", $"The '{name}' field is longer than {MaxFieldBytes} bytes.");
+                    fields[name] = value;
+                }
+                else
+                {
+                    await section.Body.DrainAsync(cancellationToken);
+                }
+            }
+
+            if (temporaryPath is null || sha256 is null)
+                return IngestOutcome.Problem(400, "Missing file", "The upload has no 'file' part holding the .ipa.");
+            if (size == 0)
+                return IngestOutcome.Problem(422, "Empty file", "The uploaded file is empty; expected an .ipa.");
+            if (fields.GetValueOrDefault("channel") is not { } channel || !ChannelName().IsMatch(channel))
+                return IngestOutcome.Problem(400, "Invalid channel",
+                    "The 'channel' field is required: 1 to 32 characters of a-z, 0-9 and '-' (for example 'beta').");
+            var requestedSlug = fields.GetValueOrDefault("app");
+            if (requestedSlug is { Length: > 0 } && !AppSlug().IsMatch(requestedSlug))
+                return IngestOutcome.Problem(400, "Invalid app name",
+                    "The 'app' field must be 1 to 40 characters of a-z, 0-9 and '-' (for example 'myapp').");
+            var notes = fields.GetValueOrDefault("notes");
+            if (notes is { Length: > MaxNotesLength })
+                return IngestOutcome.Problem(400, "Notes too long", $"Release notes are limited to {MaxNotesLength} characters.");
+
+            IpaInspectionResult result;
+            await using (var ipa = new FileStream(temporaryPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous))
+                result = await IpaInspector.InspectAsync(ipa, cancellationToken: cancellationToken);
+            if (!result.IsAccepted)
+            {
+                return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message,
+                    new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() });
+            }
+
+            var outcome = await RegisterAsync(result.Inspection, channel, string.IsNullOrEmpty(requestedSlug) ? null : requestedSlug,
+                string.IsNullOrWhiteSpace(notes) ? null : notes, sha256, size, temporaryPath, uploadedBy, cancellationToken);
+            if (outcome.Build is not null)
+                temporaryPath = null; // moved into the store
+            return outcome;
+        }
+        catch (Exception e) when (e is IOException or BadHttpRequestException or InvalidDataException || (e is OperationCanceledException && request.HttpContext.RequestAborted.IsCancellationRequested))
+        {
+            LogUploadAborted(e.GetType().Name);
+            return e switch
+            {
+                BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => IngestOutcome.Problem(413, "Upload too large",
+                    string.Create(CultureInfo.InvariantCulture, $"The request is larger than the limit of {maxBytes} bytes (ChatOpsBot:Uploads:MaxBytes).")),
+                InvalidDataException => IngestOutcome.Problem(400, "Malformed multipart body", "The multipart/form-data body is malformed: " + e.Message),
+                _ => IngestOutcome.Problem(400, "Incomplete upload", "The request body ended before the multipart upload was complete."),
+            };
+        }
+        finally
+        {
+            if (temporaryPath is not null)
+                File.Delete(temporaryPath);
+        }
+    }
+
+    private async Task<IngestOutcome> RegisterAsync(IpaInspection ipa, string channel, string? requestedSlug, string? notes,
+        string sha256, long size, string temporaryPath, string uploadedBy, CancellationToken cancellationToken)
+    {
+        var slug = requestedSlug ?? SlugFrom(ipa.DisplayName, ipa.BundleId);
+        var app = await db.Apps.SingleOrDefaultAsync(a => a.Slug == slug, cancellationToken);
+        if (app is not null && !string.Equals(app.BundleId, ipa.BundleId, StringComparison.Ordinal))
+        {
+            return IngestOutcome.Problem(StatusCodes.Status409Conflict, "Bundle identifier mismatch",
+                $"The app '{slug}' is {app.BundleId}, but this build is {ipa.BundleId}. Upload it under another app name.");
+        }
+        if (app is not null && await db.Builds.AsNoTracking()
+                .Where(b => b.AppId == app.Id && b.Channel == channel && b.Sha256 == sha256)
+                .Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken) is { } existing)
+        {
+            return IngestOutcome.Problem(StatusCodes.Status409Conflict, "Build already uploaded",
+                string.Create(CultureInfo.InvariantCulture, $"This file is already build {existing} of '{slug}' in channel '{channel}'."),
+                new Dictionary<string, object?> { ["buildId"] = existing });
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        app ??= db.Apps.Add(new App
+        {
+            Slug = slug,
+            DisplayName = ipa.DisplayName,
+            BundleId = ipa.BundleId,
+            DefaultChannel = channel,
+            CreatedAt = now,
+        }).Entity;
+
+        string? iconSha256 = null;
+        if (ipa.Icon is { } icon)
+            iconSha256 = Convert.ToHexStringLower(SHA256.HashData(icon.Png.Span));
+
+        var build = db.Builds.Add(new Build
+        {
+            App = app,
+            Channel = channel,
+            Version = ipa.ShortVersion ?? "",
+            BuildNumber = ipa.BuildNumber ?? "",
+            BundleId = ipa.BundleId,
+            DisplayName = ipa.DisplayName,
+            MinimumOsVersion = ipa.MinimumOsVersion,
+            DeviceFamilies = string.Join(',', ipa.DeviceFamilies),
+            Sha256 = sha256,
+            Size = size,
+            IconSha256 = iconSha256,
+            UploadedAt = now,
+            UploadedBy = uploadedBy,
+            Notes = notes,
+            State = BuildState.Active,
+            ProfileType = ipa.Profile?.Type,
+            ProfileName = ipa.Profile?.Name,
+            ProfileTeamName = ipa.Profile?.TeamName,
+            ProfileTeamId = ipa.Profile?.TeamId,
+            ProfileExpiresAt = ipa.Profile?.ExpiresAt?.UtcDateTime,
+            ProfileDeviceCount = ipa.Profile?.DeviceCount,
+        }).Entity;
+
+        // Files first, then rows: a row never points at a missing file. If the rows fail, files this upload
+        // added are taken back out.
+        var addedIpa = await artifacts.AddAsync(temporaryPath, sha256, cancellationToken);
+        var addedIcon = iconSha256 is not null && await artifacts.AddAsync(ipa.Icon!.Png, iconSha256, cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is DbUpdateException or OperationCanceledException)
+        {
+            if (addedIpa)
+                await artifacts.DeleteAsync(sha256, CancellationToken.None);
+            if (addedIcon)
+                await artifacts.DeleteAsync(iconSha256!, CancellationToken.None);
+            if (e is OperationCanceledException)
+                throw;
+            LogRegistrationConflict(slug);
+            return IngestOutcome.Problem(StatusCodes.Status409Conflict, "Concurrent upload",
+                "Another upload of this app changed the registry at the same time; retry the upload.");
+        }
+        LogBuildRegistered(build.Id, slug, channel, build.Version, build.BuildNumber);
+        return IngestOutcome.Created(build, slug);
+    }
+
+    private static async Task<(string Sha256, long Size, bool TooLarge)> SpoolAsync(Stream body, FileStream file, long maxBytes, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[256 * 1024];
+        long size = 0;
+        int read;
+        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            size += read;
+            if (size > maxBytes)
+                return ("", size, true);
+            // Hashed while it streams to disk: one pass over the bytes, never the whole file in memory.
+            hash.AppendData(buffer, 0, read);
+            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+        }
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), size, false);
+    }
+
+    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxFieldBytes)
+            {
+                await body.DrainAsync(cancellationToken);
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length).Trim();
+    }
+
+    /// <summary>"My App (Beta)" → "my-app-beta"; falls back to the bundle id's last part.</summary>
+    internal static string SlugFrom(string displayName, string bundleId)
+    {
+        foreach (var source in new[] { displayName, bundleId[(bundleId.LastIndexOf('.') + 1)..], "app" })
+        {
+            var builder = new StringBuilder();
+            foreach (var c in source.Normalize(NormalizationForm.FormD))
+            {
+                if (char.IsAsciiLetterOrDigit(c))
+                    builder.Append(char.ToLowerInvariant(c));
+                else if (builder.Length > 0 && builder[^1] != '-' && CharUnicodeInfo.GetUnicodeCategory(c) != UnicodeCategory.NonSpacingMark)
+                    builder.Append('-');
+            }
+            var slug = builder.ToString().Trim('-');
+            if (slug.Length > 40)
+                slug = slug[..40].TrimEnd('-');
+            if (slug.Length > 0)
+                return slug;
+        }
+        return "app";
+    }
+
+    [GeneratedRegex("^[a-z0-9-]{1,32}$")]
+    internal static partial Regex ChannelName();
+
+    [GeneratedRegex("^[a-z0-9-]{1,40}$")]
+    internal static partial Regex AppSlug();
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Registered build {BuildId} of {App} in {Channel}: {Version} ({BuildNumber})")]
+    private partial void LogBuildRegistered(long buildId, string app, string channel, string version, string buildNumber);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Upload aborted before it completed ({Error}); nothing was stored")]
+    private partial void LogUploadAborted(string error);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Concurrent registry change while registering a build of {App}; nothing was stored")]
+    private partial void LogRegistrationConflict(string app);
+}
