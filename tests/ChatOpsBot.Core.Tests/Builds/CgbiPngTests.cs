@@ -143,6 +143,40 @@ public sealed class CgbiPngTests
         Assert.False(Png.TryReadHeader("GIF89a"u8, out _));
     }
 
+    [Fact]
+    public void DamagedCrushedFilesWithValidCrcsAreConvertedOrRefusedButNeverThrow()
+    {
+        var random = new Random(42);
+        var refused = 0;
+        for (var run = 0; run < 1500; run++)
+        {
+            var file = TestPng.EncodeCrushed(RgbaImage.Sample(random.Next(1, 24), random.Next(1, 24)), interlaced: random.Next(2) == 0);
+            // Damage after the signature and the CgBI chunk (IHDR fields included), then make every CRC valid again
+            // so the damage reaches the inflater, the filters and the pixel code.
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+                file[random.Next(24, file.Length - 12)] = (byte)random.Next(256);
+            RepairCrcs(file);
+
+            if (CgbiPng.TryNormalize(file, out _) is null)
+                refused++;
+        }
+        Assert.InRange(refused, 1, 1499);
+    }
+
+    private static void RepairCrcs(byte[] png)
+    {
+        for (var at = 8; at + 12 <= png.Length;)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(at));
+            if (length < 0 || at + 12 + length > png.Length)
+                return;
+            var chunk = new MemoryStream();
+            TestPng.WriteChunk(chunk, System.Text.Encoding.Latin1.GetString(png, at + 4, 4), png.AsSpan(at + 8, length));
+            chunk.ToArray().CopyTo(png, at);
+            at += 12 + length;
+        }
+    }
+
     private static byte[] CrushedFile(int width, int height, byte colourType, byte[] raw)
     {
         var deflated = new MemoryStream();

@@ -180,6 +180,33 @@ public sealed class ZipSafetyTests
         Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "etc", "passwd")));
     }
 
+    [Fact]
+    public async Task DamagedIpasAreAcceptedOrRejectedButNeverThrow()
+    {
+        var original = new TestIpaBuilder().WithNestedBundlesFirst()
+            .WithProfile(TestProfiles.Sign(TestProfiles.AdHoc()))
+            .WithAppFile("AppIcon60x60@2x.png", TestPng.EncodeCrushed(RgbaImage.Sample(40, 40)))
+            .Build();
+        var random = new Random(20261123);
+        var outcomes = new HashSet<string>();
+        for (var run = 0; run < 300; run++)
+        {
+            var damaged = original.ToArray();
+            // Damage concentrated on the central directory and headers at the end, and anywhere else.
+            for (var flips = random.Next(1, 8); flips > 0; flips--)
+            {
+                var at = random.Next(2) == 0 ? random.Next(damaged.Length) : damaged.Length - 1 - random.Next(Math.Min(2000, damaged.Length));
+                damaged[at] = (byte)random.Next(256);
+            }
+
+            var result = await InspectAsync(damaged);
+
+            outcomes.Add(result.IsAccepted ? "accepted" : result.Rejection.Reason.ToString());
+        }
+        Assert.Contains("accepted", outcomes);
+        Assert.True(outcomes.Count > 2, string.Join(", ", outcomes));
+    }
+
     private sealed class EndlessStream : Stream
     {
         public long Delivered { get; private set; }
