@@ -8,14 +8,35 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
 
-    public ChatOpsBotApplication(Dictionary<string, string?>? settings = null)
+    public const string DefaultPublicBaseUrl = "https://ota.example.test";
+
+    /// <param name="settings">Configuration on top of the defaults.</param>
+    /// <param name="servePublicBaseUrl">
+    /// Listen on a fixed free loopback port and use it as ChatOpsBot:PublicBaseUrl, so a browser can follow the links
+    /// the app generates. Otherwise the public base URL is https://ota.example.test, which nothing serves.
+    /// </param>
+    public ChatOpsBotApplication(Dictionary<string, string?>? settings = null, bool servePublicBaseUrl = false)
     {
         DataDirectory = Directory.CreateTempSubdirectory("chatopsbot-test-").FullName;
-        _settings = new(settings ?? [])
+        var port = servePublicBaseUrl ? FreeLoopbackPort() : 0;
+        PublicBaseUrl = servePublicBaseUrl ? $"http://127.0.0.1:{port}" : DefaultPublicBaseUrl;
+        _settings = new()
         {
             ["ChatOpsBot:DataDirectory"] = DataDirectory,
+            ["ChatOpsBot:PublicBaseUrl"] = PublicBaseUrl,
         };
-        UseKestrel(0);
+        foreach (var (key, value) in settings ?? [])
+            _settings[key] = value;
+        UseKestrel(port);
+    }
+
+    public string PublicBaseUrl { get; }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public const string UploaderKey = "uploader-key-0123456789";

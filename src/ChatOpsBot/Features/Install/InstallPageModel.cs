@@ -1,0 +1,45 @@
+using ChatOpsBot.Core.Builds;
+
+namespace ChatOpsBot.Features.Install;
+
+/// <summary>Why a link can or cannot install right now, in the order the page checks them.</summary>
+internal enum InstallPageState
+{
+    Ready,
+    LinkExpired,
+    LinkRevoked,
+    BuildRevoked,
+    DownloadLimitReached,
+    ProfileExpired,
+}
+
+/// <summary>Everything the install page shows. URLs are absolute, built from ChatOpsBot:PublicBaseUrl only.</summary>
+internal sealed record InstallPageModel(
+    string AppSlug,
+    string AppName,
+    string Version,
+    string BuildNumber,
+    string Channel,
+    string? Notes,
+    bool HasIcon,
+    string InstallPageUrl,
+    string ManifestUrl,
+    string ItmsServicesUrl,
+    string IconUrl,
+    string QrCodeUrl,
+    string RequestedBy,
+    DateTimeOffset ExpiresAt,
+    ProvisioningProfileType? ProfileType,
+    DateTimeOffset? ProfileExpiresAt,
+    int? ProfileDeviceCount,
+    InstallPageState State);
+
+/// <summary>Who is looking at the page, as far as the server can tell from the user agent.</summary>
+internal enum InstallClient
+{
+    IosSafari,
+    IosInApp,
+    Desktop,
+    Android,
+    Other,
+}
