@@ -13,24 +13,26 @@ def main(bdn_report, python_results, inputs):
     ours = {}
     for b in json.loads(Path(bdn_report).read_text())["Benchmarks"]:
         name = re.search(r'Input: "([^"]+)"', b["FullName"]).group(1)
-        ours[(name, b["Method"])] = (b["Statistics"]["Mean"], b["Memory"]["BytesAllocatedPerOperation"])
+        # DisplayInfo reads "PlistBenchmarks.Parse: ServerGC(Server=True, ...) [Input=...]".
+        job = re.search(r": (\w+)\(", b["DisplayInfo"]).group(1)
+        ours[(name, b["Method"], job)] = (b["Statistics"]["Mean"], b["Memory"]["BytesAllocatedPerOperation"])
     theirs = {(r["input"], r["op"]): r for r in json.loads(Path(python_results).read_text())["results"]}
 
-    print("| Input | Size | Operation | ChatOpsBot mean | Allocated / op | Allocated / input | plistlib mean (best) | plistlib / ChatOpsBot |")
-    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    print("| Input | Size | Operation | GC | ChatOpsBot mean | Allocated / op | Allocated / input | plistlib mean (best) | plistlib / ChatOpsBot |")
+    print("|---|---:|---|---|---:|---:|---:|---:|---:|")
     verdicts = []
-    for (name, op), (mean_ns, allocated) in sorted(ours.items()):
+    for (name, op, job), (mean_ns, allocated) in sorted(ours.items()):
         size = (Path(inputs) / name).stat().st_size
         py = theirs[(name, op)]
         speedup = py["mean_ns"] / mean_ns
         alloc_ratio = allocated / size
-        print(f"| {name} | {size:,} B | {op} | {fmt(mean_ns)} | {allocated:,} B | {alloc_ratio:.2f}x "
+        print(f"| {name} | {size:,} B | {op} | {job} | {fmt(mean_ns)} | {allocated:,} B | {alloc_ratio:.2f}x "
               f"| {fmt(py['mean_ns'])} ({fmt(py['best_ns'])}) | {speedup:.1f}x |")
         if op == "Parse":
             if ".binary." in name:
-                verdicts.append(f"binary parse of {name}: {speedup:.1f}x plistlib "
+                verdicts.append(f"{job} binary parse of {name}: {speedup:.1f}x plistlib "
                                 f"({'meets' if speedup >= PARSE_GOAL else 'MISSES'} the {PARSE_GOAL:g}x goal)")
-            verdicts.append(f"parse of {name} allocates {alloc_ratio:.2f}x its size "
+            verdicts.append(f"{job} parse of {name} allocates {alloc_ratio:.2f}x its size "
                             f"({'meets' if alloc_ratio < ALLOCATION_GOAL else 'MISSES'} the < {ALLOCATION_GOAL:g}x goal)")
     print()
     for verdict in verdicts:

@@ -29,6 +29,10 @@ public sealed class PlistInteger : PlistValue, IEquatable<PlistInteger>
     /// <summary>The largest value a property list holds: 2^64−1.</summary>
     public static readonly Int128 MaxValue = ulong.MaxValue;
 
+    // Small integers recur throughout documents (counts, flags, versions, indexes); the objects are immutable, so
+    // the readers share one instance per value instead of allocating 32 bytes each time.
+    private static readonly PlistInteger[] Shared = [.. Enumerable.Range(-1, 257).Select(i => new PlistInteger(i))];
+
     /// <summary>Creates an integer.</summary>
     public PlistInteger(long value) => Value = value;
 
@@ -49,6 +53,9 @@ public sealed class PlistInteger : PlistValue, IEquatable<PlistInteger>
 
     /// <inheritdoc />
     public override PlistValueKind Kind => PlistValueKind.Integer;
+
+    /// <summary>A shared instance for −1 … 255, a new one otherwise.</summary>
+    internal static PlistInteger From(long value) => (ulong)(value + 1) < (ulong)Shared.Length ? Shared[value + 1] : new(value);
 
     /// <summary>The value as a <see cref="long"/>, or null when it is above <see cref="long.MaxValue"/>.</summary>
     public long? ToInt64() => Value <= long.MaxValue ? (long)Value : null;

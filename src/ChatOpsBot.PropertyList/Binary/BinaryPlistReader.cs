@@ -19,20 +19,24 @@ internal ref struct BinaryPlistReader
     private static readonly double MaxSeconds = (DateTime.MaxValue - Epoch).TotalSeconds;
     private static readonly UnicodeEncoding StrictUtf16BigEndian = new(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true);
 
+    // Marks a container in _objects while its items are read, so a reference back to it is seen as a cycle. It is
+    // always replaced by the finished container (or the read fails), so it never reaches a caller.
+    private static readonly PlistValue InProgress = new PlistString("(container being read)");
+
     private readonly ReadOnlySpan<byte> _data;
-    private readonly int[] _offsets;
+    private readonly ReadOnlySpan<byte> _offsetTable;
     private readonly PlistValue?[] _objects;
-    private readonly bool[] _onPath;
+    private readonly int _offsetSize;
     private readonly int _refSize;
     private readonly int _objectsEnd;
     private int _depth;
 
-    private BinaryPlistReader(ReadOnlySpan<byte> data, int[] offsets, int refSize, int objectsEnd)
+    private BinaryPlistReader(ReadOnlySpan<byte> data, int count, int offsetSize, int refSize, int objectsEnd)
     {
         _data = data;
-        _offsets = offsets;
-        _objects = new PlistValue?[offsets.Length];
-        _onPath = new bool[offsets.Length];
+        _offsetTable = data.Slice(objectsEnd, count * offsetSize);
+        _objects = new PlistValue?[count];
+        _offsetSize = offsetSize;
         _refSize = refSize;
         _objectsEnd = objectsEnd;
     }
@@ -72,28 +76,29 @@ internal ref struct BinaryPlistReader
 
         var count = (int)objectCount;
         var objectsEnd = (int)tableOffset;
-        var offsets = new int[count];
+        // Every offset is checked here, once, so Offset() can read the table again without checks.
         var table = data[objectsEnd..trailerStart];
         for (var i = 0; i < count; i++)
         {
             var offset = ReadUnsigned(table.Slice(i * offsetSize, offsetSize));
             if (offset < HeaderLength || offset >= (ulong)objectsEnd)
                 throw Fail($"Object {i} has offset {offset}, outside the object area", objectsEnd + (long)i * offsetSize);
-            offsets[i] = (int)offset;
         }
 
-        var reader = new BinaryPlistReader(data, offsets, refSize, objectsEnd);
+        var reader = new BinaryPlistReader(data, count, offsetSize, refSize, objectsEnd);
         return reader.ReadObject((int)topObject);
     }
 
     private PlistValue ReadObject(int index)
     {
         if (_objects[index] is { } done)
-            return done;
-        if (_onPath[index])
-            throw Fail($"Object {index} contains itself (a reference cycle)", _offsets[index]);
+        {
+            return ReferenceEquals(done, InProgress)
+                ? throw Fail($"Object {index} contains itself (a reference cycle)", Offset(index))
+                : done;
+        }
 
-        var start = _offsets[index];
+        var start = Offset(index);
         var marker = _data[start];
         var type = marker >> 4;
         var info = marker & 0xF;
@@ -162,7 +167,7 @@ internal ref struct BinaryPlistReader
                 Enter(index, start);
                 for (var i = 0; i < count; i++)
                     array.AddFromReader(ReadObject(ReadRef(refs, i, pos)));
-                Leave(index);
+                Leave();
                 value = array;
                 break;
             }
@@ -176,10 +181,12 @@ internal ref struct BinaryPlistReader
                 {
                     var keyIndex = ReadRef(refs, i, pos);
                     if (ReadObject(keyIndex) is not PlistString key)
-                        throw Fail($"Dictionary key {i} is not a string", _offsets[keyIndex]);
-                    dictionary.SetFromReader(key.Value, ReadObject(ReadRef(refs, count + i, pos)));
+                        throw Fail($"Dictionary key {i} is not a string", Offset(keyIndex));
+                    dictionary.AddFromReader(key.Value, ReadObject(ReadRef(refs, count + i, pos)));
                 }
-                Leave(index);
+                Leave();
+                // Duplicate keys: the last one wins, as in Apple's reader and Python's.
+                dictionary.MergeDuplicateKeys();
                 value = dictionary;
                 break;
             }
@@ -203,24 +210,20 @@ internal ref struct BinaryPlistReader
         {
             throw Fail("Containers nest too deeply for the available stack", offset);
         }
-        _onPath[index] = true;
+        _objects[index] = InProgress;
     }
 
-    private void Leave(int index)
-    {
-        _onPath[index] = false;
-        _depth--;
-    }
+    private void Leave() => _depth--;
 
     private readonly PlistInteger ReadInteger(int info, int pos, int start)
     {
         switch (info)
         {
             // 1-, 2- and 4-byte integers are unsigned; 8-byte ones signed; 16-byte ones signed 128-bit.
-            case 0: return new PlistInteger((long)Take(pos, 1, start)[0]);
-            case 1: return new PlistInteger((long)BinaryPrimitives.ReadUInt16BigEndian(Take(pos, 2, start)));
-            case 2: return new PlistInteger((long)BinaryPrimitives.ReadUInt32BigEndian(Take(pos, 4, start)));
-            case 3: return new PlistInteger(BinaryPrimitives.ReadInt64BigEndian(Take(pos, 8, start)));
+            case 0: return PlistInteger.From(Take(pos, 1, start)[0]);
+            case 1: return PlistInteger.From(BinaryPrimitives.ReadUInt16BigEndian(Take(pos, 2, start)));
+            case 2: return PlistInteger.From(BinaryPrimitives.ReadUInt32BigEndian(Take(pos, 4, start)));
+            case 3: return PlistInteger.From(BinaryPrimitives.ReadInt64BigEndian(Take(pos, 8, start)));
             case 4:
                 var wide = BinaryPrimitives.ReadInt128BigEndian(Take(pos, 16, start));
                 if (wide < PlistInteger.MinValue || wide > PlistInteger.MaxValue)
@@ -257,10 +260,12 @@ internal ref struct BinaryPlistReader
     private readonly int ReadRef(ReadOnlySpan<byte> refs, int i, int refsStart)
     {
         var reference = ReadUnsigned(refs.Slice(i * _refSize, _refSize));
-        if (reference >= (ulong)_offsets.Length)
-            throw Fail($"Reference {reference} is not below the object count {_offsets.Length}", refsStart + (long)i * _refSize);
+        if (reference >= (ulong)_objects.Length)
+            throw Fail($"Reference {reference} is not below the object count {_objects.Length}", refsStart + (long)i * _refSize);
         return (int)reference;
     }
+
+    private readonly int Offset(int index) => (int)ReadUnsigned(_offsetTable.Slice(index * _offsetSize, _offsetSize));
 
     private readonly ReadOnlySpan<byte> Take(int pos, int length, int objectStart)
     {

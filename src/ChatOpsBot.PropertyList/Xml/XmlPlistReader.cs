@@ -146,10 +146,11 @@ internal sealed class XmlPlistReader
                 throw Fail($"The key '{key}' has no value");
             if (_reader.LocalName == "key")
                 throw Fail($"The key '{key}' is followed by another key instead of a value");
-            // Duplicate keys: the last one wins, as in Apple's reader and Python's.
-            dictionary.SetFromReader(key, ReadValue());
+            dictionary.AddFromReader(key, ReadValue());
         }
         Leave();
+        // Duplicate keys: the last one wins, as in Apple's reader and Python's.
+        dictionary.MergeDuplicateKeys();
 
         // The XML form of a keyed-archive UID.
         if (dictionary.Count == 1 && dictionary.Get("CF$UID") is PlistInteger uid && uid.Value >= 0)
@@ -266,7 +267,7 @@ internal sealed class XmlPlistReader
         var value = negative ? -(Int128)magnitude : (Int128)magnitude;
         if (value < PlistInteger.MinValue || value > PlistInteger.MaxValue)
             throw Fail($"'{text}' is outside -2^63 .. 2^64-1");
-        return new PlistInteger(value);
+        return value >= -1 && value <= 255 ? PlistInteger.From((long)value) : new PlistInteger(value);
     }
 
     private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
