@@ -62,7 +62,7 @@ internal static class InstallPage
         page.Append("<section class=\"v v-inapp\" id=\"safari\"><h2>Open this page in Safari</h2>")
             .Append("<p class=\"when-fallback\" id=\"fallback-note\"><strong>No install prompt?</strong> You are probably in an app’s built-in browser.</p>")
             .Append("<p>Slack, Teams and other apps open links in their own browser, which cannot install apps. Safari can.</p><ol>")
-            .Append("<li>Tap <b>•••</b> or the share button <span aria-hidden=\"true\">⎋</span> and choose <b>Open in Safari</b> (in Teams: <b>Open in browser</b>).</li>")
+            .Append("<li>Tap <b>•••</b> or the share button and choose <b>Open in Safari</b> (in Teams: <b>Open in browser</b>).</li>")
             .Append("<li>In Safari, tap <b>Install</b>.</li></ol>")
             .Append("<p>If the button doesn't work, open Safari and paste this address:</p>");
         LinkBox(page, pageUrl, "safari");
