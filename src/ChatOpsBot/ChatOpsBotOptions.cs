@@ -6,8 +6,16 @@ internal sealed class ChatOpsBotOptions
 {
     public const string Section = "ChatOpsBot";
 
+    /// <summary>The https origin people and iOS reach; every generated URL starts with it.</summary>
+    [Required]
+    public string PublicBaseUrl { get; set; } = "";
+
     [Required]
     public string DataDirectory { get; set; } = "data";
+
+    public LinkOptions Links { get; set; } = new();
+
+    public InstallOptions Install { get; set; } = new();
 
     public DatabaseOptions Database { get; set; } = new();
 
@@ -17,6 +25,23 @@ internal sealed class ChatOpsBotOptions
 
     /// <summary>The data directory as an absolute path; relative paths are taken from the working directory.</summary>
     public string DataPath => Path.GetFullPath(DataDirectory);
+}
+
+internal sealed class LinkOptions
+{
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long after expiry a download that began in time may still resume with Range requests.</summary>
+    public TimeSpan DownloadGrace { get; set; } = TimeSpan.FromHours(2);
+}
+
+internal sealed class InstallOptions
+{
+    /// <summary>Requests per client address per window on /i/; 0 turns the limit off.</summary>
+    [Range(0, int.MaxValue)]
+    public int RequestsPerWindow { get; set; } = 300;
+
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 internal enum DatabaseProvider

@@ -13,8 +13,25 @@ internal static class ChatOpsBotOptionsSetup
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ChatOpsBotOptions>, ChatOpsBotOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddHostedService<PublicBaseUrlWarning>();
         return builder;
     }
+}
+
+internal sealed partial class PublicBaseUrlWarning(IOptions<ChatOpsBotOptions> options, ILogger<PublicBaseUrlWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.PublicBaseUrl.StartsWith("http:", StringComparison.OrdinalIgnoreCase))
+            LogPlainHttp(options.Value.PublicBaseUrl);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning,
+        Message = "ChatOpsBot:PublicBaseUrl is {PublicBaseUrl}: plain http on a loopback host is fine for trying things out, but iOS installs only over https with a publicly trusted certificate")]
+    private partial void LogPlainHttp(string publicBaseUrl);
 }
 
 /// <summary>Start-up fails with a message that names the configuration key at fault.</summary>
@@ -38,6 +55,14 @@ internal sealed class ChatOpsBotOptionsValidator : IValidateOptions<ChatOpsBotOp
             if (key.Role is null)
                 failures.Add($"{path}:Role is required: Uploader, ReleaseManager or Admin.");
         }
+        if (!PublicBaseUrl.TryParse(options.PublicBaseUrl, out _, out var problem))
+            failures.Add($"{ChatOpsBotOptions.Section}:PublicBaseUrl {problem}");
+        if (options.Links.Lifetime <= TimeSpan.Zero)
+            failures.Add($"{ChatOpsBotOptions.Section}:Links:Lifetime must be positive.");
+        if (options.Links.DownloadGrace < TimeSpan.Zero)
+            failures.Add($"{ChatOpsBotOptions.Section}:Links:DownloadGrace must not be negative.");
+        if (options.Install.Window <= TimeSpan.Zero)
+            failures.Add($"{ChatOpsBotOptions.Section}:Install:Window must be positive.");
         if (options.Database.Provider == DatabaseProvider.Postgres)
             failures.Add($"{ChatOpsBotOptions.Section}:Database:Provider: Postgres is not supported yet; use Sqlite.");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

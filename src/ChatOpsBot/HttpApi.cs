@@ -23,6 +23,7 @@ internal static class HttpApi
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapOpenApi();
         return app;
     }

@@ -2,6 +2,9 @@ using ChatOpsBot;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.ApiKeys;
 using ChatOpsBot.Features.Builds;
+using ChatOpsBot.Features.Install;
+using ChatOpsBot.Features.Links;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
@@ -16,14 +19,28 @@ builder.AddHealth();
 builder.AddData();
 builder.AddApiKeys();
 builder.AddBuilds();
+builder.AddLinks();
+builder.AddInstall();
 
 var app = builder.Build();
 
 app.UseHttpApi();
 app.MapHealth();
 app.MapBuilds();
+app.MapLinksApi();
+app.MapInstall();
 
-app.Run();
+try
+{
+    app.Run();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    // A configuration mistake is the operator's to fix: say which keys, without a stack trace.
+    await Console.Error.WriteLineAsync("ChatOpsBot cannot start:" + string.Concat(e.Failures.Select(f => Environment.NewLine + "  " + f)));
+    return 1;
+}
 
 /// <summary>The host's entry point; public so the tests can boot it.</summary>
 public partial class Program;

@@ -1,5 +1,11 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ChatOpsBot.Tests;
 
@@ -31,6 +37,12 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
     }
 
     public string PublicBaseUrl { get; }
+
+    /// <summary>The app's clock; tests move it instead of waiting.</summary>
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+
+    /// <summary>Every log message the app wrote, formatted.</summary>
+    public ConcurrentQueue<string> Logs { get; } = new();
 
     private static int FreeLoopbackPort()
     {
@@ -90,6 +102,8 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         builder.UseEnvironment("Testing");
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+        builder.ConfigureLogging(logging => logging.AddProvider(new RecordingLoggerProvider(Logs)));
+        builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock)));
     }
 
     protected override void Dispose(bool disposing)
@@ -97,5 +111,24 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing && Directory.Exists(DataDirectory))
             Directory.Delete(DataDirectory, recursive: true);
+    }
+}
+
+internal sealed class RecordingLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new RecordingLogger(categoryName, logs);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class RecordingLogger(string category, ConcurrentQueue<string> logs) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            logs.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
     }
 }

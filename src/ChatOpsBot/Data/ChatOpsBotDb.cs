@@ -9,6 +9,12 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
 
     public DbSet<Build> Builds => Set<Build>();
 
+    public DbSet<InstallLink> InstallLinks => Set<InstallLink>();
+
+    public DbSet<LinkEvent> LinkEvents => Set<LinkEvent>();
+
+    public DbSet<LinkDownload> LinkDownloads => Set<LinkDownload>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -39,6 +45,31 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
             build.Property(b => b.State).HasConversion<string>().HasMaxLength(16);
             build.Property(b => b.ProfileType).HasConversion<string>().HasMaxLength(16);
             build.Property(b => b.Notes).HasMaxLength(10_000);
+        });
+        modelBuilder.Entity<InstallLink>(link =>
+        {
+            link.HasOne(l => l.Build).WithMany().HasForeignKey(l => l.BuildId).OnDelete(DeleteBehavior.Restrict);
+            link.HasIndex(l => l.TokenHash).IsUnique();
+            link.HasIndex(l => new { l.BuildId, l.RevokedAt });
+            link.HasIndex(l => l.ExpiresAt);
+            link.Property(l => l.TokenHash).HasMaxLength(32);
+            link.Property(l => l.Platform).HasMaxLength(16);
+            link.Property(l => l.Workspace).HasMaxLength(64);
+            link.Property(l => l.UserId).HasMaxLength(128);
+            link.Property(l => l.UserName).HasMaxLength(255);
+        });
+        modelBuilder.Entity<LinkEvent>(e =>
+        {
+            e.HasOne<InstallLink>().WithMany().HasForeignKey(x => x.LinkId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(x => x.LinkId);
+            e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
+            e.Property(x => x.UserAgent).HasMaxLength(512);
+        });
+        modelBuilder.Entity<LinkDownload>(d =>
+        {
+            d.HasOne<InstallLink>().WithMany().HasForeignKey(x => x.LinkId).OnDelete(DeleteBehavior.Cascade);
+            d.HasIndex(x => x.LinkId);
+            d.Property(x => x.UserAgent).HasMaxLength(512);
         });
     }
 

@@ -75,3 +75,71 @@ internal sealed class Build
 
     public int? ProfileDeviceCount { get; set; }
 }
+
+/// <summary>A personal install link. Only the token's SHA-256 is stored; the token itself is shown once.</summary>
+internal sealed class InstallLink
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    public Build Build { get; set; } = null!;
+
+    /// <summary>SHA-256 of the token's bytes; null once the link is long dead (audit rows stay).</summary>
+    public byte[]? TokenHash { get; set; }
+
+    /// <summary>slack, teams or api.</summary>
+    public required string Platform { get; set; }
+
+    /// <summary>Slack team id or Teams tenant id, when the link was minted from chat.</summary>
+    public string? Workspace { get; set; }
+
+    public required string UserId { get; set; }
+
+    public required string UserName { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    public int? MaxDownloads { get; set; }
+
+    public DateTime? RevokedAt { get; set; }
+}
+
+internal enum LinkEventKind
+{
+    PageView,
+    ManifestFetch,
+}
+
+internal sealed class LinkEvent
+{
+    public long Id { get; set; }
+
+    public long LinkId { get; set; }
+
+    public LinkEventKind Kind { get; set; }
+
+    public DateTime At { get; set; }
+
+    public string? UserAgent { get; set; }
+}
+
+/// <summary>One download of the IPA through a link, however many Range requests it took.</summary>
+internal sealed class LinkDownload
+{
+    public long Id { get; set; }
+
+    public long LinkId { get; set; }
+
+    public DateTime StartedAt { get; set; }
+
+    public DateTime LastActivityAt { get; set; }
+
+    public string? UserAgent { get; set; }
+
+    public long BytesSent { get; set; }
+
+    public bool Completed { get; set; }
+}

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.ApiKeys;
+using ChatOpsBot.Features.Links;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -91,7 +92,7 @@ internal static class BuildsApi
     }
 
     internal static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> RevokeBuild(
-        long id, ChatOpsBotDb db, TimeProvider time, CancellationToken cancellationToken)
+        long id, ChatOpsBotDb db, InstallLinks links, TimeProvider time, CancellationToken cancellationToken)
     {
         var build = await db.Builds.Include(b => b.App).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
         if (build is null)
@@ -102,6 +103,7 @@ internal static class BuildsApi
             build.RevokedAt = time.GetUtcNow().UtcDateTime;
             await db.SaveChangesAsync(cancellationToken);
         }
+        await links.RevokeForBuildAsync(id, cancellationToken);
         return TypedResults.Ok(BuildResponse.From(build, build.App.Slug));
     }
 

@@ -1,0 +1,96 @@
+using System.Buffers;
+using Microsoft.Net.Http.Headers;
+
+namespace ChatOpsBot.Features.Install;
+
+/// <summary>
+/// Sends an IPA with HTTP range semantics (one range: 206; unsatisfiable: 416), streamed from the file through a
+/// pooled buffer, never held in memory, counting the bytes that actually left so downloads can be recorded.
+/// </summary>
+internal static class IpaDownload
+{
+    private const int BufferSize = 128 * 1024;
+
+    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, Stream file, string sha256, bool headOnly, CancellationToken cancellationToken)
+    {
+        var request = http.Request;
+        var response = http.Response;
+        var size = file.Length;
+        var etag = new EntityTagHeaderValue($"\"{sha256}\"");
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = etag.ToString();
+        response.ContentType = "application/octet-stream";
+
+        var (from, to) = (0L, size - 1);
+        if (RequestedRange(request, etag) is { } range)
+        {
+            if (Resolve(range, size) is not { } satisfiable)
+            {
+                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                response.Headers.ContentRange = new ContentRangeHeaderValue(size).ToString();
+                response.ContentLength = 0;
+                return (0, false);
+            }
+            (from, to) = satisfiable;
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = new ContentRangeHeaderValue(from, to, size).ToString();
+        }
+        var length = to - from + 1;
+        response.ContentLength = length;
+        if (headOnly || length == 0)
+            return (0, false);
+
+        file.Seek(from, SeekOrigin.Begin);
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long sent = 0;
+        try
+        {
+            while (sent < length)
+            {
+                var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), cancellationToken);
+                if (read == 0)
+                    break;
+                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                sent += read;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client went away; what was sent still counts towards its download.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (sent, sent == length && to == size - 1);
+    }
+
+    /// <summary>The single byte range asked for, or null to send the whole file (no Range, a stale If-Range, several ranges).</summary>
+    private static RangeItemHeaderValue? RequestedRange(HttpRequest request, EntityTagHeaderValue etag)
+    {
+        var header = request.Headers.Range.ToString();
+        if (header.Length == 0 || !RangeHeaderValue.TryParse(header, out var range)
+            || !string.Equals(range.Unit.Value, "bytes", StringComparison.OrdinalIgnoreCase) || range.Ranges.Count != 1)
+            return null;
+        var ifRange = request.Headers.IfRange.ToString();
+        if (ifRange.Length > 0 && !(EntityTagHeaderValue.TryParse(ifRange, out var tag) && tag.Compare(etag, useStrongComparison: true)))
+            return null;
+        return range.Ranges.Single();
+    }
+
+    private static (long From, long To)? Resolve(RangeItemHeaderValue range, long size)
+    {
+        if (range.From is { } from)
+        {
+            if (from >= size)
+                return null;
+            return (from, Math.Min(range.To ?? size - 1, size - 1));
+        }
+        // A suffix range: the last N bytes.
+        var suffix = range.To ?? 0;
+        if (suffix <= 0 || size == 0)
+            return null;
+        return (Math.Max(0, size - suffix), size - 1);
+    }
+
+}

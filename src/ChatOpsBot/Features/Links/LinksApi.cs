@@ -1,0 +1,127 @@
+using System.Security.Claims;
+using ChatOpsBot.Data;
+using ChatOpsBot.Features.ApiKeys;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatOpsBot.Features.Links;
+
+internal sealed record MintLinkRequest(string? Channel, int? MaxDownloads, string? RequestedFor);
+
+internal sealed record LinkResponse(long Id, long BuildId, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl, DateTime ExpiresAt)
+{
+    public static LinkResponse From(MintedLink minted) => new(minted.Link.Id, minted.Link.BuildId, minted.InstallPageUrl,
+        minted.ManifestUrl, minted.ItmsServicesUrl, minted.QrCodeUrl, minted.Link.ExpiresAt);
+}
+
+internal sealed record LinkActivityResponse(
+    long Id,
+    long BuildId,
+    string App,
+    string Channel,
+    RequesterResponse RequestedFor,
+    DateTime CreatedAt,
+    DateTime ExpiresAt,
+    DateTime? RevokedAt,
+    int? MaxDownloads,
+    LinkEventResponse[] PageViews,
+    LinkEventResponse[] ManifestFetches,
+    DownloadResponse[] Downloads);
+
+internal sealed record RequesterResponse(string Platform, string? Workspace, string UserId, string UserName);
+
+internal sealed record LinkEventResponse(DateTime At, string? UserAgent);
+
+internal sealed record DownloadResponse(DateTime StartedAt, DateTime LastActivityAt, string? UserAgent, long BytesSent, bool Completed);
+
+internal static class LinksApi
+{
+    public static WebApplicationBuilder AddLinks(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<PublicUrls>();
+        builder.Services.AddScoped<InstallLinks>();
+        return builder;
+    }
+
+    public static WebApplication MapLinksApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api/v1")
+            .RequireAuthorization(ApiKeyAuthentication.AnyKey)
+            .WithTags("Links")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapPost("/builds/{id:long}/links", MintForBuild)
+            .WithSummary("Mint a personal, expiring install link for a build");
+        api.MapPost("/apps/{app}/links", MintForApp)
+            .WithSummary("Mint an install link for the newest active build of an app in a channel");
+        api.MapGet("/links/{id:long}", GetLink)
+            .WithSummary("A link's requester, expiry and activity: page views, manifest fetches, downloads");
+        api.MapDelete("/links/{id:long}", RevokeLink)
+            .RequireAuthorization(ApiKeyAuthentication.ReleaseManager)
+            .WithSummary("Revoke a link (ReleaseManager or Admin)");
+        return app;
+    }
+
+    internal static async Task<Results<Created<LinkResponse>, ProblemHttpResult>> MintForBuild(
+        long id, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, CancellationToken cancellationToken)
+    {
+        var outcome = await links.MintAsync(id, RequesterOf(user, request), request?.MaxDownloads, cancellationToken);
+        return ToResult(outcome);
+    }
+
+    internal static async Task<Results<Created<LinkResponse>, ProblemHttpResult>> MintForApp(
+        string app, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, ChatOpsBotDb db, CancellationToken cancellationToken)
+    {
+        var found = await db.Apps.AsNoTracking().SingleOrDefaultAsync(a => a.Slug == app, cancellationToken);
+        if (found is null)
+            return TypedResults.Problem($"There is no app '{app}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown app");
+        var channel = request?.Channel is { Length: > 0 } named ? named : found.DefaultChannel;
+        if (channel is null)
+            return TypedResults.Problem("Name a channel: { \"channel\": \"beta\" }.", statusCode: StatusCodes.Status400BadRequest, title: "Missing channel");
+        var build = await links.NewestActiveBuildAsync(found.Id, channel, cancellationToken);
+        if (build is null)
+        {
+            var channels = await db.Builds.AsNoTracking().Where(b => b.AppId == found.Id && b.State == BuildState.Active)
+                .Select(b => b.Channel).Distinct().OrderBy(c => c).ToListAsync(cancellationToken);
+            return TypedResults.Problem(
+                channels.Count == 0
+                    ? $"'{app}' has no active builds."
+                    : $"'{app}' has no active build in channel '{channel}'. Channels with builds: {string.Join(", ", channels)}.",
+                statusCode: StatusCodes.Status404NotFound, title: "No build in that channel");
+        }
+        return ToResult(await links.MintAsync(build.Id, RequesterOf(user, request), request?.MaxDownloads, cancellationToken));
+    }
+
+    internal static async Task<Results<Ok<LinkActivityResponse>, ProblemHttpResult>> GetLink(long id, ChatOpsBotDb db, CancellationToken cancellationToken)
+    {
+        var link = await db.InstallLinks.AsNoTracking().Include(l => l.Build).ThenInclude(b => b.App)
+            .SingleOrDefaultAsync(l => l.Id == id, cancellationToken);
+        if (link is null)
+            return TypedResults.Problem($"There is no link {id}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown link");
+        var events = await db.LinkEvents.AsNoTracking().Where(e => e.LinkId == id).OrderBy(e => e.Id).ToListAsync(cancellationToken);
+        var downloads = await db.LinkDownloads.AsNoTracking().Where(d => d.LinkId == id).OrderBy(d => d.Id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new LinkActivityResponse(
+            link.Id, link.BuildId, link.Build.App.Slug, link.Build.Channel,
+            new RequesterResponse(link.Platform, link.Workspace, link.UserId, link.UserName),
+            link.CreatedAt, link.ExpiresAt, link.RevokedAt, link.MaxDownloads,
+            [.. events.Where(e => e.Kind == LinkEventKind.PageView).Select(e => new LinkEventResponse(e.At, e.UserAgent))],
+            [.. events.Where(e => e.Kind == LinkEventKind.ManifestFetch).Select(e => new LinkEventResponse(e.At, e.UserAgent))],
+            [.. downloads.Select(d => new DownloadResponse(d.StartedAt, d.LastActivityAt, d.UserAgent, d.BytesSent, d.Completed))]));
+    }
+
+    internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeLink(long id, InstallLinks links, CancellationToken cancellationToken) =>
+        await links.RevokeAsync(id, cancellationToken)
+            ? TypedResults.NoContent()
+            : TypedResults.Problem($"There is no link {id}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown link");
+
+    private static Requester RequesterOf(ClaimsPrincipal user, MintLinkRequest? request)
+    {
+        var key = user.Identity?.Name ?? "api";
+        return new Requester("api", null, key, request?.RequestedFor is { Length: > 0 and <= 255 } name ? name : key);
+    }
+
+    private static Results<Created<LinkResponse>, ProblemHttpResult> ToResult(MintOutcome outcome) =>
+        outcome.Minted is { } minted
+            ? TypedResults.Created($"/api/v1/links/{minted.Link.Id}", LinkResponse.From(minted))
+            : TypedResults.Problem(outcome.Detail, statusCode: outcome.Status, title: outcome.Title);
+}

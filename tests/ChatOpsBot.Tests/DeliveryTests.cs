@@ -1,0 +1,512 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ChatOpsBot.Core.Manifests;
+using ChatOpsBot.Core.Tests.Builds;
+using ChatOpsBot.PropertyList;
+
+namespace ChatOpsBot.Tests;
+
+public sealed class DeliveryTests : IDisposable
+{
+    private const string SafariOnIPhone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+    private const string Installer = "com.apple.appstored/1.0 iOS/18.1 model/iPhone15,2 hwp/t8120 build/22B83 (6; dt:281) AMS/1";
+
+    private readonly ChatOpsBotApplication _app;
+    private readonly HttpClient _api;
+    private readonly HttpClient _phone;
+    private byte[] _ipa = [];
+
+    public DeliveryTests()
+    {
+        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys());
+        _api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        _phone = _app.CreateLoopbackClient();
+        _phone.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", Installer);
+    }
+
+    public void Dispose()
+    {
+        _api.Dispose();
+        _phone.Dispose();
+        _app.Dispose();
+    }
+
+    private async Task<long> UploadAsync(string displayName = "Demo & Co", string channel = "beta", bool withIcon = true, Action<TestIpaBuilder>? change = null)
+    {
+        var builder = new TestIpaBuilder().WithProfile(TestProfiles.Sign(TestProfiles.AdHoc()));
+        builder.Info["CFBundleDisplayName"] = displayName;
+        if (withIcon)
+            builder.WithAppFile("AppIcon60x60@2x.png", TestPng.EncodeCrushed(RgbaImage.Sample(120, 120)));
+        change?.Invoke(builder);
+        _ipa = builder.Build();
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(channel), "channel" },
+            { new StringContent("demo"), "app" },
+            { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
+        };
+        using var response = await _api.PostAsync("/api/v1/builds", form);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    }
+
+    private async Task<JsonElement> MintAsync(object? body = null, string app = "demo")
+    {
+        using var response = await _api.PostAsJsonAsync($"/api/v1/apps/{app}/links", body ?? new { channel = "beta" });
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static string PathOf(JsonElement link, string property) => new Uri(link.GetProperty(property).GetString()!).AbsolutePath;
+
+    private static string Token(JsonElement link) => PathOf(link, "installPageUrl")["/i/".Length..];
+
+    [Fact]
+    public async Task LinkUrlsComeFromThePublicBaseUrlWhateverTheRequestSays()
+    {
+        await UploadAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/apps/demo/links") { Content = JsonContent.Create(new { channel = "beta" }) };
+        request.Headers.Host = "attacker.example";
+        request.Headers.Add("X-Forwarded-Host", "attacker.example");
+        request.Headers.Add("X-Forwarded-Proto", "http");
+
+        using var response = await _api.SendAsync(request);
+        var link = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var token = Token(link);
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", token);
+        Assert.Equal($"https://ota.example.test/i/{token}", link.GetProperty("installPageUrl").GetString());
+        Assert.Equal($"https://ota.example.test/i/{token}/manifest.plist", link.GetProperty("manifestUrl").GetString());
+        Assert.Equal($"https://ota.example.test/i/{token}/qr.png", link.GetProperty("qrCodeUrl").GetString());
+        var itms = link.GetProperty("itmsServicesUrl").GetString()!;
+        Assert.Equal($"itms-services://?action=download-manifest&url=https%3A%2F%2Fota.example.test%2Fi%2F{token}%2Fmanifest.plist", itms);
+        Assert.Equal(link.GetProperty("manifestUrl").GetString(), ItmsManifest.ManifestUrlOf(itms));
+        Assert.Equal(_app.Clock.GetUtcNow().AddHours(1).UtcDateTime, link.GetProperty("expiresAt").GetDateTime().ToUniversalTime());
+    }
+
+    [Theory]
+    [InlineData("Tom & Jerry <beta>")]
+    [InlineData("日本語アプリ “Beta”")]
+    public async Task ManifestIsAWellFormedPlistThatPythonReadsToo(string title)
+    {
+        await UploadAsync(displayName: title);
+        var link = await MintAsync();
+        var token = Token(link);
+
+        using var response = await _phone.GetAsync(PathOf(link, "manifestUrl"));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml", response.Content.Headers.ContentType!.MediaType);
+        var item = (PlistDictionary)Plist.ParseDictionary(bytes).GetArray("items")!.Single();
+        var metadata = item.GetDictionary("metadata")!;
+        Assert.Equal(title, metadata.GetString("title"));
+        Assert.Equal("com.example.demo", metadata.GetString("bundle-identifier"));
+        Assert.Equal("1.4.2", metadata.GetString("bundle-version"));
+        Assert.Equal("software", metadata.GetString("kind"));
+        Assert.Equal("beta · build 187", metadata.GetString("subtitle"));
+        var assets = item.GetArray("assets")!.Cast<PlistDictionary>().ToDictionary(a => a.GetString("kind")!, a => a.GetString("url"));
+        Assert.Equal($"https://ota.example.test/i/{token}/app.ipa", assets["software-package"]);
+        Assert.Equal($"https://ota.example.test/i/{token}/icon.png", assets["display-image"]);
+        Assert.Equal($"https://ota.example.test/i/{token}/icon.png", assets["full-size-image"]);
+
+        var python = await RunPythonAsync(
+            "import plistlib,sys,json; d=plistlib.loads(sys.stdin.buffer.read()); print(json.dumps(d['items'][0]['metadata']['title']))", bytes);
+        Assert.Equal(title, JsonSerializer.Deserialize<string>(python));
+    }
+
+    [Fact]
+    public async Task ManifestOmitsImagesWhenTheBuildHasNoIcon()
+    {
+        await UploadAsync(withIcon: false);
+        var link = await MintAsync();
+
+        var manifest = Plist.ParseDictionary(await _phone.GetByteArrayAsync(PathOf(link, "manifestUrl")));
+
+        var assets = ((PlistDictionary)manifest.GetArray("items")!.Single()).GetArray("assets")!;
+        Assert.Equal("software-package", ((PlistDictionary)Assert.Single(assets)).GetString("kind"));
+        using var icon = await _phone.GetAsync($"/i/{Token(link)}/icon.png");
+        Assert.Equal(HttpStatusCode.NotFound, icon.StatusCode);
+    }
+
+    [Fact]
+    public async Task IpaAnswersHeadAndFullGetWithTheUploadedBytes()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        var ipaPath = $"/i/{Token(link)}/app.ipa";
+
+        using var head = await _phone.SendAsync(new HttpRequestMessage(HttpMethod.Head, ipaPath));
+        using var get = await _phone.GetAsync(ipaPath);
+        var body = await get.Content.ReadAsByteArrayAsync();
+
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(_ipa));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(_ipa.Length, head.Content.Headers.ContentLength);
+        Assert.Equal("bytes", head.Headers.AcceptRanges.Single());
+        Assert.Equal($"\"{sha256}\"", head.Headers.ETag!.Tag);
+        Assert.Equal("application/octet-stream", head.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(body)));
+        Assert.Equal("no-store", get.Headers.CacheControl!.ToString());
+    }
+
+    [Theory]
+    [InlineData("bytes=0-99", 0, 99)]
+    [InlineData("bytes=100-", 100, -1)]
+    [InlineData("bytes=-100", -100, -1)]
+    [InlineData("bytes=10-999999999", 10, -1)]
+    public async Task SingleRangesAnswerPartialContent(string range, long from, long to)
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        var size = _ipa.Length;
+        var (start, end) = (from < 0 ? size + from : from, to < 0 ? size - 1 : to);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/i/{Token(link)}/app.ipa");
+        request.Headers.TryAddWithoutValidation("Range", range);
+
+        using var response = await _phone.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+        Assert.Equal($"bytes {start}-{end}/{size}", response.Content.Headers.ContentRange!.ToString());
+        Assert.Equal(_ipa[(int)start..(int)(end + 1)], body);
+    }
+
+    [Theory]
+    [InlineData("bytes=999999999-")]
+    [InlineData("bytes=-0")]
+    public async Task UnsatisfiableRangesAnswer416WithTheSize(string range)
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/i/{Token(link)}/app.ipa");
+        request.Headers.TryAddWithoutValidation("Range", range);
+
+        using var response = await _phone.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
+        Assert.Equal($"bytes */{_ipa.Length}", response.Content.Headers.ContentRange!.ToString());
+    }
+
+    [Theory]
+    [InlineData("bytes=0-9,20-29", null)]
+    [InlineData("bytes=0-9", "\"0000000000000000000000000000000000000000000000000000000000000000\"")]
+    [InlineData("items=0-9", null)]
+    public async Task SeveralRangesAStaleIfRangeOrAnotherUnitGetTheWholeFile(string range, string? ifRange)
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/i/{Token(link)}/app.ipa");
+        request.Headers.TryAddWithoutValidation("Range", range);
+        if (ifRange is not null)
+            request.Headers.TryAddWithoutValidation("If-Range", ifRange);
+
+        using var response = await _phone.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(_ipa, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task LinkWorksUntilOneSecondBeforeExpiryAndIsGoneAtExpiry()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        var token = Token(link);
+
+        _app.Clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
+        using var pageBefore = await _phone.GetAsync($"/i/{token}");
+        using var manifestBefore = await _phone.GetAsync($"/i/{token}/manifest.plist");
+        _app.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var pageAt = await _phone.GetAsync($"/i/{token}");
+        using var manifestAt = await _phone.GetAsync($"/i/{token}/manifest.plist");
+        using var ipaAt = await _phone.GetAsync($"/i/{token}/app.ipa");
+
+        Assert.Equal(HttpStatusCode.OK, pageBefore.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, manifestBefore.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, pageAt.StatusCode);
+        Assert.Equal("text/html", pageAt.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.Gone, manifestAt.StatusCode);
+        Assert.Equal("text/plain", manifestAt.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("expired", await manifestAt.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Gone, ipaAt.StatusCode);
+    }
+
+    [Fact]
+    public async Task DownloadBegunBeforeExpiryResumesWithRangesDuringTheGrace()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        var ipaPath = $"/i/{Token(link)}/app.ipa";
+        using (var first = await RangeAsync(_phone, ipaPath, "bytes=0-99"))
+            Assert.Equal(HttpStatusCode.PartialContent, first.StatusCode);
+
+        _app.Clock.Advance(TimeSpan.FromHours(2));
+        using var resumed = await RangeAsync(_phone, ipaPath, "bytes=100-");
+        using var fresh = await _phone.GetAsync(ipaPath);
+        using var otherClient = _app.CreateLoopbackClient();
+        otherClient.DefaultRequestHeaders.UserAgent.ParseAdd("Someone/1.0");
+        using var other = await RangeAsync(otherClient, ipaPath, "bytes=100-");
+        _app.Clock.Advance(TimeSpan.FromHours(1));
+        using var afterGrace = await RangeAsync(_phone, ipaPath, "bytes=200-");
+
+        Assert.Equal(HttpStatusCode.PartialContent, resumed.StatusCode);
+        Assert.Equal(_ipa[100..], await resumed.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Gone, fresh.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, other.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, afterGrace.StatusCode);
+    }
+
+    [Fact]
+    public async Task RevokingABuildStopsItsLinksAtOnce()
+    {
+        var buildId = await UploadAsync();
+        var link = await MintAsync();
+        var token = Token(link);
+        using var releaseManager = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
+
+        using (var revoke = await releaseManager.DeleteAsync($"/api/v1/builds/{buildId}"))
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        using var page = await _phone.GetAsync($"/i/{token}");
+        using var manifest = await _phone.GetAsync($"/i/{token}/manifest.plist");
+        using var ipa = await _phone.GetAsync($"/i/{token}/app.ipa");
+        using var mint = await _api.PostAsJsonAsync($"/api/v1/builds/{buildId}/links", new { });
+
+        Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, manifest.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, ipa.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, mint.StatusCode);
+        var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        Assert.Equal(JsonValueKind.String, activity.GetProperty("revokedAt").ValueKind);
+    }
+
+    [Fact]
+    public async Task RevokedLinkIsGoneWhileOtherLinksKeepWorking()
+    {
+        await UploadAsync();
+        var revoked = await MintAsync();
+        var kept = await MintAsync();
+        using var releaseManager = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
+
+        using (var revoke = await releaseManager.DeleteAsync($"/api/v1/links/{revoked.GetProperty("id").GetInt64()}"))
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        using var gone = await _phone.GetAsync(PathOf(revoked, "manifestUrl"));
+        using var ok = await _phone.GetAsync(PathOf(kept, "manifestUrl"));
+        using var uploaderRevoke = await _api.DeleteAsync($"/api/v1/links/{kept.GetProperty("id").GetInt64()}");
+
+        Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, uploaderRevoke.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("not-a-token")]
+    [InlineData("AAAAAAAAAAAAAAAAAAAAAB")]
+    public async Task UnknownTokensAreNotFound(string token)
+    {
+        using var page = await _phone.GetAsync($"/i/{token}");
+        using var manifest = await _phone.GetAsync($"/i/{token}/manifest.plist");
+        using var ipa = await _phone.GetAsync($"/i/{token}/app.ipa");
+        using var qr = await _phone.GetAsync($"/i/{token}/qr.png");
+
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, manifest.StatusCode);
+        Assert.Equal("text/plain", manifest.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, ipa.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, qr.StatusCode);
+    }
+
+    [Fact]
+    public async Task DownloadCapRefusesNewDownloadsButLetsTheOpenOneFinish()
+    {
+        await UploadAsync();
+        var link = await MintAsync(new { channel = "beta", maxDownloads = 1 });
+        var ipaPath = $"/i/{Token(link)}/app.ipa";
+
+        using var part = await RangeAsync(_phone, ipaPath, "bytes=0-99");
+        using var rest = await RangeAsync(_phone, ipaPath, "bytes=100-");
+        using var again = await _phone.GetAsync(ipaPath);
+        using var page = await _phone.GetAsync($"/i/{Token(link)}");
+
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal(HttpStatusCode.PartialContent, rest.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task ActivityIsRecordedOnTheLinkWithOneDownloadAcrossManyRanges()
+    {
+        await UploadAsync();
+        var link = await MintAsync(new { channel = "beta", requestedFor = "Ada Lovelace" });
+        var token = Token(link);
+        using var safari = _app.CreateLoopbackClient();
+        safari.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", SafariOnIPhone);
+
+        (await safari.GetAsync($"/i/{token}")).Dispose();
+        (await _phone.GetAsync($"/i/{token}/manifest.plist")).Dispose();
+        (await _phone.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/i/{token}/app.ipa"))).Dispose();
+        var half = _ipa.Length / 2;
+        (await RangeAsync(_phone, $"/i/{token}/app.ipa", $"bytes=0-{half - 1}")).Dispose();
+        (await RangeAsync(_phone, $"/i/{token}/app.ipa", $"bytes={half}-")).Dispose();
+        // Bytes are recorded once the server has finished sending, which can be just after the client has them all.
+        var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        for (var wait = 0; wait < 200 && !activity.GetProperty("downloads").EnumerateArray().All(d => d.GetProperty("completed").GetBoolean()); wait++)
+        {
+            await Task.Delay(50);
+            activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        }
+
+        Assert.Equal("Ada Lovelace", activity.GetProperty("requestedFor").GetProperty("userName").GetString());
+        Assert.Equal("api", activity.GetProperty("requestedFor").GetProperty("platform").GetString());
+        Assert.Equal("demo", activity.GetProperty("app").GetString());
+        Assert.Equal(SafariOnIPhone, Assert.Single(activity.GetProperty("pageViews").EnumerateArray()).GetProperty("userAgent").GetString());
+        Assert.Equal(Installer, Assert.Single(activity.GetProperty("manifestFetches").EnumerateArray()).GetProperty("userAgent").GetString());
+        var download = Assert.Single(activity.GetProperty("downloads").EnumerateArray());
+        Assert.Equal(_ipa.Length, download.GetProperty("bytesSent").GetInt64());
+        Assert.True(download.GetProperty("completed").GetBoolean());
+        Assert.Equal(Installer, download.GetProperty("userAgent").GetString());
+    }
+
+    [Fact]
+    public async Task InstallPageResponsesCarryTheSecurityHeaders()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+
+        using var page = await _phone.GetAsync(PathOf(link, "installPageUrl"));
+        var html = await page.Content.ReadAsStringAsync();
+
+        Assert.Equal("no-store", page.Headers.CacheControl!.ToString());
+        Assert.Equal("no-referrer", page.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Contains("noindex", page.Headers.GetValues("X-Robots-Tag").Single(), StringComparison.Ordinal);
+        var csp = page.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'none'", csp, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", csp, StringComparison.Ordinal);
+        Assert.Matches("script-src 'nonce-[A-Za-z0-9+/=]{24}'", csp);
+        Assert.Contains(link.GetProperty("itmsServicesUrl").GetString()!.Replace("&", "&amp;", StringComparison.Ordinal), html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task QrCodeDecodesToTheInstallPage()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+
+        using var response = await _phone.GetAsync(PathOf(link, "qrCodeUrl"));
+        var png = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("image/png", response.Content.Headers.ContentType!.MediaType);
+        var file = Path.Combine(_app.DataDirectory, "qr-under-test.png");
+        await File.WriteAllBytesAsync(file, png);
+        var decoded = await RunAsync("zbarimg", ["--raw", "-q", file], []);
+        Assert.Equal(link.GetProperty("installPageUrl").GetString(), decoded.Trim());
+    }
+
+    [Fact]
+    public async Task TokensNeverReachTheLogs()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        var token = Token(link);
+
+        (await _phone.GetAsync($"/i/{token}")).Dispose();
+        (await _phone.GetAsync($"/i/{token}/manifest.plist")).Dispose();
+        (await _phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
+        _app.Clock.Advance(TimeSpan.FromHours(5));
+        (await _phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
+
+        Assert.Contains(_app.Logs, l => l.Contains("[3001] Minted link", StringComparison.Ordinal));
+        Assert.DoesNotContain(_app.Logs, l => l.Contains(token, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MintingForAnUnknownChannelNamesTheChannelsThatExist()
+    {
+        await UploadAsync(channel: "beta");
+
+        using var response = await _api.PostAsJsonAsync("/api/v1/apps/demo/links", new { channel = "nightly" });
+        using var unknownApp = await _api.PostAsJsonAsync("/api/v1/apps/nope/links", new { channel = "beta" });
+        using var unknownBuild = await _api.PostAsJsonAsync("/api/v1/builds/999/links", new { });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Channels with builds: beta", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknownApp.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknownBuild.StatusCode);
+    }
+
+    private static async Task<HttpResponseMessage> RangeAsync(HttpClient client, string path, string range)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Range", range);
+        var response = await client.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    private static Task<string> RunPythonAsync(string code, byte[] stdin) => RunAsync("python3", ["-c", code], stdin);
+
+    private static async Task<string> RunAsync(string file, string[] arguments, byte[] stdin)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        await process.StandardInput.BaseStream.WriteAsync(stdin);
+        process.StandardInput.Close();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, $"{file} failed: {error}");
+        return output;
+    }
+}
+
+public sealed class InstallRateLimitTests
+{
+    [Fact]
+    public async Task InstallRoutesAreRateLimitedPerClientAddress()
+    {
+        using var app = new ChatOpsBotApplication(new()
+        {
+            ["ChatOpsBot:Install:RequestsPerWindow"] = "3",
+            ["ChatOpsBot:Install:Window"] = "01:00:00",
+        });
+        using var client = app.CreateLoopbackClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await client.GetAsync("/i/AAAAAAAAAAAAAAAAAAAAAA");
+            statuses.Add(response.StatusCode);
+        }
+        using var api = await client.GetAsync("/healthz");
+
+        Assert.Equal([HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+    }
+}
+
+public sealed class PublicBaseUrlTests
+{
+    [Fact]
+    public async Task PlainHttpOnLoopbackStartsWithAWarning()
+    {
+        using var app = new ChatOpsBotApplication(new() { ["ChatOpsBot:PublicBaseUrl"] = "http://127.0.0.1:5080" });
+        using var client = app.CreateLoopbackClient();
+
+        using var response = await client.GetAsync("/healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(app.Logs, l => l.Contains("[1003]", StringComparison.Ordinal) && l.Contains("https", StringComparison.Ordinal));
+    }
+}
