@@ -1,0 +1,41 @@
+using ChatOpsBot.Core.Builds;
+
+namespace ChatOpsBot.Core.Chat;
+
+/// <summary>What the chat engine needs from the registry; the host implements it over its database.</summary>
+public interface IChatCatalog
+{
+    Task<IReadOnlyList<CatalogApp>> ListAppsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Builds of an app, newest first, active and revoked.</summary>
+    Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken);
+
+    Task<CatalogBuild?> GetBuildAsync(long buildId, CancellationToken cancellationToken);
+
+    /// <summary>Mints a personal link for an active build.</summary>
+    Task<CatalogLink> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken);
+
+    /// <summary>Revokes a build and with it every live link; returns how many links stopped working.</summary>
+    Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken);
+}
+
+public sealed record CatalogApp(string Slug, string DisplayName, string? DefaultChannel, IReadOnlyList<CatalogChannel> Channels);
+
+/// <summary>A channel of an app with its active builds.</summary>
+public sealed record CatalogChannel(string Name, int ActiveBuilds, DateTimeOffset LatestUploadAt);
+
+public sealed record CatalogBuild(
+    long Id,
+    string AppSlug,
+    string DisplayName,
+    string Channel,
+    string Version,
+    string BuildNumber,
+    string? Notes,
+    DateTimeOffset UploadedAt,
+    bool IsActive,
+    ProvisioningProfileType? ProfileType,
+    DateTimeOffset? ProfileExpiresAt,
+    int? ProfileDeviceCount);
+
+public sealed record CatalogLink(string InstallPageUrl, string QrCodeUrl, DateTimeOffset ExpiresAt);
