@@ -32,6 +32,11 @@ internal sealed partial class BuildIngest(
     private const int MaxNotesLength = 10_000;
     private const int MaxFieldBytes = 64 * 1024;
 
+    // A section's ReadAsync returns at most what the reader has buffered (4 KB by default), and every file write is a
+    // thread-pool hop on Linux: read in 64 KB steps, hash and write in 1 MB blocks.
+    private const int ReaderBufferSize = 64 * 1024;
+    private const int SpoolBlockSize = 1024 * 1024;
+
     public async Task<IngestOutcome> IngestAsync(HttpRequest request, string uploadedBy, long maxBytes, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
@@ -48,7 +53,7 @@ internal sealed partial class BuildIngest(
             var fields = new Dictionary<string, string>(StringComparer.Ordinal);
             string? sha256 = null;
             long size = 0;
-            var reader = new MultipartReader(boundary, request.Body) { BodyLengthLimit = null };
+            var reader = new MultipartReader(boundary, request.Body, ReaderBufferSize) { BodyLengthLimit = null };
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
@@ -215,18 +220,25 @@ internal sealed partial class BuildIngest(
     private static async Task<(string Sha256, long Size, bool TooLarge)> SpoolAsync(Stream body, FileStream file, long maxBytes, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[256 * 1024];
+        var buffer = new byte[SpoolBlockSize];
         long size = 0;
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        int filled;
+        do
         {
-            size += read;
-            if (size > maxBytes)
-                return ("", size, true);
+            filled = 0;
+            int read;
+            while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken)) > 0)
+            {
+                filled += read;
+                if (size + filled > maxBytes)
+                    return ("", size + filled, true);
+            }
+            size += filled;
             // Hashed while it streams to disk: one pass over the bytes, never the whole file in memory.
-            hash.AppendData(buffer, 0, read);
-            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            hash.AppendData(buffer, 0, filled);
+            await file.WriteAsync(buffer.AsMemory(0, filled), cancellationToken);
         }
+        while (filled == buffer.Length);
         return (Convert.ToHexStringLower(hash.GetHashAndReset()), size, false);
     }
 
