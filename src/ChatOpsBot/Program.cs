@@ -2,6 +2,7 @@ using ChatOpsBot;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.ApiKeys;
 using ChatOpsBot.Features.Builds;
+using ChatOpsBot.Features.Chat;
 using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.Links;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ builder.AddApiKeys();
 builder.AddBuilds();
 builder.AddLinks();
 builder.AddInstall();
+builder.AddChat();
 
 var app = builder.Build();
 

@@ -1,23 +1,266 @@
+using System.Globalization;
+using ChatOpsBot.Core.Builds;
+
 namespace ChatOpsBot.Core.Chat;
 
 /// <summary>
 /// The one command engine both chat platforms use: parses what was typed, applies the rules (defaults, permissions,
 /// suggestions, profile warnings) and answers with a platform-neutral <see cref="ChatReply"/>.
 /// </summary>
-public sealed partial class ChatEngine(IChatCatalog catalog, TimeProvider time)
+public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time)
 {
-    private readonly IChatCatalog _catalog = catalog;
-    private readonly TimeProvider _time = time;
+    private const int MaxListedBuilds = 10;
+    private const int NotesExcerptLength = 300;
+    private static readonly TimeSpan ProfileWarningWindow = TimeSpan.FromDays(7);
 
-    public Task<ChatReply> HandleAsync(ChatCommand command, CancellationToken cancellationToken)
+    public async Task<ChatReply> HandleAsync(ChatCommand command, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(command);
-        return Task.FromResult(ChatReply.Message($"{_catalog.GetType().Name} {_time.GetUtcNow():o}"));
+        var words = command.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(w => w.ToLowerInvariant()).ToArray();
+        if (words.Length == 0)
+            return Help();
+        var args = words[1..];
+        return words[0] switch
+        {
+            "install" => await InstallAsync(command.User, args, cancellationToken),
+            "builds" or "list" => await BuildsAsync(args, cancellationToken),
+            "help" or "?" => Help(),
+            "revoke" => await RevokeAsync(command.User, args, cancellationToken),
+            _ => ChatReply.Message($"I don't know \"{words[0]}\". Try \"help\" to see what I can do."),
+        };
     }
 
-    public Task<ChatReply> HandleActionAsync(ChatAction action, CancellationToken cancellationToken)
+    public async Task<ChatReply> HandleActionAsync(ChatAction action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
-        return Task.FromResult(ChatReply.Message($"{_catalog.GetType().Name} {_time.GetUtcNow():o}"));
+        if (action.ActionId != ChatActions.GetLink
+            || !long.TryParse(action.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var buildId))
+            return ChatReply.Message("That button is no longer supported. Try \"help\".");
+        var build = await catalog.GetBuildAsync(buildId, cancellationToken);
+        if (build is null)
+            return ChatReply.Message("That build no longer exists.");
+        if (!build.IsActive)
+            return ChatReply.Message($"{Describe(build)} has been revoked. Ask for the newest build with \"install {build.AppSlug} {build.Channel}\".");
+        return await LinkReplyAsync(action.User, build, cancellationToken);
+    }
+
+    private async Task<ChatReply> InstallAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (args.Length == 0)
+            return ChatReply.Message("Which app? Usage: install <app> [channel] [build]. \"builds\" lists the apps.");
+        var apps = await catalog.ListAppsAsync(cancellationToken);
+        if (FindApp(apps, args[0]) is not { } app)
+            return UnknownApp(apps, args[0]);
+
+        var channelName = args.Length > 1 ? args[1] : DefaultChannel(app);
+        if (channelName is null)
+            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
+        if (!app.Channels.Any(c => c.Name == channelName))
+            return UnknownChannel(app, channelName);
+
+        var builds = await catalog.ListBuildsAsync(app.Slug, channelName, int.MaxValue, cancellationToken);
+        CatalogBuild? build;
+        if (args.Length > 2)
+        {
+            build = builds.FirstOrDefault(b => string.Equals(b.BuildNumber, args[2], StringComparison.OrdinalIgnoreCase));
+            if (build is null)
+            {
+                var recent = string.Join(", ", builds.Where(b => b.IsActive).Take(5).Select(b => b.BuildNumber));
+                return ChatReply.Message($"{app.DisplayName} has no build {args[2]} in {channelName}."
+                    + (recent.Length > 0 ? $" Recent builds: {recent}." : ""));
+            }
+            if (!build.IsActive)
+                return ChatReply.Message($"{Describe(build)} has been revoked. \"install {app.Slug} {channelName}\" gets the newest build.");
+        }
+        else
+        {
+            build = builds.FirstOrDefault(b => b.IsActive);
+            if (build is null)
+                return ChatReply.Message($"{app.DisplayName} has no active build in {channelName}.");
+        }
+        return await LinkReplyAsync(user, build, cancellationToken);
+    }
+
+    private async Task<ChatReply> LinkReplyAsync(ChatUser user, CatalogBuild build, CancellationToken cancellationToken)
+    {
+        var link = await catalog.MintLinkAsync(build.Id, user, cancellationToken);
+        var blocks = new List<ReplyBlock>
+        {
+            new HeaderBlock($"{build.DisplayName} {build.Version} ({build.BuildNumber})"),
+            new FactsBlock([
+                new Fact("Version", build.Version),
+                new Fact("Build", build.BuildNumber),
+                new Fact("Channel", build.Channel),
+                new Fact("Link expires", Time: link.ExpiresAt),
+            ]),
+        };
+        if (Excerpt(build.Notes) is { } notes)
+            blocks.Add(new TextBlock(notes));
+        blocks.AddRange(ProfileWarnings(build).Select(w => new WarningBlock(w)));
+        blocks.Add(new LinkButtonBlock("Install on iPhone", link.InstallPageUrl));
+        blocks.Add(new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with the iPhone camera"));
+        blocks.Add(new ContextBlock(
+            "Nothing happens when you tap Install? Chat apps open links in their own browser, which cannot install apps: "
+            + "open the link in Safari instead. If the button doesn't work, open Safari and paste this address: "
+            + link.InstallPageUrl));
+        return new ChatReply($"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}", blocks);
+    }
+
+    private IEnumerable<string> ProfileWarnings(CatalogBuild build)
+    {
+        var now = time.GetUtcNow();
+        if (build.ProfileExpiresAt is { } expires)
+        {
+            if (expires <= now)
+                yield return $"The provisioning profile expired on {Date(expires)}: iOS will refuse to install this build. Ask for a newer one.";
+            else if (expires - now <= ProfileWarningWindow)
+                yield return $"The provisioning profile expires on {Date(expires)}: after that this build will no longer install or open.";
+        }
+        switch (build.ProfileType)
+        {
+            case ProvisioningProfileType.AdHoc:
+                yield return $"Ad-hoc build: it installs only on the {build.ProfileDeviceCount ?? 0} devices registered in its profile.";
+                break;
+            case ProvisioningProfileType.Development:
+                yield return $"Development build: it installs only on the {build.ProfileDeviceCount ?? 0} devices registered in its profile.";
+                break;
+            case ProvisioningProfileType.Enterprise:
+                yield return "Enterprise build: after installing, trust the developer in Settings › General › VPN & Device Management; on iOS 18 and later, restart the device before opening the app.";
+                break;
+        }
+    }
+
+    private async Task<ChatReply> BuildsAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var apps = await catalog.ListAppsAsync(cancellationToken);
+        if (args.Length == 0)
+        {
+            if (apps.Count == 0)
+                return ChatReply.Message("No builds have been uploaded yet.");
+            var blocks = new List<ReplyBlock> { new HeaderBlock("Apps") };
+            blocks.AddRange(apps.Select(a => new ListItemBlock(
+                $"{a.DisplayName} ({a.Slug})",
+                a.Channels.Count == 0
+                    ? "no active builds"
+                    : string.Join(", ", a.Channels.Select(c => $"{c.Name}: {c.ActiveBuilds} build{(c.ActiveBuilds == 1 ? "" : "s")}, latest {Date(c.LatestUploadAt)}")))));
+            blocks.Add(new ContextBlock("\"builds <app>\" lists an app's recent builds; \"install <app> [channel]\" gets you a link."));
+            return new ChatReply(string.Join(", ", apps.Select(a => a.Slug)), blocks);
+        }
+
+        if (FindApp(apps, args[0]) is not { } app)
+            return UnknownApp(apps, args[0]);
+        var channel = args.Length > 1 ? args[1] : null;
+        if (channel is not null && !app.Channels.Any(c => c.Name == channel))
+            return UnknownChannel(app, channel);
+        var builds = await catalog.ListBuildsAsync(app.Slug, channel, MaxListedBuilds, cancellationToken);
+        if (builds.Count == 0)
+            return ChatReply.Message($"{app.DisplayName} has no builds{(channel is null ? "" : $" in {channel}")}.");
+        var list = new List<ReplyBlock> { new HeaderBlock($"{app.DisplayName}: recent builds{(channel is null ? "" : $" in {channel}")}") };
+        list.AddRange(builds.Select(b => new ListItemBlock(
+            $"{b.Version} ({b.BuildNumber}) · {b.Channel}",
+            $"uploaded {Date(b.UploadedAt)}{(b.IsActive ? "" : " · revoked")}{(Excerpt(b.Notes, 120) is { } n ? " · " + n : "")}",
+            b.IsActive ? new ReplyAction("Get link", ChatActions.GetLink, b.Id.ToString(CultureInfo.InvariantCulture)) : null)));
+        return new ChatReply($"Recent builds of {app.DisplayName}", list);
+    }
+
+    private async Task<ChatReply> RevokeAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (!user.IsReleaseManager)
+            return ChatReply.Message("Sorry, only release managers can revoke builds. Ask one of them if a build should stop installing.");
+        if (args.Length < 3)
+            return ChatReply.Message("Usage: revoke <app> <channel> <build>.");
+        var apps = await catalog.ListAppsAsync(cancellationToken);
+        if (FindApp(apps, args[0]) is not { } app)
+            return UnknownApp(apps, args[0]);
+        var builds = await catalog.ListBuildsAsync(app.Slug, args[1], int.MaxValue, cancellationToken);
+        var build = builds.FirstOrDefault(b => string.Equals(b.BuildNumber, args[2], StringComparison.OrdinalIgnoreCase));
+        if (build is null)
+            return app.Channels.Any(c => c.Name == args[1]) || builds.Count > 0
+                ? ChatReply.Message($"{app.DisplayName} has no build {args[2]} in {args[1]}.")
+                : UnknownChannel(app, args[1]);
+        if (!build.IsActive)
+            return ChatReply.Message($"{Describe(build)} was already revoked.");
+        var stopped = await catalog.RevokeBuildAsync(build.Id, cancellationToken);
+        return ChatReply.Message($"Revoked {Describe(build)}. {stopped} live link{(stopped == 1 ? "" : "s")} stopped working.");
+    }
+
+    private static ChatReply Help() => new(
+        "Commands: install <app> [channel] [build], builds [app] [channel], help",
+        [
+            new HeaderBlock("What I can do"),
+            new TextBlock(
+                "install <app> [channel] [build]: a personal install link for the newest build (or the one you name)\n"
+                + "builds: the apps and their channels\n"
+                + "builds <app> [channel]: recent builds, each with a Get link button\n"
+                + "help: this message\n"
+                + "Release managers: revoke <app> <channel> <build> stops a build and all its links"),
+            new HeaderBlock("If installing doesn't work"),
+            new TextBlock(
+                "• Nothing happens when you tap Install: open the link in Safari; chat apps' browsers cannot install apps.\n"
+                + "• \"Untrusted Enterprise Developer\": Settings › General › VPN & Device Management, trust the developer.\n"
+                + "• iOS 18 and later: restart the device after trusting, then open the app.\n"
+                + "• \"Unable to install\" on an ad-hoc build: your device is not in the build's profile; send its UDID to the release manager.\n"
+                + "• The link expired: ask me again for a new one."),
+        ]);
+
+    private static CatalogApp? FindApp(IReadOnlyList<CatalogApp> apps, string name) =>
+        apps.FirstOrDefault(a => string.Equals(a.Slug, name, StringComparison.OrdinalIgnoreCase));
+
+    private static string? DefaultChannel(CatalogApp app) =>
+        app.DefaultChannel is { } preferred && app.Channels.Any(c => c.Name == preferred)
+            ? preferred
+            : app.Channels.OrderByDescending(c => c.LatestUploadAt).FirstOrDefault()?.Name;
+
+    private static ChatReply UnknownApp(IReadOnlyList<CatalogApp> apps, string name)
+    {
+        var suggestions = apps
+            .Select(a => (a.Slug, Distance: Levenshtein(name, a.Slug)))
+            .Where(s => s.Distance <= Math.Max(2, name.Length / 3))
+            .OrderBy(s => s.Distance).ThenBy(s => s.Slug, StringComparer.Ordinal)
+            .Take(3).Select(s => s.Slug).ToList();
+        if (suggestions.Count > 0)
+            return ChatReply.Message($"I don't know an app called \"{name}\". Did you mean {string.Join(" or ", suggestions.Select(s => $"\"{s}\""))}?");
+        return ChatReply.Message(apps.Count == 0
+            ? "No builds have been uploaded yet."
+            : $"I don't know an app called \"{name}\". Apps: {string.Join(", ", apps.Select(a => a.Slug).Take(20))}.");
+    }
+
+    private static ChatReply UnknownChannel(CatalogApp app, string channel) => ChatReply.Message(app.Channels.Count == 0
+        ? $"{app.DisplayName} has no active builds."
+        : $"{app.DisplayName} has no channel \"{channel}\". Channels: {string.Join(", ", app.Channels.Select(c => c.Name))}.");
+
+    private static string Describe(CatalogBuild build) => $"{build.DisplayName} {build.Version} ({build.BuildNumber}) in {build.Channel}";
+
+    private static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static string? Excerpt(string? text, int length = NotesExcerptLength)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        text = text.Trim();
+        if (text.Length <= length)
+            return text;
+        var cut = text.LastIndexOf(' ', length - 1);
+        return text[..(cut > length / 2 ? cut : length - 1)].TrimEnd() + "…";
+    }
+
+    internal static int Levenshtein(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+            previous[j] = j;
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
     }
 }

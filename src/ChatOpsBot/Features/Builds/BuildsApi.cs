@@ -94,17 +94,24 @@ internal static class BuildsApi
     internal static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> RevokeBuild(
         long id, ChatOpsBotDb db, InstallLinks links, TimeProvider time, CancellationToken cancellationToken)
     {
+        var (build, _) = await RevokeAsync(id, db, links, time, cancellationToken);
+        return build is null ? NotFound(id) : TypedResults.Ok(BuildResponse.From(build, build.App.Slug));
+    }
+
+    /// <summary>Marks a build revoked (once) and stops every live link to it; the API and chat share this.</summary>
+    internal static async Task<(Build? Build, int LinksStopped)> RevokeAsync(
+        long id, ChatOpsBotDb db, InstallLinks links, TimeProvider time, CancellationToken cancellationToken)
+    {
         var build = await db.Builds.Include(b => b.App).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
         if (build is null)
-            return NotFound(id);
+            return (null, 0);
         if (build.State != BuildState.Revoked)
         {
             build.State = BuildState.Revoked;
             build.RevokedAt = time.GetUtcNow().UtcDateTime;
             await db.SaveChangesAsync(cancellationToken);
         }
-        await links.RevokeForBuildAsync(id, cancellationToken);
-        return TypedResults.Ok(BuildResponse.From(build, build.App.Slug));
+        return (build, await links.RevokeForBuildAsync(id, cancellationToken));
     }
 
     private static ProblemHttpResult NotFound(long id) =>

@@ -1,0 +1,65 @@
+using ChatOpsBot.Core.Chat;
+using ChatOpsBot.Data;
+using ChatOpsBot.Features.Builds;
+using ChatOpsBot.Features.Links;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatOpsBot.Features.Chat;
+
+internal static class ChatRegistration
+{
+    public static WebApplicationBuilder AddChat(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<IChatCatalog, ChatCatalog>();
+        builder.Services.AddScoped<ChatEngine>();
+        return builder;
+    }
+}
+
+/// <summary>The chat engine's view of the registry, read straight from the database.</summary>
+internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvider time) : IChatCatalog
+{
+    public async Task<IReadOnlyList<CatalogApp>> ListAppsAsync(CancellationToken cancellationToken)
+    {
+        var apps = await db.Apps.AsNoTracking().OrderBy(a => a.Slug)
+            .Select(a => new { a.Id, a.Slug, a.DisplayName, a.DefaultChannel }).ToListAsync(cancellationToken);
+        var channels = await db.Builds.AsNoTracking()
+            .Where(b => b.State == BuildState.Active)
+            .GroupBy(b => new { b.AppId, b.Channel })
+            .Select(g => new { g.Key.AppId, g.Key.Channel, Count = g.Count(), Latest = g.Max(b => b.UploadedAt) })
+            .ToListAsync(cancellationToken);
+        return [.. apps.Select(a => new CatalogApp(a.Slug, a.DisplayName, a.DefaultChannel,
+            [.. channels.Where(c => c.AppId == a.Id).OrderBy(c => c.Channel, StringComparer.Ordinal)
+                .Select(c => new CatalogChannel(c.Channel, c.Count, new DateTimeOffset(c.Latest, TimeSpan.Zero)))]))];
+    }
+
+    public async Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken)
+    {
+        var query = db.Builds.AsNoTracking().Where(b => b.App.Slug == appSlug);
+        if (channel is not null)
+            query = query.Where(b => b.Channel == channel);
+        var builds = await query.OrderByDescending(b => b.Id).Take(take).ToListAsync(cancellationToken);
+        return [.. builds.Select(b => ToCatalog(b, appSlug))];
+    }
+
+    public async Task<CatalogBuild?> GetBuildAsync(long buildId, CancellationToken cancellationToken)
+    {
+        var build = await db.Builds.AsNoTracking().Include(b => b.App).SingleOrDefaultAsync(b => b.Id == buildId, cancellationToken);
+        return build is null ? null : ToCatalog(build, build.App.Slug);
+    }
+
+    public async Task<CatalogLink> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken)
+    {
+        var outcome = await links.MintAsync(buildId, new Requester(user.Platform, user.Workspace, user.UserId, user.DisplayName), null, cancellationToken);
+        var minted = outcome.Minted ?? throw new InvalidOperationException($"Build {buildId} cannot get a link: {outcome.Detail}");
+        return new CatalogLink(minted.InstallPageUrl, minted.QrCodeUrl, new DateTimeOffset(minted.Link.ExpiresAt, TimeSpan.Zero));
+    }
+
+    public async Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken) =>
+        (await BuildsApi.RevokeAsync(buildId, db, links, time, cancellationToken)).LinksStopped;
+
+    private static CatalogBuild ToCatalog(Build b, string appSlug) => new(
+        b.Id, appSlug, b.DisplayName, b.Channel, b.Version, b.BuildNumber, b.Notes,
+        new DateTimeOffset(b.UploadedAt, TimeSpan.Zero), b.State == BuildState.Active,
+        b.ProfileType, b.ProfileExpiresAt is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null, b.ProfileDeviceCount);
+}
