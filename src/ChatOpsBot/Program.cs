@@ -5,6 +5,7 @@ using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Chat;
 using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.Links;
+using ChatOpsBot.Slack;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -23,6 +24,7 @@ builder.AddBuilds();
 builder.AddLinks();
 builder.AddInstall();
 builder.AddChat();
+builder.AddSlack();
 
 var app = builder.Build();
 
@@ -31,6 +33,7 @@ app.MapHealth();
 app.MapBuilds();
 app.MapLinksApi();
 app.MapInstall();
+app.MapSlack();
 
 try
 {

@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using ChatOpsBot.Core.Chat;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot.Slack;
+
+/// <summary>
+/// <c>/install …</c> and <c>/builds …</c>: answered inline when the engine is quick, otherwise acknowledged at once
+/// and finished through <c>response_url</c>, so Slack's three seconds are never missed.
+/// </summary>
+internal static class SlackCommands
+{
+    public const string NotAllowed = "ChatOpsBot is not available in this workspace.";
+    public const string Working = "Working on it…";
+    public const string Failed = "Sorry, something went wrong. Please try again in a moment.";
+
+    internal static async Task<Results<Ok, JsonHttpResult<JsonObject>, BadRequest>> HandleAsync(
+        HttpContext http, SlackBackgroundWork work, IOptions<SlackOptions> options, TimeProvider time, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(SlackCommands));
+        var form = SlackPayloads.Form(http);
+        if (form.TryGetValue("ssl_check", out var sslCheck) && sslCheck == "1")
+            return TypedResults.Ok();
+
+        var settings = options.Value;
+        string? command = form.GetValueOrDefault("command"), userId = form.GetValueOrDefault("user_id"), teamId = form.GetValueOrDefault("team_id");
+        if (string.IsNullOrEmpty(command) || string.IsNullOrEmpty(userId))
+            return TypedResults.BadRequest();
+        if (!settings.IsTeamAllowed(teamId))
+        {
+            SlackLog.TeamNotAllowed(logger, teamId);
+            return Ephemeral(NotAllowed);
+        }
+
+        var chatCommand = new ChatCommand(
+            SlackChat.User(settings, teamId, userId, form.GetValueOrDefault("user_name")),
+            SlackChat.CommandText(command, form.GetValueOrDefault("text")),
+            form.GetValueOrDefault("channel_id"));
+        var reply = work.Run("slash command", (services, cancellationToken) =>
+            services.GetRequiredService<ChatEngine>().HandleAsync(chatCommand, cancellationToken));
+        try
+        {
+            return TypedResults.Json(SlackBlockKit.RenderResponse(await reply.WaitAsync(settings.CommandBudget, time, http.RequestAborted)));
+        }
+        catch (TimeoutException)
+        {
+            if (SlackPayloads.WebUrl(form.GetValueOrDefault("response_url")) is not { } responseUrl)
+                return Ephemeral(Failed);
+            SlackLog.CommandDeferred(logger, command);
+            _ = work.Run("slash command response", async (services, cancellationToken) =>
+            {
+                ChatReply answer;
+                try
+                {
+                    answer = await reply;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    answer = ChatReply.Message(Failed);
+                }
+                // Replaces the "Working on it…" message the person is looking at.
+                await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(answer, replaceOriginal: true), cancellationToken);
+            });
+            return Ephemeral(Working);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Ephemeral(Failed);
+        }
+    }
+
+    private static JsonHttpResult<JsonObject> Ephemeral(string text) =>
+        TypedResults.Json(SlackBlockKit.RenderResponse(ChatReply.Message(text)));
+}

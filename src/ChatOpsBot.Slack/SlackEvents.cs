@@ -1,0 +1,73 @@
+using System.Text.Json.Nodes;
+using ChatOpsBot.Core.Chat;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot.Slack;
+
+/// <summary>
+/// The Events API: URL verification, mentions and direct messages. Acknowledged at once, handled after the answer,
+/// and each <c>event_id</c> only once however often Slack retries it.
+/// </summary>
+internal static class SlackEvents
+{
+    public const string RetryNumHeader = "X-Slack-Retry-Num";
+
+    internal static Results<Ok, JsonHttpResult<JsonObject>, BadRequest> Handle(
+        HttpContext http, SlackBackgroundWork work, SlackEventDeduplicator seen, IOptions<SlackOptions> options, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger(typeof(SlackEvents));
+        if (SlackPayloads.FromJson<SlackEventEnvelope>(http.Features.GetRequiredFeature<SlackRequestBody>().Bytes) is not { } envelope)
+        {
+            SlackLog.MalformedPayload(logger, "event");
+            return TypedResults.BadRequest();
+        }
+        if (envelope.Type == "url_verification")
+            return TypedResults.Json(new JsonObject { ["challenge"] = envelope.Challenge ?? "" });
+        if (envelope.Type != "event_callback" || envelope.Event is not { } slackEvent)
+            return TypedResults.Ok();
+
+        var settings = options.Value;
+        if (!settings.IsTeamAllowed(envelope.TeamId))
+        {
+            SlackLog.TeamNotAllowed(logger, envelope.TeamId);
+            return TypedResults.Ok();
+        }
+        var directMessage = slackEvent is { Type: "message", ChannelType: "im" };
+        // Bots (this one included) and edits, joins and other subtypes never run commands: no loops.
+        if (!(directMessage || slackEvent.Type == "app_mention") || slackEvent.BotId is not null || slackEvent.Subtype is not null
+            || slackEvent.User is not { Length: > 0 } userId || slackEvent.Channel is not { Length: > 0 } channel)
+            return TypedResults.Ok();
+        if (envelope.EventId is { Length: > 0 } eventId && !seen.TryClaim(eventId))
+        {
+            string? retry = http.Request.Headers[RetryNumHeader];
+            SlackLog.DuplicateEvent(logger, eventId, retry);
+            return TypedResults.Ok();
+        }
+
+        var botUserId = envelope.Authorizations?.FirstOrDefault(a => a.IsBot)?.UserId;
+        var command = new ChatCommand(
+            SlackChat.User(settings, envelope.TeamId, userId, userName: null),
+            directMessage ? SlackChat.DirectMessageText(slackEvent.Text) : SlackChat.MentionText(slackEvent.Text, botUserId),
+            channel);
+        http.Response.OnCompleted(() =>
+        {
+            _ = work.Run(directMessage ? "direct message" : "mention", async (services, cancellationToken) =>
+            {
+                var reply = await services.GetRequiredService<ChatEngine>().HandleAsync(command, cancellationToken);
+                var slack = services.GetRequiredService<SlackApiClient>();
+                var message = SlackBlockKit.Render(reply);
+                if (directMessage || !reply.Private)
+                    await slack.PostMessageAsync(channel, message, slackEvent.ThreadTs, cancellationToken);
+                else
+                    await slack.PostEphemeralAsync(channel, userId, message, slackEvent.ThreadTs, cancellationToken);
+            });
+            return Task.CompletedTask;
+        });
+        return TypedResults.Ok();
+    }
+}

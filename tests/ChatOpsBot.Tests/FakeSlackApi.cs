@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ChatOpsBot.Tests;
+
+/// <summary>One request the fake Slack received, as data.</summary>
+internal sealed record FakeSlackCall(string Path, string? Authorization, string? ContentType, string Body)
+{
+    public JsonElement Json => JsonDocument.Parse(Body).RootElement;
+}
+
+/// <summary>What the fake Slack answers to one request.</summary>
+internal sealed record FakeSlackAnswer(int Status, string Body, string? RetryAfter = null)
+{
+    public static readonly FakeSlackAnswer Ok = new(200, """{"ok":true}""");
+
+    public static FakeSlackAnswer Error(string code) => new(200, $$"""{"ok":false,"error":"{{code}}"}""");
+}
+
+/// <summary>
+/// Slack's Web API and response URLs on a loopback port: records every request and answers <c>ok:true</c> unless a
+/// test queued other answers for a path (<c>/api/chat.postMessage</c>, <c>/hooks/…</c>).
+/// </summary>
+internal sealed class FakeSlackApi : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<FakeSlackAnswer>> _answers = new(StringComparer.Ordinal);
+    private readonly Channel<FakeSlackCall> _arrivals = Channel.CreateUnbounded<FakeSlackCall>();
+    private readonly ConcurrentQueue<FakeSlackCall> _calls = new();
+
+    private FakeSlackApi(WebApplication app) => _app = app;
+
+    public static async Task<FakeSlackApi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeSlackApi(app);
+        app.Run(fake.AnswerAsync);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        fake.Origin = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        return fake;
+    }
+
+    public Uri Origin { get; private set; } = null!;
+
+    public string ApiBaseUrl => new Uri(Origin, "/api/").ToString();
+
+    public string ResponseUrl(string name) => new Uri(Origin, "/hooks/" + name).ToString();
+
+    public IReadOnlyList<FakeSlackCall> Calls => [.. _calls];
+
+    public void Enqueue(string path, params FakeSlackAnswer[] answers)
+    {
+        var queue = _answers.GetOrAdd(path, _ => new());
+        foreach (var answer in answers)
+            queue.Enqueue(answer);
+    }
+
+    /// <summary>The next request to arrive, waiting for background work without a fixed sleep.</summary>
+    public async Task<FakeSlackCall> NextCallAsync()
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        return await _arrivals.Reader.ReadAsync(deadline.Token);
+    }
+
+    private async Task AnswerAsync(HttpContext http)
+    {
+        using var reader = new StreamReader(http.Request.Body);
+        var call = new FakeSlackCall(http.Request.Path, http.Request.Headers.Authorization, http.Request.ContentType, await reader.ReadToEndAsync(http.RequestAborted));
+        var answer = _answers.TryGetValue(call.Path, out var queue) && queue.TryDequeue(out var queued)
+            ? queued
+            : call.Path.StartsWith("/hooks/", StringComparison.Ordinal) ? new FakeSlackAnswer(200, "ok") : FakeSlackAnswer.Ok;
+        _calls.Enqueue(call);
+        http.Response.StatusCode = answer.Status;
+        if (answer.RetryAfter is not null)
+            http.Response.Headers.RetryAfter = answer.RetryAfter;
+        http.Response.ContentType = answer.Body.StartsWith('{') ? "application/json; charset=utf-8" : "text/plain";
+        await http.Response.WriteAsync(answer.Body, http.RequestAborted);
+        _arrivals.Writer.TryWrite(call);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
