@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot.Teams;
+
+/// <summary>
+/// Posts activities to the Bot Connector of a conversation's service URL with the bot's token; retries throttling
+/// and gateway failures with backoff and jitter, honouring <c>Retry-After</c>.
+/// </summary>
+internal sealed class BotConnectorClient(
+    HttpClient http,
+    BotTokenClient tokens,
+    TrustedServiceUrls trustedServiceUrls,
+    IOptions<TeamsOptions> options,
+    TimeProvider time,
+    ILogger<BotConnectorClient> logger)
+{
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromMinutes(2);
+
+    /// <summary>Answers an activity in its conversation; returns the new activity's id, or null when it could not be sent.</summary>
+    public Task<string?> ReplyAsync(string serviceUrl, string conversationId, string replyToId, JsonObject activity, CancellationToken cancellationToken) =>
+        PostAsync("reply", ActivitiesUrl(serviceUrl, conversationId, replyToId), serviceUrl, activity, cancellationToken);
+
+    /// <summary>Starts a new message in a conversation.</summary>
+    public Task<string?> SendAsync(string serviceUrl, string conversationId, JsonObject activity, CancellationToken cancellationToken) =>
+        PostAsync("send", ActivitiesUrl(serviceUrl, conversationId, null), serviceUrl, activity, cancellationToken);
+
+    /// <summary><c>{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]</c>, ids escaped, never a double slash.</summary>
+    public static Uri ActivitiesUrl(string serviceUrl, string conversationId, string? replyToId)
+    {
+        var url = $"{serviceUrl.TrimEnd('/')}/v3/conversations/{Uri.EscapeDataString(conversationId)}/activities";
+        return new Uri(replyToId is null ? url : $"{url}/{Uri.EscapeDataString(replyToId)}");
+    }
+
+    private async Task<string?> PostAsync(string operation, Uri url, string serviceUrl, JsonObject activity, CancellationToken cancellationToken)
+    {
+        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        {
+            TeamsLog.UntrustedServiceUrl(logger, url.Host);
+            return null;
+        }
+        var settings = options.Value;
+        var body = activity.ToJsonString();
+        for (var attempt = 1; ; attempt++)
+        {
+            var token = await tokens.GetTokenAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            {
+                Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode)
+                return await ReadIdAsync(response, cancellationToken);
+
+            var status = (int)response.StatusCode;
+            if (IsRetryable(response.StatusCode) && attempt < settings.MaxAttempts)
+            {
+                var delay = RetryDelay(response.Headers.RetryAfter, attempt, settings.RetryBaseDelay, time.GetUtcNow());
+                TeamsLog.Retrying(logger, operation, status, delay);
+                await Task.Delay(delay, time, cancellationToken);
+                continue;
+            }
+            var error = await response.Content.ReadAsStringAsync(cancellationToken);
+            var correlation = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
+            TeamsLog.ConnectorFailed(logger, operation, status, correlation, error.Length > 500 ? error[..500] : error);
+            return null;
+        }
+    }
+
+    public static bool IsRetryable(HttpStatusCode status) =>
+        status is HttpStatusCode.TooManyRequests or HttpStatusCode.PreconditionFailed or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout;
+
+    /// <summary><c>Retry-After</c> when given (capped); otherwise exponential backoff with jitter in [50 %, 100 %].</summary>
+    public static TimeSpan RetryDelay(RetryConditionHeaderValue? retryAfter, int attempt, TimeSpan baseDelay, DateTimeOffset now)
+    {
+        var requested = retryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - now,
+            _ => (TimeSpan?)null,
+        };
+        if (requested is { } wait)
+            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > MaxRetryAfter ? MaxRetryAfter : wait;
+        var backoff = baseDelay * Math.Pow(2, attempt - 1);
+#pragma warning disable CA5394 // Jitter spreads retries; it needs no unpredictability.
+        return backoff * (0.5 + Random.Shared.NextDouble() / 2);
+#pragma warning restore CA5394
+    }
+
+    private static async Task<string?> ReadIdAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var resource = await response.Content.ReadFromJsonAsync(TeamsJson.Default.JsonNode, cancellationToken);
+            return resource?["id"]?.GetValue<string>() ?? "";
+        }
+        catch (JsonException)
+        {
+            return "";
+        }
+        catch (InvalidOperationException)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot.Teams;
+
+/// <summary>Present in the container only when Teams is enabled.</summary>
+internal sealed class TeamsEnabled;
+
+public static class TeamsServiceCollectionExtensions
+{
+    public static WebApplicationBuilder AddTeams(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddTeams(builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>Teams is enabled by <c>Teams:MicrosoftAppId</c>; without it nothing is registered.</summary>
+    public static IServiceCollection AddTeams(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        if (string.IsNullOrEmpty(configuration[$"{TeamsOptions.Section}:{nameof(TeamsOptions.MicrosoftAppId)}"]))
+            return services;
+
+        services.AddSingleton<TeamsEnabled>();
+        services.AddOptions<TeamsOptions>().BindConfiguration(TeamsOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TeamsOptions>, TeamsOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ITeamsConversationStore, InMemoryTeamsConversationStore>();
+        services.AddSingleton<TrustedServiceUrls>();
+        services.AddSingleton<BotSigningKeys>();
+        services.AddSingleton<BotAuthenticator>();
+        services.AddSingleton<BotTokenCache>();
+        services.AddSingleton<TeamsBackgroundWork>();
+        services.AddHostedService(provider => provider.GetRequiredService<TeamsBackgroundWork>());
+        // Neither the app password nor the bot's token may follow a redirect to another host.
+        services.AddHttpClient(SigningKeySource.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddHttpClient<BotTokenClient>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddHttpClient<BotConnectorClient>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        return services;
+    }
+}
