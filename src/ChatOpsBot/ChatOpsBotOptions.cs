@@ -17,6 +17,10 @@ internal sealed class ChatOpsBotOptions
 
     public InstallOptions Install { get; set; } = new();
 
+    public RetentionOptions Retention { get; set; } = new();
+
+    public JobOptions Jobs { get; set; } = new();
+
     public DatabaseOptions Database { get; set; } = new();
 
     public UploadOptions Uploads { get; set; } = new();
@@ -42,6 +46,23 @@ internal sealed class InstallOptions
     public int RequestsPerWindow { get; set; } = 300;
 
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+internal sealed class RetentionOptions
+{
+    [Range(1, int.MaxValue)]
+    public int KeepBuildsPerChannel { get; set; } = 20;
+
+    public TimeSpan MinAge { get; set; } = TimeSpan.FromDays(7);
+}
+
+internal sealed class JobOptions
+{
+    /// <summary>Run the background job server in this process.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Serve the Hangfire dashboard at /hangfire to Admin API-key holders.</summary>
+    public bool Dashboard { get; set; } = true;
 }
 
 internal enum DatabaseProvider

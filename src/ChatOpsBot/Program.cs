@@ -5,6 +5,7 @@ using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Chat;
 using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.Links;
+using ChatOpsBot.Jobs;
 using ChatOpsBot.Slack;
 using Microsoft.Extensions.Options;
 
@@ -24,6 +25,7 @@ builder.AddBuilds();
 builder.AddLinks();
 builder.AddInstall();
 builder.AddChat();
+builder.AddJobs();
 builder.AddSlack();
 
 var app = builder.Build();
@@ -33,6 +35,7 @@ app.MapHealth();
 app.MapBuilds();
 app.MapLinksApi();
 app.MapInstall();
+app.MapJobs();
 app.MapSlack();
 
 try

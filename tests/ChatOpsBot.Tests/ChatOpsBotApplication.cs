@@ -30,6 +30,8 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         {
             ["ChatOpsBot:DataDirectory"] = DataDirectory,
             ["ChatOpsBot:PublicBaseUrl"] = PublicBaseUrl,
+            // The job server runs on the real clock; tests that need it turn it on and drive it themselves.
+            ["ChatOpsBot:Jobs:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? [])
             _settings[key] = value;

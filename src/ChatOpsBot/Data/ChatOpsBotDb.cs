@@ -51,7 +51,7 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
             link.HasOne(l => l.Build).WithMany().HasForeignKey(l => l.BuildId).OnDelete(DeleteBehavior.Restrict);
             link.HasIndex(l => l.TokenHash).IsUnique();
             link.HasIndex(l => new { l.BuildId, l.RevokedAt });
-            link.HasIndex(l => l.ExpiresAt);
+            link.HasIndex(l => new { l.ExpiredAt, l.ExpiresAt });
             link.Property(l => l.TokenHash).HasMaxLength(32);
             link.Property(l => l.Platform).HasMaxLength(16);
             link.Property(l => l.Workspace).HasMaxLength(64);

@@ -17,6 +17,9 @@ internal interface IArtifactStore
     Task DeleteAsync(string sha256, CancellationToken cancellationToken);
 
     bool Exists(string sha256);
+
+    /// <summary>Every stored artifact with the time it was written.</summary>
+    IEnumerable<(string Sha256, DateTime LastWriteUtc)> List();
 }
 
 /// <summary>
@@ -105,6 +108,21 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
     }
 
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
+
+    public IEnumerable<(string Sha256, DateTime LastWriteUtc)> List()
+    {
+        foreach (var directory in Directory.EnumerateDirectories(_root))
+        {
+            if (Path.GetFileName(directory) is not { Length: 2 } prefix || !prefix.All(char.IsAsciiHexDigitLower))
+                continue;
+            foreach (var file in Directory.EnumerateFiles(directory))
+            {
+                var name = Path.GetFileName(file);
+                if (name.Length == 64 && name.StartsWith(prefix, StringComparison.Ordinal) && name.All(char.IsAsciiHexDigitLower))
+                    yield return (name, File.GetLastWriteTimeUtc(file));
+            }
+        }
+    }
 
     private string PathOf(string sha256)
     {

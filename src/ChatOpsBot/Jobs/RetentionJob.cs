@@ -1,0 +1,80 @@
+using ChatOpsBot.Data;
+using ChatOpsBot.Features.Builds;
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot.Jobs;
+
+/// <summary>
+/// Hourly: per app and channel, keep the newest builds and every build younger than the minimum age; the rest are
+/// revoked (with their links) and their files deleted once no active build uses them. Files no build knows are
+/// removed too, once they are old enough not to belong to an upload that is still being registered.
+/// </summary>
+internal sealed partial class RetentionJob(
+    ChatOpsBotDb db,
+    IArtifactStore artifacts,
+    TimeProvider time,
+    IOptions<ChatOpsBotOptions> options,
+    ILogger<RetentionJob> logger)
+{
+    internal static readonly TimeSpan OrphanMinAge = TimeSpan.FromHours(1);
+    private const int BatchSize = 500;
+
+    [DisableConcurrentExecution(timeoutInSeconds: 3600)]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var retention = options.Value.Retention;
+        var youngerThan = now - retention.MinAge;
+
+        var active = await db.Builds.AsNoTracking()
+            .Where(b => b.State == BuildState.Active)
+            .Select(b => new { b.Id, b.AppId, b.Channel, b.UploadedAt })
+            .ToListAsync(cancellationToken);
+        var prune = active
+            .GroupBy(b => (b.AppId, b.Channel))
+            .SelectMany(g => g.OrderByDescending(b => b.Id).Skip(retention.KeepBuildsPerChannel))
+            .Where(b => b.UploadedAt < youngerThan)
+            .Select(b => b.Id)
+            .ToList();
+
+        foreach (var batch in prune.Chunk(BatchSize))
+        {
+            await db.Builds.Where(b => batch.Contains(b.Id) && b.State == BuildState.Active)
+                .ExecuteUpdateAsync(b => b.SetProperty(x => x.State, BuildState.Revoked).SetProperty(x => x.RevokedAt, now), cancellationToken);
+            await db.InstallLinks.Where(l => batch.Contains(l.BuildId) && l.RevokedAt == null)
+                .ExecuteUpdateAsync(l => l.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        }
+
+        // A file stays while any active build uses it (the same IPA can sit in several channels).
+        var inUse = (await db.Builds.AsNoTracking().Where(b => b.State == BuildState.Active)
+                .Select(b => new { b.Sha256, b.IconSha256 }).ToListAsync(cancellationToken))
+            .SelectMany(b => new[] { b.Sha256, b.IconSha256 })
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        var known = (await db.Builds.AsNoTracking().Select(b => new { b.Sha256, b.IconSha256 }).ToListAsync(cancellationToken))
+            .SelectMany(b => new[] { b.Sha256, b.IconSha256 })
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+
+        var deleted = 0;
+        foreach (var (sha256, lastWrite) in artifacts.List())
+        {
+            if (inUse.Contains(sha256))
+                continue;
+            // Unknown files may be an upload between "file moved into place" and "rows saved": give them time.
+            if (!known.Contains(sha256) && now - lastWrite < OrphanMinAge)
+                continue;
+            await artifacts.DeleteAsync(sha256, cancellationToken);
+            deleted++;
+        }
+
+        if (prune.Count + deleted > 0)
+            LogPruned(prune.Count, deleted);
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Information, Message = "Retention revoked {Builds} old builds and deleted {Files} unused files")]
+    private partial void LogPruned(int builds, int files);
+}

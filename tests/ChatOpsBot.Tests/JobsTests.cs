@@ -1,0 +1,235 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ChatOpsBot.Core.Tests.Builds;
+using ChatOpsBot.Data;
+using ChatOpsBot.Jobs;
+using Hangfire;
+using Hangfire.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatOpsBot.Tests;
+
+public sealed class JobsTests : IDisposable
+{
+    private readonly ChatOpsBotApplication _app;
+    private readonly HttpClient _api;
+    private readonly HttpClient _phone;
+
+    public JobsTests()
+    {
+        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(new()
+        {
+            ["ChatOpsBot:Jobs:Enabled"] = "true",
+            ["ChatOpsBot:Retention:KeepBuildsPerChannel"] = "2",
+            ["ChatOpsBot:Retention:MinAge"] = "1.00:00:00",
+        }));
+        _api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        _phone = _app.CreateLoopbackClient();
+    }
+
+    public void Dispose()
+    {
+        _api.Dispose();
+        _phone.Dispose();
+        _app.Dispose();
+    }
+
+    private async Task<JsonElement> UploadAsync(string version, string channel = "beta", byte[]? ipa = null)
+    {
+        ipa ??= Ipa(version);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(channel), "channel" },
+            { new StringContent("demo"), "app" },
+            { new ByteArrayContent(ipa), "file", "Demo.ipa" },
+        };
+        using var response = await _api.PostAsync("/api/v1/builds", form);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static byte[] Ipa(string version)
+    {
+        var builder = new TestIpaBuilder();
+        builder.Info["CFBundleShortVersionString"] = version;
+        return builder.Build();
+    }
+
+    private async Task<string> MintTokenAsync(string channel = "beta")
+    {
+        using var response = await _api.PostAsJsonAsync("/api/v1/apps/demo/links", new { channel });
+        var link = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return new Uri(link.GetProperty("installPageUrl").GetString()!).AbsolutePath["/i/".Length..];
+    }
+
+    private async Task RunAsync<TJob>(Func<TJob, Task> run) where TJob : notnull
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        await run(scope.ServiceProvider.GetRequiredService<TJob>());
+    }
+
+    private async Task<List<InstallLink>> LinksAsync()
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.AsNoTracking().OrderBy(l => l.Id).ToListAsync();
+    }
+
+    private async Task<List<Build>> BuildsAsync()
+    {
+        await using var scope = _app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().Builds.AsNoTracking().OrderBy(b => b.Id).ToListAsync();
+    }
+
+    [Fact]
+    public async Task RecurringJobsAreRegisteredWithHangfire()
+    {
+        var storage = _app.Services.GetRequiredService<JobStorage>();
+        using var connection = storage.GetConnection();
+
+        var ids = connection.GetRecurringJobs().Select(j => (j.Id, j.Cron)).OrderBy(j => j.Id).ToList();
+
+        Assert.Equal([(JobsRegistration.ExpireLinks, "* * * * *"), (JobsRegistration.Retention, "0 * * * *")], ids);
+    }
+
+    [Fact]
+    public async Task ExpiryJobMarksLinksExpiredThenForgetsTheirTokensAfterTheGrace()
+    {
+        await UploadAsync("1.0");
+        var first = await MintTokenAsync();
+        _app.Clock.Advance(TimeSpan.FromMinutes(30));
+        var second = await MintTokenAsync();
+
+        _app.Clock.Advance(TimeSpan.FromMinutes(30));
+        await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
+        var afterExpiry = await LinksAsync();
+        _app.Clock.Advance(TimeSpan.FromHours(2));
+        await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
+        var afterGrace = await LinksAsync();
+        using var firstPage = await _phone.GetAsync($"/i/{first}");
+        using var secondPage = await _phone.GetAsync($"/i/{second}");
+        using var audit = await _api.GetAsync($"/api/v1/links/{afterGrace[0].Id}");
+
+        Assert.NotNull(afterExpiry[0].ExpiredAt);
+        Assert.Null(afterExpiry[1].ExpiredAt);
+        Assert.All(afterExpiry, l => Assert.NotNull(l.TokenHash));
+        Assert.Null(afterGrace[0].TokenHash);
+        Assert.NotNull(afterGrace[1].TokenHash);
+        Assert.NotNull(afterGrace[1].ExpiredAt);
+        Assert.Equal(HttpStatusCode.NotFound, firstPage.StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, secondPage.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, audit.StatusCode);
+    }
+
+    [Fact]
+    public async Task ExpiryJobWorksThroughLinksInBatches()
+    {
+        var build = await UploadAsync("1.0");
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+            var now = _app.Clock.GetUtcNow().UtcDateTime;
+            db.InstallLinks.AddRange(Enumerable.Range(0, ExpireLinksJob.BatchSize * 2 + 7).Select(i => new InstallLink
+            {
+                BuildId = build.GetProperty("id").GetInt64(),
+                TokenHash = SHA256.HashData(BitConverter.GetBytes(i)),
+                Platform = "api",
+                UserId = "ci",
+                UserName = "ci",
+                CreatedAt = now,
+                ExpiresAt = now.AddMinutes(i % 2 == 0 ? -1 : 10),
+            }));
+            await db.SaveChangesAsync();
+        }
+
+        await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
+
+        var links = await LinksAsync();
+        Assert.Equal(ExpireLinksJob.BatchSize + 4, links.Count(l => l.ExpiredAt is not null));
+        Assert.All(links, l => Assert.Equal(l.ExpiresAt <= _app.Clock.GetUtcNow().UtcDateTime, l.ExpiredAt is not null));
+    }
+
+    [Fact]
+    public async Task HangfireRunsTheExpiryJobWhenTriggered()
+    {
+        await UploadAsync("1.0");
+        await MintTokenAsync();
+        _app.Clock.Advance(TimeSpan.FromHours(1));
+
+        _app.Services.GetRequiredService<IRecurringJobManager>().Trigger(JobsRegistration.ExpireLinks);
+
+        // The job runs on Hangfire's worker; wait (bounded) for its effect.
+        var links = await LinksAsync();
+        for (var i = 0; i < 300 && links[0].ExpiredAt is null; i++)
+        {
+            await Task.Delay(100);
+            links = await LinksAsync();
+        }
+        Assert.NotNull(links[0].ExpiredAt);
+    }
+
+    [Fact]
+    public async Task RetentionKeepsTheNewestAndTheYoungAndNeverDeletesAFileAnotherBuildUses()
+    {
+        var shared = Ipa("1.0");
+        var oldest = await UploadAsync("1.0", ipa: shared);
+        await UploadAsync("1.0", channel: "qa", ipa: shared);
+        var second = await UploadAsync("1.1");
+        var token = await MintTokenAsync();
+        _app.Clock.Advance(TimeSpan.FromDays(2));
+        await UploadAsync("1.2");
+        await UploadAsync("1.3");
+        var orphan = Path.Combine(_app.DataDirectory, "artifacts", "ab", "ab" + new string('0', 62));
+        var youngOrphan = Path.Combine(_app.DataDirectory, "artifacts", "cd", "cd" + new string('0', 62));
+        Directory.CreateDirectory(Path.GetDirectoryName(orphan)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(youngOrphan)!);
+        await File.WriteAllTextAsync(orphan, "left by a crash");
+        await File.WriteAllTextAsync(youngOrphan, "an upload being registered");
+        File.SetLastWriteTimeUtc(orphan, _app.Clock.GetUtcNow().UtcDateTime.AddHours(-2));
+        File.SetLastWriteTimeUtc(youngOrphan, _app.Clock.GetUtcNow().UtcDateTime);
+
+        await RunAsync<RetentionJob>(job => job.RunAsync(CancellationToken.None));
+
+        var builds = await BuildsAsync();
+        Assert.Equal(
+            [("1.0", "beta", BuildState.Revoked), ("1.0", "qa", BuildState.Active), ("1.1", "beta", BuildState.Revoked), ("1.2", "beta", BuildState.Active), ("1.3", "beta", BuildState.Active)],
+            builds.Select(b => (b.Version, b.Channel, b.State)));
+        var sha = oldest.GetProperty("sha256").GetString()!;
+        Assert.True(File.Exists(Path.Combine(_app.DataDirectory, "artifacts", sha[..2], sha)), "the file the qa build still uses was deleted");
+        var secondSha = second.GetProperty("sha256").GetString()!;
+        Assert.False(File.Exists(Path.Combine(_app.DataDirectory, "artifacts", secondSha[..2], secondSha)));
+        Assert.False(File.Exists(orphan));
+        Assert.True(File.Exists(youngOrphan));
+        using var page = await _phone.GetAsync($"/i/{token}");
+        Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task RetentionSparesBuildsYoungerThanTheMinimumAge()
+    {
+        for (var i = 0; i < 5; i++)
+            await UploadAsync($"1.{i}");
+
+        await RunAsync<RetentionJob>(job => job.RunAsync(CancellationToken.None));
+
+        Assert.All(await BuildsAsync(), b => Assert.Equal(BuildState.Active, b.State));
+    }
+
+    [Theory]
+    [InlineData(null, HttpStatusCode.Unauthorized)]
+    [InlineData(ChatOpsBotApplication.UploaderKey, HttpStatusCode.Forbidden)]
+    [InlineData(ChatOpsBotApplication.ReleaseManagerKey, HttpStatusCode.Forbidden)]
+    [InlineData(ChatOpsBotApplication.AdminKey, HttpStatusCode.OK)]
+    public async Task DashboardIsForAdminKeysOnly(string? key, HttpStatusCode expected)
+    {
+        using var client = _app.CreateLoopbackClient();
+        if (key is not null)
+            client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+
+        using var response = await client.GetAsync("/hangfire");
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+}
