@@ -5,6 +5,7 @@ using ChatOpsBot.Core.Manifests;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Links;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using QRCoder;
 
@@ -20,6 +21,8 @@ internal static partial class InstallEndpoints
 
     public static WebApplicationBuilder AddInstall(this WebApplicationBuilder builder)
     {
+        // The install endpoints are what records link events, so their writer is registered with them.
+        builder.Services.TryAddSingleton<LinkEventLog>();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

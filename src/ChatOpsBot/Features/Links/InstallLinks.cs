@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using ChatOpsBot.Core.Links;
 using ChatOpsBot.Data;
 using Microsoft.EntityFrameworkCore;
@@ -32,6 +33,7 @@ internal sealed record ResolvedLink(InstallLink Link, Build Build, App App, stri
 /// <summary>Mints, resolves and records install links. Chat adapters and the API use the same service.</summary>
 internal sealed partial class InstallLinks(
     ChatOpsBotDb db,
+    LinkEventLog events,
     PublicUrls urls,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
@@ -81,14 +83,20 @@ internal sealed partial class InstallLinks(
     {
         if (InstallToken.HashOf(token) is not { } hash)
             return null;
-        var found = await db.InstallLinks.AsNoTracking()
-            .Where(l => l.TokenHash == hash)
-            .Select(l => new { Link = l, l.Build, l.Build.App, Downloads = db.LinkDownloads.Count(d => d.LinkId == l.Id) })
-            .SingleOrDefaultAsync(cancellationToken);
+        var found = await FindByTokenHash(db, hash, cancellationToken);
         if (found is null)
             return null;
         return new ResolvedLink(found.Link, found.Build, found.App, token, StatusAt(found.Link, found.Build, found.Downloads), found.Downloads);
     }
+
+    private sealed record Found(InstallLink Link, Build Build, App App, int Downloads);
+
+    // Every phone request starts here; compiled once, it skips EF's per-call expression tree walk and cache lookup.
+    private static readonly Func<ChatOpsBotDb, byte[], CancellationToken, Task<Found?>> FindByTokenHash =
+        EF.CompileAsyncQuery((ChatOpsBotDb db, byte[] hash, CancellationToken cancellationToken) => db.InstallLinks.AsNoTracking()
+            .Where(l => l.TokenHash == hash)
+            .Select(l => new Found(l, l.Build, l.Build.App, db.LinkDownloads.Count(d => d.LinkId == l.Id)))
+            .SingleOrDefault());
 
     private LinkStatus StatusAt(InstallLink link, Build build, int downloads)
     {
@@ -106,11 +114,8 @@ internal sealed partial class InstallLinks(
         return LinkStatus.Ready;
     }
 
-    public async Task RecordAsync(long linkId, LinkEventKind kind, string? userAgent, CancellationToken cancellationToken)
-    {
-        db.LinkEvents.Add(new LinkEvent { LinkId = linkId, Kind = kind, At = time.GetUtcNow().UtcDateTime, UserAgent = Truncate(userAgent) });
-        await db.SaveChangesAsync(cancellationToken);
-    }
+    public Task RecordAsync(long linkId, LinkEventKind kind, string? userAgent, CancellationToken cancellationToken) =>
+        events.AddAsync(db, new LinkEvent { LinkId = linkId, Kind = kind, At = time.GetUtcNow().UtcDateTime, UserAgent = Truncate(userAgent) }, cancellationToken);
 
     /// <summary>
     /// The download this request belongs to: the same client's unfinished download of this link, or a new one when
@@ -178,4 +183,58 @@ internal sealed partial class InstallLinks(
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Minted link {LinkId} for build {BuildId} ({Platform}), expires {ExpiresAt:o}")]
     private partial void LogLinkMinted(long linkId, long buildId, string platform, DateTime expiresAt);
+}
+
+/// <summary>
+/// Writes link events with group commit. A request still returns only once its own row is committed, but rows from
+/// requests that arrive while a commit is running go into the next transaction together: SQLite has one writer and a
+/// commit costs a sync, so one transaction per manifest fetch capped the host at a few hundred fetches a second.
+/// </summary>
+internal sealed class LinkEventLog : IDisposable
+{
+    private readonly ConcurrentQueue<(LinkEvent Event, TaskCompletionSource Committed)> _pending = new();
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>Adds the event, committing it and any others waiting through <paramref name="db"/> if no commit has taken them yet.</summary>
+    public async Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken)
+    {
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending.Enqueue((linkEvent, committed));
+        // Not cancellable once queued: another request may be committing this row, and a fetch that happened is recorded.
+        await _writer.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (!committed.Task.IsCompleted)
+                await CommitPendingAsync(db);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        await committed.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    private async Task CommitPendingAsync(ChatOpsBotDb db)
+    {
+        var batch = new List<(LinkEvent Event, TaskCompletionSource Committed)>();
+        while (_pending.TryDequeue(out var pending))
+            batch.Add(pending);
+        try
+        {
+            db.LinkEvents.AddRange(batch.Select(p => p.Event));
+            await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var (_, committed) in batch)
+                committed.SetResult();
+        }
+        catch (Exception e)
+        {
+            foreach (var (linkEvent, committed) in batch)
+            {
+                db.Entry(linkEvent).State = EntityState.Detached;
+                committed.SetException(e);
+            }
+        }
+    }
 }
