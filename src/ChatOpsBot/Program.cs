@@ -7,6 +7,7 @@ using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.Links;
 using ChatOpsBot.Jobs;
 using ChatOpsBot.Slack;
+using ChatOpsBot.Teams;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -27,6 +28,7 @@ builder.AddInstall();
 builder.AddChat();
 builder.AddJobs();
 builder.AddSlack();
+builder.AddTeams();
 
 var app = builder.Build();
 
@@ -37,6 +39,7 @@ app.MapLinksApi();
 app.MapInstall();
 app.MapJobs();
 app.MapSlack();
+app.MapTeams();
 
 try
 {

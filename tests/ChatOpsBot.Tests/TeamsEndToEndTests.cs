@@ -1,0 +1,350 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using ChatOpsBot.Core.Manifests;
+using ChatOpsBot.Core.Tests.Builds;
+using ChatOpsBot.PropertyList;
+
+namespace ChatOpsBot.Tests;
+
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes through IAsyncLifetime.")]
+public sealed class TeamsEndToEndTests : IAsyncLifetime
+{
+    private const string Installer = "com.apple.appstored/1.0 iOS/18.1 model/iPhone15,2 hwp/t8120 build/22B83 (6; dt:281) AMS/1";
+
+    private readonly FakeBotFramework _microsoft = new();
+    private readonly ChatOpsBotApplication _app;
+    private readonly HttpClient _connector;
+    private byte[] _ipa = [];
+
+    public TeamsEndToEndTests()
+    {
+        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(_microsoft.Settings()));
+        _connector = _app.CreateLoopbackClient();
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _connector.Dispose();
+        await _app.DisposeAsync();
+        await _microsoft.DisposeAsync();
+    }
+
+    private async Task<long> UploadAsync()
+    {
+        var builder = new TestIpaBuilder().WithProfile(TestProfiles.Sign(TestProfiles.AdHoc()));
+        builder.Info["CFBundleDisplayName"] = "Demo";
+        _ipa = builder.Build();
+        using var api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("beta"), "channel" },
+            { new StringContent("demo"), "app" },
+            { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
+        };
+        using var response = await api.PostAsync("/api/v1/builds", form);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    }
+
+    private async Task<HttpResponseMessage> PostActivityAsync(JsonObject activity, string? token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/messages")
+        {
+            Content = new StringContent(activity.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+            request.Headers.Authorization = new("Bearer", token);
+        return await _connector.SendAsync(request);
+    }
+
+    private string ValidToken() => _microsoft.Token(_app.Clock.GetUtcNow());
+
+    private static JsonElement Card(ConnectorCall call)
+    {
+        var attachment = call.Body.GetProperty("attachments")[0];
+        Assert.Equal("application/vnd.microsoft.card.adaptive", attachment.GetProperty("contentType").GetString());
+        return attachment.GetProperty("content");
+    }
+
+    private static string InstallUrl(JsonElement card)
+    {
+        var open = card.GetProperty("actions").EnumerateArray().Single(a => a.GetProperty("type").GetString() == "Action.OpenUrl");
+        Assert.Equal("Install on iPhone", open.GetProperty("title").GetString());
+        return open.GetProperty("url").GetString()!;
+    }
+
+    /// <summary>A valid message, answered: proves the previous, rejected request left nothing behind.</summary>
+    private async Task AssertOnlyValidMessagesAreAnsweredAsync(int earlierPosts = 0)
+    {
+        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> help", id: "1700000000999"), ValidToken());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var call = await _microsoft.NextPostAsync();
+        Assert.EndsWith("/activities/1700000000999", call.RawTarget, StringComparison.Ordinal);
+        Assert.Equal(earlierPosts + 1, _microsoft.Posts.Count);
+    }
+
+    [Fact]
+    public async Task InstallMessageIsAnsweredWithACardWhoseButtonLeadsToTheUploadedIpa()
+    {
+        await UploadAsync();
+
+        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), ValidToken());
+        var call = await _microsoft.NextPostAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/teams/v3/conversations/a%3A1Xk9-personal%3Bmessageid%3D1700000000001/activities/1700000000001", call.RawTarget);
+        Assert.Equal("Bearer connector-token-1", call.Authorization);
+        Assert.Equal("message", call.Body.GetProperty("type").GetString());
+        Assert.Equal("1700000000001", call.Body.GetProperty("replyToId").GetString());
+        Assert.Equal(FakeBotFramework.BotId, call.Body.GetProperty("from").GetProperty("id").GetString());
+        Assert.Equal("29:1user-teams-id", call.Body.GetProperty("recipient").GetProperty("id").GetString());
+        var token = Assert.Single(_microsoft.TokenRequests);
+        Assert.Equal("client_credentials", token["grant_type"]);
+        Assert.Equal(FakeBotFramework.AppId, token["client_id"]);
+        Assert.Equal(FakeBotFramework.AppPassword, token["client_secret"]);
+        Assert.Equal("https://api.botframework.com/.default", token["scope"]);
+
+        var card = Card(call);
+        Assert.Equal("1.4", card.GetProperty("version").GetString());
+        var installUrl = new Uri(InstallUrl(card));
+        Assert.Equal("https://ota.example.test", installUrl.GetLeftPart(UriPartial.Authority));
+        Assert.DoesNotContain("itms-services", card.GetRawText(), StringComparison.Ordinal);
+
+        using var phone = _app.CreateLoopbackClient();
+        phone.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", Installer);
+        var page = await phone.GetStringAsync(installUrl.AbsolutePath);
+        var href = WebUtility.HtmlDecode(Regex.Match(page, "href=\"(itms-services://[^\"]+)\"").Groups[1].Value);
+        var manifestUrl = new Uri(ItmsManifest.ManifestUrlOf(href)!);
+        Assert.Equal(installUrl.AbsolutePath + "/manifest.plist", manifestUrl.AbsolutePath);
+        var manifest = Plist.ParseDictionary(await phone.GetByteArrayAsync(manifestUrl.AbsolutePath));
+        var assets = ((PlistDictionary)manifest.GetArray("items")!.Single()).GetArray("assets")!.Cast<PlistDictionary>();
+        var ipaUrl = new Uri(assets.Single(a => a.GetString("kind") == "software-package").GetString("url")!);
+        Assert.Equal(_ipa, await phone.GetByteArrayAsync(ipaUrl.AbsolutePath));
+    }
+
+    public enum Forgery
+    {
+        NoToken,
+        ForgedSignature,
+        UnknownKey,
+        WrongIssuer,
+        WrongAudience,
+        Expired,
+        ChannelNotEndorsed,
+        ServiceUrlMismatch,
+        EntraTokenFromAnotherTenant,
+        UnsignedToken,
+    }
+
+    [Theory]
+    [InlineData(Forgery.NoToken)]
+    [InlineData(Forgery.ForgedSignature)]
+    [InlineData(Forgery.UnknownKey)]
+    [InlineData(Forgery.WrongIssuer)]
+    [InlineData(Forgery.WrongAudience)]
+    [InlineData(Forgery.Expired)]
+    [InlineData(Forgery.ChannelNotEndorsed)]
+    [InlineData(Forgery.ServiceUrlMismatch)]
+    [InlineData(Forgery.EntraTokenFromAnotherTenant)]
+    [InlineData(Forgery.UnsignedToken)]
+    public async Task ForgedActivitiesAreRejectedWith401AndNothingIsPosted(Forgery forgery)
+    {
+        await UploadAsync();
+        var now = _app.Clock.GetUtcNow();
+        using var impostor = new FakeSigningKey(_microsoft.ChannelKey.Kid, "msteams");
+        using var rogue = new FakeSigningKey("rogue-key", "msteams");
+        using var webchat = new FakeSigningKey("webchat-key", "webchat");
+        _microsoft.Published.Add(webchat);
+        var token = forgery switch
+        {
+            Forgery.NoToken => null,
+            Forgery.ForgedSignature => _microsoft.Token(now, key: impostor),
+            Forgery.UnknownKey => _microsoft.Token(now, key: rogue),
+            Forgery.WrongIssuer => _microsoft.Token(now, p => p["iss"] = "https://api.botframework.example"),
+            Forgery.WrongAudience => _microsoft.Token(now, p => p["aud"] = "0b5e1a6f-7777-4c1e-9a3f-5d2b8e7c4a10"),
+            Forgery.Expired => _microsoft.Token(now.AddHours(-2)),
+            Forgery.ChannelNotEndorsed => _microsoft.Token(now, key: webchat),
+            Forgery.ServiceUrlMismatch => _microsoft.Token(now, p => p["serviceurl"] = "https://smba.trafficmanager.net/amer/"),
+            Forgery.EntraTokenFromAnotherTenant => _microsoft.Token(now, p =>
+            {
+                p["iss"] = "https://login.microsoftonline.com/9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a/v2.0";
+                p["tid"] = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a";
+            }),
+            Forgery.UnsignedToken => _microsoft.Token(now).Split('.') is var parts
+                ? FakeBotFramework.Base64Url("{\"alg\":\"none\",\"typ\":\"JWT\"}"u8.ToArray()) + "." + parts[1] + "."
+                : null,
+            _ => throw new ArgumentOutOfRangeException(nameof(forgery)),
+        };
+
+        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Empty(_microsoft.Posts);
+        await AssertOnlyValidMessagesAreAnsweredAsync();
+    }
+
+    [Fact]
+    public async Task TokenIsAcceptedUntilFiveMinutesAfterItsExpiryAndRejectedAfter()
+    {
+        var token = ValidToken();
+        _app.Clock.Advance(TimeSpan.FromMinutes(60));
+        using (var response = await PostActivityAsync(_microsoft.Message("help", id: "1"), token))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _microsoft.NextPostAsync();
+
+        _app.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var late = await PostActivityAsync(_microsoft.Message("help", id: "2"), token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, late.StatusCode);
+        Assert.Single(_microsoft.Posts);
+    }
+
+    [Fact]
+    public async Task UnknownKeyIdRefreshesTheKeysAtMostOnceEveryFiveMinutes()
+    {
+        using (var response = await PostActivityAsync(_microsoft.Message("help", id: "1"), ValidToken()))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _microsoft.NextPostAsync();
+        Assert.Equal(1, _microsoft.JwksFetches);
+
+        using var rolled = new FakeSigningKey("rolled-key", "msteams");
+        _microsoft.Published.Add(rolled);
+        using (var response = await PostActivityAsync(_microsoft.Message("help", id: "2"), _microsoft.Token(_app.Clock.GetUtcNow(), key: rolled)))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await _microsoft.NextPostAsync();
+        Assert.Equal(2, _microsoft.JwksFetches);
+
+        using var rogue = new FakeSigningKey("rogue-key", "msteams");
+        using (var response = await PostActivityAsync(_microsoft.Message("help", id: "3"), _microsoft.Token(_app.Clock.GetUtcNow(), key: rogue)))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(2, _microsoft.JwksFetches);
+        _app.Clock.Advance(TimeSpan.FromMinutes(5));
+        using (var response = await PostActivityAsync(_microsoft.Message("help", id: "4"), _microsoft.Token(_app.Clock.GetUtcNow(), key: rogue)))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(3, _microsoft.JwksFetches);
+        Assert.Equal(2, _microsoft.Posts.Count);
+        _microsoft.Published.Remove(rolled);
+    }
+
+    [Fact]
+    public async Task EntraIssuedTokenOfTheAppsOwnTenantIsAccepted()
+    {
+        var token = _microsoft.Token(_app.Clock.GetUtcNow(), p =>
+        {
+            p["iss"] = $"https://login.microsoftonline.com/{FakeBotFramework.TenantId}/v2.0";
+            p["tid"] = FakeBotFramework.TenantId;
+        });
+
+        using var response = await PostActivityAsync(_microsoft.Message("help"), token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("What I can do", Card(await _microsoft.NextPostAsync()).GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ActivityFromATenantThatIsNotAllowedIsRefusedAndNothingIsPosted()
+    {
+        using var response = await PostActivityAsync(
+            _microsoft.Message("<at>ChatOpsBot</at> help", tenantId: "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"), ValidToken());
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Empty(_microsoft.Posts);
+        await AssertOnlyValidMessagesAreAnsweredAsync();
+    }
+
+    [Fact]
+    public async Task BotAddedToAConversationGreetsWithHelpOnce()
+    {
+        var update = _microsoft.Message("");
+        update["type"] = "conversationUpdate";
+        update.Remove("text");
+        update.Remove("id");
+        update["conversation"] = new JsonObject { ["id"] = "19:general@thread.tacv2", ["conversationType"] = "channel", ["tenantId"] = FakeBotFramework.TenantId };
+        update["membersAdded"] = new JsonArray(new JsonObject { ["id"] = FakeBotFramework.BotId });
+
+        using (var response = await PostActivityAsync(update, ValidToken()))
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var greeting = await _microsoft.NextPostAsync();
+        using (var again = await PostActivityAsync(update, ValidToken()))
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+
+        Assert.Equal("/teams/v3/conversations/19%3Ageneral%40thread.tacv2/activities", greeting.RawTarget);
+        Assert.Contains("What I can do", Card(greeting).GetRawText(), StringComparison.Ordinal);
+        await AssertOnlyValidMessagesAreAnsweredAsync(earlierPosts: 1);
+    }
+
+    [Fact]
+    public async Task ExecuteActionIsAnsweredInTheResponseBodyWithTheLinkCard()
+    {
+        var buildId = await UploadAsync();
+        var invoke = _microsoft.Message("");
+        invoke["type"] = "invoke";
+        invoke["name"] = "adaptiveCard/action";
+        invoke["value"] = new JsonObject
+        {
+            ["action"] = new JsonObject
+            {
+                ["type"] = "Action.Execute",
+                ["verb"] = "get_link",
+                ["data"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            },
+            ["trigger"] = "manual",
+        };
+
+        using var response = await PostActivityAsync(invoke, ValidToken());
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(200, body.GetProperty("statusCode").GetInt32());
+        Assert.Equal("application/vnd.microsoft.card.adaptive", body.GetProperty("type").GetString());
+        Assert.StartsWith("https://ota.example.test/i/", InstallUrl(body.GetProperty("value")), StringComparison.Ordinal);
+        Assert.Empty(_microsoft.Posts);
+    }
+
+    [Fact]
+    public async Task SubmittedGetLinkIsAnsweredWithTheLinkCard()
+    {
+        var buildId = await UploadAsync();
+        var submit = _microsoft.Message("");
+        submit["value"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+        using var response = await PostActivityAsync(submit, ValidToken());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("https://ota.example.test/i/", InstallUrl(Card(await _microsoft.NextPostAsync())), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BuildsListOffersGetLinkButtonsThatComeBackAsActions()
+    {
+        var buildId = await UploadAsync();
+
+        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at>builds demo"), ValidToken());
+        var card = Card(await _microsoft.NextPostAsync());
+
+        Assert.Equal("1.5", card.GetProperty("version").GetString());
+        var raw = card.GetRawText();
+        Assert.Contains("\"verb\":\"get_link\"", raw, StringComparison.Ordinal);
+        Assert.Contains($"\"value\":\"{buildId}\"", raw, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("typing")]
+    [InlineData("messageReaction")]
+    [InlineData("event")]
+    public async Task OtherActivityTypesAreAcknowledgedAndIgnored(string type)
+    {
+        var activity = _microsoft.Message("<at>ChatOpsBot</at> help");
+        activity["type"] = type;
+
+        using var response = await PostActivityAsync(activity, ValidToken());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await AssertOnlyValidMessagesAreAnsweredAsync();
+    }
+}
