@@ -7,7 +7,7 @@ namespace ChatOpsBot.Core.Chat;
 /// The one command engine both chat platforms use: parses what was typed, applies the rules (defaults, permissions,
 /// suggestions, profile warnings) and answers with a platform-neutral <see cref="ChatReply"/>.
 /// </summary>
-public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time)
+public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnouncements? announcements = null)
 {
     private const int MaxListedBuilds = 10;
     private const int NotesExcerptLength = 300;
@@ -24,9 +24,13 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time)
         return words[0] switch
         {
             "install" => await InstallAsync(command.User, args, cancellationToken),
-            "builds" or "list" => await BuildsAsync(args, cancellationToken),
+            "builds" or "list" => await BuildsAsync(command, args, cancellationToken),
             "help" or "?" => Help(),
             "revoke" => await RevokeAsync(command.User, args, cancellationToken),
+            "subscribe" => await SubscribeAsync(command, args, cancellationToken),
+            "unsubscribe" => await UnsubscribeAsync(command, args, cancellationToken),
+            "announce" => await AnnounceAsync(command.User, args, cancellationToken),
+            "announcement" => await AnnouncementAsync(command.User, args, cancellationToken),
             _ => ChatReply.Message($"I don't know \"{words[0]}\". Try \"help\" to see what I can do."),
         };
     }
@@ -131,7 +135,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time)
         }
     }
 
-    private async Task<ChatReply> BuildsAsync(string[] args, CancellationToken cancellationToken)
+    private async Task<ChatReply> BuildsAsync(ChatCommand command, string[] args, CancellationToken cancellationToken)
     {
         var apps = await catalog.ListAppsAsync(cancellationToken);
         if (args.Length == 0)
@@ -144,6 +148,14 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time)
                 a.Channels.Count == 0
                     ? "no active builds"
                     : string.Join(", ", a.Channels.Select(c => $"{c.Name}: {c.ActiveBuilds} build{(c.ActiveBuilds == 1 ? "" : "s")}, latest {Date(c.LatestUploadAt)}")))));
+            if (announcements is not null && ConversationOf(command) is { } conversation)
+            {
+                var subscriptions = await announcements.ListSubscriptionsAsync(conversation, cancellationToken);
+                blocks.Add(new HeaderBlock("Announced here"));
+                blocks.Add(subscriptions.Count == 0
+                    ? new TextBlock("Nothing yet: \"subscribe <app> [channel]\" posts an app's new builds to this conversation.")
+                    : new TextBlock(string.Join("\n", subscriptions.Select(s => $"{s.AppName} ({s.AppSlug}) {s.Channel}"))));
+            }
             blocks.Add(new ContextBlock("\"builds <app>\" lists an app's recent builds; \"install <app> [channel]\" gets you a link."));
             return new ChatReply(string.Join(", ", apps.Select(a => a.Slug)), blocks);
         }
@@ -185,16 +197,177 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time)
         return ChatReply.Message($"Revoked {Describe(build)}. {stopped} live link{(stopped == 1 ? "" : "s")} stopped working.");
     }
 
+    private async Task<ChatReply> SubscribeAsync(ChatCommand command, string[] args, CancellationToken cancellationToken)
+    {
+        if (announcements is null)
+            return ChatReply.Message(NoAnnouncements);
+        if (ConversationOf(command) is not { } conversation)
+            return ChatReply.Message("Type \"subscribe\" in the channel or conversation that should get the announcements.");
+        if (args.Length == 0)
+            return ChatReply.Message("Which app? Usage: subscribe <app> [channel]. \"builds\" lists the apps.");
+        var apps = await catalog.ListAppsAsync(cancellationToken);
+        if (FindApp(apps, args[0]) is not { } app)
+            return UnknownApp(apps, args[0]);
+        var channel = args.Length > 1 ? args[1] : DefaultChannel(app);
+        if (channel is null)
+            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
+        if (!app.Channels.Any(c => c.Name == channel))
+            return UnknownChannel(app, channel);
+        var added = await announcements.SubscribeAsync(app.Slug, channel, conversation, command.User, cancellationToken);
+        return Shared(added
+            ? $"Subscribed: new {app.DisplayName} builds in {channel} will be announced here when a release manager announces them. \"unsubscribe {app.Slug} {channel}\" stops it."
+            : $"This conversation is already subscribed to {app.DisplayName} {channel}.");
+    }
+
+    private async Task<ChatReply> UnsubscribeAsync(ChatCommand command, string[] args, CancellationToken cancellationToken)
+    {
+        if (announcements is null)
+            return ChatReply.Message(NoAnnouncements);
+        if (ConversationOf(command) is not { } conversation)
+            return ChatReply.Message("Type \"unsubscribe\" in the channel or conversation that gets the announcements.");
+        if (args.Length == 0)
+            return ChatReply.Message("Which app? Usage: unsubscribe <app> [channel].");
+        var subscriptions = (await announcements.ListSubscriptionsAsync(conversation, cancellationToken))
+            .Where(s => string.Equals(s.AppSlug, args[0], StringComparison.OrdinalIgnoreCase)).ToList();
+        // A channel that lost all its builds can still be unsubscribed, so the subscriptions decide, not the catalog.
+        var channel = args.Length > 1 ? args[1] : null;
+        if (channel is null && subscriptions.Count == 1)
+            channel = subscriptions[0].Channel;
+        if (channel is null)
+        {
+            if (subscriptions.Count == 0)
+                return ChatReply.Message($"This conversation is not subscribed to \"{args[0]}\".");
+            return ChatReply.Message($"This conversation is subscribed to several channels of {subscriptions[0].AppName}: "
+                + $"{string.Join(", ", subscriptions.Select(s => s.Channel))}. Say which: unsubscribe {subscriptions[0].AppSlug} <channel>.");
+        }
+        var subscription = subscriptions.FirstOrDefault(s => s.Channel == channel);
+        if (subscription is null || !await announcements.UnsubscribeAsync(subscription.AppSlug, channel, conversation, cancellationToken))
+            return ChatReply.Message($"This conversation is not subscribed to {args[0]} {channel}.");
+        return Shared($"Unsubscribed: {subscription.AppName} {channel} builds will no longer be announced here.");
+    }
+
+    private async Task<ChatReply> AnnounceAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (!user.IsReleaseManager)
+            return ChatReply.Message("Sorry, only release managers can announce builds. \"subscribe <app> [channel]\" gets this conversation the announcements.");
+        if (announcements is null)
+            return ChatReply.Message(NoAnnouncements);
+        if (args.Length < 2)
+            return ChatReply.Message("Usage: announce <app> <channel> [build]. Without a build, the newest one is announced.");
+        var apps = await catalog.ListAppsAsync(cancellationToken);
+        if (FindApp(apps, args[0]) is not { } app)
+            return UnknownApp(apps, args[0]);
+        var builds = await catalog.ListBuildsAsync(app.Slug, args[1], int.MaxValue, cancellationToken);
+        CatalogBuild? build;
+        if (args.Length > 2)
+        {
+            build = builds.FirstOrDefault(b => string.Equals(b.BuildNumber, args[2], StringComparison.OrdinalIgnoreCase));
+            if (build is null)
+                return app.Channels.Any(c => c.Name == args[1]) || builds.Count > 0
+                    ? ChatReply.Message($"{app.DisplayName} has no build {args[2]} in {args[1]}.")
+                    : UnknownChannel(app, args[1]);
+            if (!build.IsActive)
+                return ChatReply.Message($"{Describe(build)} has been revoked, so it cannot be announced.");
+        }
+        else
+        {
+            build = builds.FirstOrDefault(b => b.IsActive);
+            if (build is null)
+                return app.Channels.Any(c => c.Name == args[1])
+                    ? ChatReply.Message($"{app.DisplayName} has no active build in {args[1]}.")
+                    : UnknownChannel(app, args[1]);
+        }
+        var started = await announcements.AnnounceAsync(build.Id, user, cancellationToken);
+        var id = started.Id.ToString(CultureInfo.InvariantCulture);
+        if (started.Conversations == 0)
+            return ChatReply.Message($"No conversation is subscribed to {app.DisplayName} {build.Channel}, so nobody was told about {Describe(build)}. "
+                + $"\"subscribe {app.Slug} {build.Channel}\" in a channel subscribes it.");
+        return ChatReply.Message($"Announcing {Describe(build)} to {started.Conversations} conversation{(started.Conversations == 1 ? "" : "s")} "
+            + $"(announcement {id}). \"announcement {id}\" shows who received it and what failed.");
+    }
+
+    private async Task<ChatReply> AnnouncementAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (!user.IsReleaseManager)
+            return ChatReply.Message("Sorry, only release managers can see where announcements went.");
+        if (announcements is null)
+            return ChatReply.Message(NoAnnouncements);
+        if (args.Length == 0 || !long.TryParse(args[0], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            return ChatReply.Message("Usage: announcement <id>. The announce command tells the id.");
+        if (await announcements.GetAnnouncementAsync(id, cancellationToken) is not { } status)
+            return ChatReply.Message($"There is no announcement {args[0]}.");
+        var counts = Enum.GetValues<DeliveryState>()
+            .Select(state => (State: state, Count: status.Targets.Count(t => t.State == state)))
+            .Where(c => c.Count > 0)
+            .Select(c => $"{c.Count} {c.State.ToString().ToLowerInvariant()}");
+        var summary = status.Targets.Count == 0 ? "no conversations" : string.Join(", ", counts);
+        var blocks = new List<ReplyBlock>
+        {
+            new HeaderBlock($"Announcement {args[0]}: {Describe(status.Build)}"),
+            new TextBlock($"By {status.AnnouncedBy}: {summary}."),
+        };
+        blocks.AddRange(status.Targets.Select(t => new ListItemBlock(
+            $"{t.Conversation.Name ?? t.Conversation.ConversationId} ({t.Conversation.Platform})",
+            t.State switch
+            {
+                DeliveryState.Delivered => "delivered" + (t.DeliveredAt is { } at ? " " + at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : ""),
+                DeliveryState.Failed => $"failed for good after {t.Attempts} attempt{(t.Attempts == 1 ? "" : "s")}: {t.LastError}",
+                _ => t.Attempts == 0 ? "on its way" : $"retrying after {t.Attempts} attempt{(t.Attempts == 1 ? "" : "s")}: {t.LastError}",
+            })));
+        return new ChatReply($"Announcement {args[0]}: {summary}", blocks);
+    }
+
+    /// <summary>
+    /// The message an announcement posts to every subscribed conversation. It never carries an install link: links
+    /// are personal, so the button asks the bot for one for whoever presses it.
+    /// </summary>
+    /// <param name="build">The announced build.</param>
+    /// <param name="iconUrl">An https URL of the app's icon, or null.</param>
+    public static ChatReply Announcement(CatalogBuild build, string? iconUrl)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        var title = $"{build.DisplayName} {build.Version} ({build.BuildNumber}) is out in {build.Channel}";
+        var blocks = new List<ReplyBlock> { new HeaderBlock(title) };
+        if (iconUrl is not null)
+            blocks.Add(new ImageBlock(iconUrl, $"{build.DisplayName} icon"));
+        blocks.Add(new FactsBlock([
+            new Fact("Version", build.Version),
+            new Fact("Build", build.BuildNumber),
+            new Fact("Channel", build.Channel),
+            new Fact("Uploaded", Time: build.UploadedAt),
+        ]));
+        if (Excerpt(build.Notes) is { } notes)
+            blocks.Add(new TextBlock(notes));
+        blocks.Add(new ListItemBlock(
+            $"{build.DisplayName} {build.Version} ({build.BuildNumber})",
+            "Each person gets their own install link, valid for a limited time.",
+            new ReplyAction("Get my install link", ChatActions.GetLink, build.Id.ToString(CultureInfo.InvariantCulture))));
+        blocks.Add(new ContextBlock($"Announced because this conversation subscribed to {build.AppSlug} {build.Channel}; \"unsubscribe {build.AppSlug} {build.Channel}\" stops it."));
+        return new ChatReply(title, blocks) { Private = false };
+    }
+
+    private const string NoAnnouncements = "Subscriptions and announcements are not available here.";
+
+    private static ConversationAddress? ConversationOf(ChatCommand command) =>
+        command.Conversation ?? (command.ConversationId is { Length: > 0 } id
+            ? new ConversationAddress(command.User.Platform, command.User.Workspace, id)
+            : null);
+
+    /// <summary>A change the whole conversation should see, such as a new subscription.</summary>
+    private static ChatReply Shared(string text) => ChatReply.Message(text) with { Private = false };
+
     private static ChatReply Help() => new(
-        "Commands: install <app> [channel] [build], builds [app] [channel], help",
+        "Commands: install <app> [channel] [build], builds [app] [channel], subscribe <app> [channel], unsubscribe <app> [channel], help",
         [
             new HeaderBlock("What I can do"),
             new TextBlock(
                 "install <app> [channel] [build]: a personal install link for the newest build (or the one you name)\n"
                 + "builds: the apps and their channels\n"
                 + "builds <app> [channel]: recent builds, each with a Get link button\n"
+                + "subscribe <app> [channel]: announce the app's new builds in this conversation; unsubscribe <app> [channel] stops it\n"
                 + "help: this message\n"
-                + "Release managers: revoke <app> <channel> <build> stops a build and all its links"),
+                + "Release managers: announce <app> <channel> [build] tells every subscribed conversation (\"announcement <id>\" shows where it went); "
+                + "revoke <app> <channel> <build> stops a build and all its links"),
             new HeaderBlock("If installing doesn't work"),
             new TextBlock(
                 "• Nothing happens when you tap Install: open the link in Safari; chat apps' browsers cannot install apps.\n"

@@ -12,7 +12,22 @@ public sealed record ChatUser(string Platform, string? Workspace, string UserId,
 /// A command as typed, without the slash or the bot mention: "install myapp beta", "builds", "help". Slack's
 /// <c>/install myapp beta</c> arrives here as "install myapp beta".
 /// </summary>
-public sealed record ChatCommand(ChatUser User, string Text, string? ConversationId = null);
+public sealed record ChatCommand(ChatUser User, string Text, string? ConversationId = null)
+{
+    /// <summary>
+    /// Where the command was typed, as much as the adapter knows (Teams adds its service URL). Without it the engine
+    /// takes <see cref="ConversationId"/> on the user's platform and workspace.
+    /// </summary>
+    public ConversationAddress? Conversation { get; init; }
+}
+
+/// <summary>A conversation the bot can post to: a Slack channel or DM, a Teams channel, group chat or personal chat.</summary>
+/// <param name="Platform">"slack" or "teams".</param>
+/// <param name="Workspace">Slack team id or Teams tenant id.</param>
+/// <param name="ConversationId">Slack channel id (C…, G…, D…) or Teams conversation id.</param>
+/// <param name="ServiceUrl">Teams: the conversation's Connector base URL, from a validated token.</param>
+/// <param name="Name">A name to show the announcer, when the platform tells it.</param>
+public sealed record ConversationAddress(string Platform, string? Workspace, string ConversationId, string? ServiceUrl = null, string? Name = null);
 
 /// <summary>
 /// What the bot answers, independent of the platform. Adapters render the blocks as Block Kit or an Adaptive Card;
