@@ -8,24 +8,20 @@ internal static partial class TeamsMentions
 {
     /// <summary>
     /// "&lt;at&gt;ChatOpsBot&lt;/at&gt; install demo&amp;nbsp;beta" → "install demo beta": the bot's own mentions (the
-    /// mention entities whose id is the recipient; by name when there are none) are removed, other mentions keep their
+    /// mention entities whose id is the recipient; by name when there are no mention entities) are removed, other mentions keep their
     /// name, markup is dropped and entities decoded. Teams sometimes omits the space after <c>&lt;/at&gt;</c>.
     /// </summary>
     public static string CommandText(Activity activity)
     {
         var text = activity.Text ?? "";
         var botId = activity.Recipient?.Id;
-        var removed = false;
-        foreach (var entity in activity.Entities ?? [])
+        var mentions = (activity.Entities ?? []).Where(e => e is { Type: "mention", Text.Length: > 0 }).ToList();
+        foreach (var mention in mentions)
         {
-            if (entity is { Type: "mention", Text: { Length: > 0 } mention } && botId is not null
-                && string.Equals(entity.Mentioned?.Id, botId, StringComparison.OrdinalIgnoreCase))
-            {
-                text = text.Replace(mention, " ", StringComparison.Ordinal);
-                removed = true;
-            }
+            if (botId is not null && string.Equals(mention.Mentioned?.Id, botId, StringComparison.OrdinalIgnoreCase))
+                text = text.Replace(mention.Text!, " ", StringComparison.Ordinal);
         }
-        if (!removed && activity.Recipient?.Name is { Length: > 0 } name)
+        if (mentions.Count == 0 && activity.Recipient?.Name is { Length: > 0 } name)
             text = text.Replace($"<at>{name}</at>", " ", StringComparison.OrdinalIgnoreCase);
         text = AtTag().Replace(text, m => $" {m.Groups["name"].Value} ");
         text = AnyTag().Replace(text, " ");
