@@ -11,7 +11,7 @@ internal static partial class SlackLog
     [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Refused a Slack request from workspace {TeamId}, which is not in Slack:AllowedTeamIds")]
     public static partial void TeamNotAllowed(ILogger logger, string? teamId);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Slack event {EventId} delivered again (retry {RetryNum}); already handled")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Slack event {EventId} delivered again (retry {RetryNum}); already handled")]
     public static partial void DuplicateEvent(ILogger logger, string eventId, string? retryNum);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Information, Message = "Slack command {Command} took longer than its budget; finishing through response_url")]

@@ -1,0 +1,523 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ChatOpsBot.Core.Manifests;
+using ChatOpsBot.Core.Tests.Builds;
+using ChatOpsBot.Data;
+using ChatOpsBot.PropertyList;
+using ChatOpsBot.Slack;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatOpsBot.Tests;
+
+/// <summary>Slack through the real host on loopback, with Slack's Web API and response URLs faked on loopback too.</summary>
+public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
+{
+    private const string SigningSecret = "slack-signing-secret-for-tests";
+    private const string ReleaseManager = "U0RELEASE";
+    private const string SafariOnIPhone =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+    private FakeSlackApi _slack = null!;
+    private ChatOpsBotApplication _app = null!;
+    private HttpClient _client = null!;
+    private byte[] _ipa = [];
+
+    public async Task InitializeAsync()
+    {
+        _slack = await FakeSlackApi.StartAsync();
+        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(SlackSettings()));
+        _client = _app.CreateLoopbackClient();
+    }
+
+    public async Task DisposeAsync() => await _slack.DisposeAsync();
+
+    public void Dispose()
+    {
+        _client?.Dispose();
+        _app?.Dispose();
+    }
+
+    private Dictionary<string, string?> SlackSettings(Dictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Slack:SigningSecret"] = SigningSecret,
+            ["Slack:BotToken"] = "xoxb-test-token",
+            ["Slack:ApiBaseUrl"] = _slack.ApiBaseUrl,
+            ["Slack:ReleaseManagers:0"] = ReleaseManager,
+        };
+        foreach (var (key, value) in extra ?? [])
+            settings[key] = value;
+        return settings;
+    }
+
+    private async Task<long> UploadAsync(string channel = "beta")
+    {
+        var builder = new TestIpaBuilder().WithProfile(TestProfiles.Sign(TestProfiles.AdHoc()));
+        builder.Info["CFBundleDisplayName"] = "Demo & Co";
+        builder.WithAppFile("AppIcon60x60@2x.png", TestPng.EncodeCrushed(RgbaImage.Sample(120, 120)));
+        _ipa = builder.Build();
+        using var api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(channel), "channel" },
+            { new StringContent("demo"), "app" },
+            { new StringContent("Fixes the <login> crash & more"), "notes" },
+            { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
+        };
+        using var response = await api.PostAsync("/api/v1/builds", form);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+    }
+
+    private static string Form(params (string Name, string Value)[] fields) =>
+        string.Join('&', fields.Select(f => f.Name + "=" + Uri.EscapeDataString(f.Value).Replace("%20", "+", StringComparison.Ordinal)));
+
+    private string SlashCommand(string command, string text, string teamId = "T0WORK", string userId = "U0ALICE") => Form(
+        ("token", "deprecated"), ("team_id", teamId), ("team_domain", "work"), ("channel_id", "C0GENERAL"), ("channel_name", "general"),
+        ("user_id", userId), ("user_name", "alice"), ("command", command), ("text", text), ("api_app_id", "A0APP"),
+        ("is_enterprise_install", "false"), ("response_url", _slack.ResponseUrl("commands/T0WORK/1/abc")), ("trigger_id", "1.2.3"));
+
+    private string Timestamp(int secondsFromNow = 0) =>
+        _app.Clock.GetUtcNow().AddSeconds(secondsFromNow).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+
+    private async Task<HttpResponseMessage> PostAsync(string path, string body, string contentType, string? timestamp = null,
+        string? signature = null, bool signed = true, string? retryNum = null)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(bytes) };
+        request.Content.Headers.ContentType = new(contentType);
+        if (signed)
+        {
+            timestamp ??= Timestamp();
+            request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
+            request.Headers.Add("X-Slack-Signature", signature ?? SlackSignature.Sign(SigningSecret, timestamp, bytes));
+        }
+        if (retryNum is not null)
+        {
+            request.Headers.Add("X-Slack-Retry-Num", retryNum);
+            request.Headers.Add("X-Slack-Retry-Reason", "http_timeout");
+        }
+        return await _client.SendAsync(request);
+    }
+
+    private Task<HttpResponseMessage> CommandAsync(string command, string text, string teamId = "T0WORK") =>
+        PostAsync("/slack/commands", SlashCommand(command, text, teamId), "application/x-www-form-urlencoded");
+
+    private Task<HttpResponseMessage> EventAsync(object envelope, string? retryNum = null) =>
+        PostAsync("/slack/events", JsonSerializer.Serialize(envelope), "application/json", retryNum: retryNum);
+
+    private Task<HttpResponseMessage> InteractionAsync(object payload) =>
+        PostAsync("/slack/interactions", Form(("payload", JsonSerializer.Serialize(payload))), "application/x-www-form-urlencoded");
+
+    private static object Mention(string eventId, string text, string? subtype = null, string? botId = null) => new
+    {
+        token = "deprecated",
+        team_id = "T0WORK",
+        api_app_id = "A0APP",
+        type = "event_callback",
+        event_id = eventId,
+        event_time = 1795424400,
+        authorizations = new[] { new { team_id = "T0WORK", user_id = "U0BOT", is_bot = true } },
+        @event = new { type = "app_mention", user = "U0ALICE", text, ts = "1795424400.000100", channel = "C0GENERAL", event_ts = "1795424400.000100", subtype, bot_id = botId },
+    };
+
+    private static object DirectMessage(string eventId, string text, string? subtype = null, string? botId = null) => new
+    {
+        token = "deprecated",
+        team_id = "T0WORK",
+        api_app_id = "A0APP",
+        type = "event_callback",
+        event_id = eventId,
+        event_time = 1795424400,
+        authorizations = new[] { new { team_id = "T0WORK", user_id = "U0BOT", is_bot = true } },
+        @event = new { type = "message", channel_type = "im", user = "U0ALICE", text, ts = "1795424400.000200", channel = "D0ALICE", subtype, bot_id = botId },
+    };
+
+    private static JsonElement.ArrayEnumerator Blocks(JsonElement message) => message.GetProperty("blocks").EnumerateArray();
+
+    private static JsonElement InstallButton(JsonElement message) => Blocks(message)
+        .Where(b => b.GetProperty("type").GetString() == "actions")
+        .SelectMany(b => b.GetProperty("elements").EnumerateArray())
+        .Single(e => e.GetProperty("action_id").GetString() == "open_link");
+
+    private int LinkCount()
+    {
+        using var scope = _app.Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Count();
+    }
+
+    [Fact]
+    public async Task SignedInstallCommandAnswersBlockKitWhoseButtonLeadsToTheUploadedIpa()
+    {
+        await UploadAsync();
+
+        using var response = await CommandAsync("/install", "demo beta");
+        var message = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("ephemeral", message.GetProperty("response_type").GetString());
+        var blocks = Blocks(message).ToList();
+        Assert.InRange(blocks.Count, 1, 50);
+        Assert.Equal("header", blocks[0].GetProperty("type").GetString());
+        Assert.Contains("Demo & Co", blocks[0].GetProperty("text").GetProperty("text").GetString(), StringComparison.Ordinal);
+        var fields = blocks.Where(b => b.TryGetProperty("fields", out _)).SelectMany(b => b.GetProperty("fields").EnumerateArray())
+            .Select(f => f.GetProperty("text").GetString()!).ToList();
+        Assert.Contains("*Version*\n1.4.2", fields);
+        Assert.Contains("*Build*\n187", fields);
+        Assert.Contains("*Channel*\nbeta", fields);
+        var expires = _app.Clock.GetUtcNow().AddHours(1);
+        Assert.Contains(fields, f => f.Contains($"<!date^{expires.ToUnixTimeSeconds()}^{{date_short_pretty}} {{time}}|{expires:yyyy-MM-dd HH:mm} UTC>", StringComparison.Ordinal));
+        var texts = blocks.Where(b => b.GetProperty("type").GetString() == "section" && b.TryGetProperty("text", out _))
+            .Select(b => b.GetProperty("text").GetProperty("text").GetString()!).ToList();
+        Assert.Contains("Fixes the &lt;login&gt; crash &amp; more", texts);
+        Assert.Contains(texts, t => t.StartsWith(":warning: ", StringComparison.Ordinal));
+
+        var button = InstallButton(message);
+        var installUrl = button.GetProperty("url").GetString()!;
+        Assert.Equal("Install on iPhone", button.GetProperty("text").GetProperty("text").GetString());
+        Assert.Equal("primary", button.GetProperty("style").GetString());
+        Assert.StartsWith("https://ota.example.test/i/", installUrl, StringComparison.Ordinal);
+        Assert.InRange(installUrl.Length, 1, 3000);
+        Assert.InRange(button.GetProperty("text").GetProperty("text").GetString()!.Length, 1, 75);
+        Assert.DoesNotContain("itms-services", message.GetRawText(), StringComparison.Ordinal);
+        var image = blocks.Single(b => b.GetProperty("type").GetString() == "image");
+        Assert.Equal(installUrl + "/qr.png", image.GetProperty("image_url").GetString());
+        var context = blocks.Single(b => b.GetProperty("type").GetString() == "context").GetProperty("elements")[0].GetProperty("text").GetString()!;
+        Assert.Contains("Safari", context, StringComparison.Ordinal);
+        Assert.Contains(installUrl, context, StringComparison.Ordinal);
+
+        using var phone = _app.CreateLoopbackClient();
+        phone.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", SafariOnIPhone);
+        var page = await phone.GetStringAsync(new Uri(installUrl).AbsolutePath);
+        var itms = WebUtility.HtmlDecode(InstallHref().Match(page).Groups["href"].Value);
+        var manifestUrl = ItmsManifest.ManifestUrlOf(itms)!;
+        Assert.Equal(installUrl + "/manifest.plist", manifestUrl);
+        var manifest = Plist.ParseDictionary(await phone.GetByteArrayAsync(new Uri(manifestUrl).AbsolutePath));
+        var ipaUrl = ((PlistDictionary)manifest.GetArray("items")!.Single()).GetArray("assets")!.Cast<PlistDictionary>()
+            .Single(a => a.GetString("kind") == "software-package").GetString("url")!;
+        Assert.Equal(_ipa, await phone.GetByteArrayAsync(new Uri(ipaUrl).AbsolutePath));
+        Assert.Empty(_slack.Calls);
+    }
+
+    [Fact]
+    public async Task InstallLinkFromSlackIsMintedForThePersonWhoAsked()
+    {
+        await UploadAsync();
+
+        using var response = await CommandAsync("/install", "demo beta");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var scope = _app.Services.CreateScope();
+        var link = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Single();
+        Assert.Equal("U0ALICE", link.UserId);
+    }
+
+    [Fact]
+    public async Task BuildsCommandListsBuildsWithGetLinkButtonsCarryingTheBuildId()
+    {
+        var buildId = await UploadAsync();
+
+        using var response = await CommandAsync("/builds", "demo");
+        var message = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        var accessory = Blocks(message).Where(b => b.TryGetProperty("accessory", out _)).Select(b => b.GetProperty("accessory")).Single();
+        Assert.Equal("get_link", accessory.GetProperty("action_id").GetString());
+        Assert.Equal(buildId.ToString(CultureInfo.InvariantCulture), accessory.GetProperty("value").GetString());
+        Assert.InRange(accessory.GetProperty("text").GetProperty("text").GetString()!.Length, 1, 75);
+        Assert.Equal(0, LinkCount());
+    }
+
+    [Fact]
+    public async Task GetLinkButtonAnswersThroughTheResponseUrlWithAPersonalLink()
+    {
+        var buildId = await UploadAsync();
+
+        using var response = await InteractionAsync(new
+        {
+            type = "block_actions",
+            team = new { id = "T0WORK", domain = "work" },
+            user = new { id = "U0BOB", username = "bob", team_id = "T0WORK" },
+            api_app_id = "A0APP",
+            container = new { type = "message", message_ts = "1.2", channel_id = "C0GENERAL", is_ephemeral = false },
+            trigger_id = "1.2.3",
+            channel = new { id = "C0GENERAL", name = "general" },
+            response_url = _slack.ResponseUrl("actions/T0WORK/2/def"),
+            actions = new[] { new { type = "button", action_id = "get_link", block_id = "b1", value = buildId.ToString(CultureInfo.InvariantCulture), action_ts = "1.3" } },
+        });
+        var call = await _slack.NextCallAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/hooks/actions/T0WORK/2/def", call.Path);
+        Assert.Null(call.Authorization);
+        Assert.Equal("ephemeral", call.Json.GetProperty("response_type").GetString());
+        Assert.False(call.Json.GetProperty("replace_original").GetBoolean());
+        var installUrl = InstallButton(call.Json).GetProperty("url").GetString()!;
+        Assert.StartsWith("https://ota.example.test/i/", installUrl, StringComparison.Ordinal);
+        using var page = await _client.GetAsync(new Uri(installUrl).AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        using var scope = _app.Services.CreateScope();
+        Assert.Equal("U0BOB", scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Single().UserId);
+    }
+
+    [Fact]
+    public async Task LinkButtonPressIsAcknowledgedAndNothingElse()
+    {
+        await UploadAsync();
+
+        using var response = await InteractionAsync(new
+        {
+            type = "block_actions",
+            team = new { id = "T0WORK" },
+            user = new { id = "U0ALICE", username = "alice" },
+            response_url = _slack.ResponseUrl("actions/link"),
+            actions = new[] { new { type = "button", action_id = "open_link", url = "https://ota.example.test/i/abc", action_ts = "1.3" } },
+        });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, LinkCount());
+        Assert.Empty(_slack.Calls);
+    }
+
+    [Fact]
+    public async Task MentionDeliveredTwiceIsAnsweredOnceWithAnEphemeralMessage()
+    {
+        await UploadAsync();
+
+        using var first = await EventAsync(Mention("Ev0001", "<@U0BOT> install demo beta"));
+        using var retry = await EventAsync(Mention("Ev0001", "<@U0BOT> install demo beta"), retryNum: "1");
+        // Recognised while answering the retry, before any work could start.
+        Assert.Contains(_app.Logs, l => l.Contains("[3003]", StringComparison.Ordinal) && l.Contains("Ev0001", StringComparison.Ordinal));
+        var call = await _slack.NextCallAsync();
+        using var sentinel = await EventAsync(DirectMessage("Ev0002", "help"));
+        var sentinelCall = await _slack.NextCallAsync();
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal("/api/chat.postEphemeral", call.Path);
+        Assert.Equal("Bearer xoxb-test-token", call.Authorization);
+        Assert.Equal("application/json; charset=utf-8", call.ContentType);
+        Assert.Equal("C0GENERAL", call.Json.GetProperty("channel").GetString());
+        Assert.Equal("U0ALICE", call.Json.GetProperty("user").GetString());
+        Assert.StartsWith("https://ota.example.test/i/", InstallButton(call.Json).GetProperty("url").GetString(), StringComparison.Ordinal);
+        Assert.Equal("/api/chat.postMessage", sentinelCall.Path);
+        Assert.Single(_slack.Calls, c => c.Path == "/api/chat.postEphemeral");
+        Assert.Equal(1, LinkCount());
+    }
+
+    [Fact]
+    public async Task DirectMessageIsAnsweredInTheConversationAsTyped()
+    {
+        await UploadAsync();
+
+        using var response = await EventAsync(DirectMessage("Ev0003", "install demo beta"));
+        var call = await _slack.NextCallAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/chat.postMessage", call.Path);
+        Assert.Equal("D0ALICE", call.Json.GetProperty("channel").GetString());
+        Assert.StartsWith("https://ota.example.test/i/", InstallButton(call.Json).GetProperty("url").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BotMessagesAndMessageSubtypesAreIgnored()
+    {
+        await UploadAsync();
+
+        using var fromBot = await EventAsync(DirectMessage("Ev0010", "install demo beta", botId: "B0OTHER"));
+        using var edited = await EventAsync(DirectMessage("Ev0011", "install demo beta", subtype: "message_changed"));
+        using var botMention = await EventAsync(Mention("Ev0012", "<@U0BOT> install demo beta", subtype: "bot_message", botId: "B0OTHER"));
+        using var sentinel = await EventAsync(DirectMessage("Ev0013", "help"));
+        var call = await _slack.NextCallAsync();
+
+        Assert.All([fromBot, edited, botMention, sentinel], r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal("/api/chat.postMessage", call.Path);
+        Assert.Single(_slack.Calls);
+        Assert.Equal(0, LinkCount());
+    }
+
+    [Fact]
+    public async Task UrlVerificationEchoesTheChallenge()
+    {
+        using var response = await EventAsync(new { token = "deprecated", challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type = "url_verification" });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", body.GetProperty("challenge").GetString());
+    }
+
+    [Fact]
+    public async Task SslCheckIsAnsweredWithAnEmptyOk()
+    {
+        using var response = await PostAsync("/slack/commands", "token=deprecated&ssl_check=1", "application/x-www-form-urlencoded");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("", await response.Content.ReadAsStringAsync());
+    }
+
+    public static TheoryData<string> Routes => new() { "/slack/commands", "/slack/interactions", "/slack/events" };
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task UnsignedRequestIsRejectedAndNothingHappens(string path)
+    {
+        await UploadAsync();
+
+        using var response = await PostAsync(path, SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", signed: false);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, LinkCount());
+    }
+
+    [Fact]
+    public async Task TamperedCommandIsRejectedAndNothingHappens()
+    {
+        await UploadAsync();
+        var timestamp = Timestamp();
+        var signature = SlackSignature.Sign(SigningSecret, timestamp, Encoding.UTF8.GetBytes(SlashCommand("/builds", "")));
+
+        using var response = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", timestamp, signature);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, LinkCount());
+    }
+
+    [Theory]
+    [InlineData(-301)]
+    [InlineData(301)]
+    public async Task CommandSignedOutsideTheReplayWindowIsRejected(int seconds)
+    {
+        await UploadAsync();
+
+        using var response = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", Timestamp(seconds));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(0, LinkCount());
+    }
+
+    [Fact]
+    public async Task ReplayedCommandIsRejectedOnceTheClockHasMovedOn()
+    {
+        await UploadAsync();
+        var timestamp = Timestamp();
+        using var first = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", timestamp);
+
+        _app.Clock.Advance(TimeSpan.FromSeconds(301));
+        using var replay = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", timestamp);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, replay.StatusCode);
+        Assert.Equal(1, LinkCount());
+    }
+
+    [Fact]
+    public async Task CommandFromAWorkspaceNotAllowedGetsAPoliteRefusal()
+    {
+        await using var slack = await FakeSlackApi.StartAsync();
+        using var app = new ChatOpsBotApplication(SlackSettings(new() { ["Slack:AllowedTeamIds:0"] = "T0WORK" }));
+        using var client = app.CreateLoopbackClient();
+        var body = SlashCommand("/install", "demo beta", teamId: "T0ELSEWHERE");
+        var timestamp = app.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/slack/commands") { Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded") };
+        request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
+        request.Headers.Add("X-Slack-Signature", SlackSignature.Sign(SigningSecret, timestamp, Encoding.UTF8.GetBytes(body)));
+
+        using var response = await client.SendAsync(request);
+        var message = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ephemeral", message.GetProperty("response_type").GetString());
+        Assert.Equal("ChatOpsBot is not available in this workspace.", message.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task SlowCommandIsAcknowledgedAndFinishedThroughTheResponseUrl()
+    {
+        await using var slack = await FakeSlackApi.StartAsync();
+        using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(SlackSettings(new()
+        {
+            ["Slack:ApiBaseUrl"] = slack.ApiBaseUrl,
+            // No time at all for the engine: every command takes the acknowledged path.
+            ["Slack:CommandBudget"] = "00:00:00",
+        })));
+        using var client = app.CreateLoopbackClient();
+        var body = Form(("team_id", "T0WORK"), ("channel_id", "C0GENERAL"), ("user_id", "U0ALICE"), ("user_name", "alice"),
+            ("command", "/builds"), ("text", ""), ("response_url", slack.ResponseUrl("commands/slow")));
+        var timestamp = app.Clock.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/slack/commands") { Content = new StringContent(body, Encoding.UTF8, "application/x-www-form-urlencoded") };
+        request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
+        request.Headers.Add("X-Slack-Signature", SlackSignature.Sign(SigningSecret, timestamp, Encoding.UTF8.GetBytes(body)));
+
+        using var response = await client.SendAsync(request);
+        var acknowledgement = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var call = await slack.NextCallAsync();
+
+        Assert.Equal("Working on it…", acknowledgement.GetProperty("text").GetString());
+        Assert.Equal("ephemeral", acknowledgement.GetProperty("response_type").GetString());
+        Assert.Equal("/hooks/commands/slow", call.Path);
+        Assert.True(call.Json.GetProperty("replace_original").GetBoolean());
+        Assert.Equal("ephemeral", call.Json.GetProperty("response_type").GetString());
+        Assert.NotEqual("Working on it…", call.Json.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task WithoutASigningSecretTheSlackRoutesDoNotExist()
+    {
+        using var app = new ChatOpsBotApplication();
+        using var client = app.CreateLoopbackClient();
+
+        foreach (var path in new[] { "/slack/commands", "/slack/interactions", "/slack/events" })
+        {
+            using var response = await client.PostAsync(path, new StringContent("ssl_check=1", Encoding.UTF8, "application/x-www-form-urlencoded"));
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task SigningSecretWithoutABotTokenStopsTheHostNamingTheKey()
+    {
+        var (exit, output) = await HostProcess.RunUntilExitAsync(new() { ["Slack__SigningSecret"] = SigningSecret });
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Slack:BotToken is required when Slack:SigningSecret is set", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryUrlInTheSlackAppManifestIsARouteTheHostMaps()
+    {
+        var manifest = await File.ReadAllLinesAsync(SlackManifestPath());
+        var urls = manifest.Select(line => ManifestUrl().Match(line)).Where(m => m.Success).Select(m => new Uri(m.Groups["url"].Value.Trim('"', '\''))).ToList();
+
+        Assert.Equal(["/slack/commands", "/slack/commands", "/slack/events", "/slack/interactions"], urls.Select(u => u.AbsolutePath));
+        Assert.All(urls, u => Assert.Equal("https://chatopsbot.example.com", u.GetLeftPart(UriPartial.Authority)));
+        foreach (var url in urls)
+        {
+            using var response = await _client.PostAsync(url.AbsolutePath, new StringContent("{}", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+        using var unknown = await _client.PostAsync("/slack/unknown", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    private static string SlackManifestPath()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, "manifests", "slack", "manifest.yml");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        throw new FileNotFoundException("manifests/slack/manifest.yml not found above " + AppContext.BaseDirectory);
+    }
+
+    [GeneratedRegex(@"^\s*(-\s*)?(url|request_url):\s*(?<url>\S+)\s*$")]
+    private static partial Regex ManifestUrl();
+
+    [GeneratedRegex("id=\"install\" href=\"(?<href>[^\"]+)\"")]
+    private static partial Regex InstallHref();
+}
