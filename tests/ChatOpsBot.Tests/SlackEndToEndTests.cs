@@ -360,6 +360,19 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
         Assert.Equal("", await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("/slack/events", "application/json", "{not json")]
+    [InlineData("/slack/interactions", "application/x-www-form-urlencoded", "payload=%7Bnot+json")]
+    [InlineData("/slack/interactions", "application/x-www-form-urlencoded", "nothing=here")]
+    [InlineData("/slack/commands", "application/x-www-form-urlencoded", "text=demo")]
+    public async Task SignedButMalformedPayloadIsABadRequest(string path, string contentType, string body)
+    {
+        using var response = await PostAsync(path, body, contentType);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(_slack.Calls);
+    }
+
     public static TheoryData<string> Routes => new() { "/slack/commands", "/slack/interactions", "/slack/events" };
 
     [Theory]
