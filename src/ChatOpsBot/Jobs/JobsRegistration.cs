@@ -1,7 +1,6 @@
 using ChatOpsBot.Features.ApiKeys;
 using Hangfire;
 using Hangfire.InMemory;
-using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Jobs;
 
@@ -36,7 +35,8 @@ internal static class JobsRegistration
 
     public static WebApplication MapJobs(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Jobs.Dashboard)
+        // Read from configuration, not the validated options: validation belongs to start-up, which reports it cleanly.
+        if (app.Configuration.GetValue($"{ChatOpsBotOptions.Section}:Jobs:Dashboard", defaultValue: true))
         {
             // Endpoint authorization replaces Hangfire's local-requests-only default: Admin API keys, nobody else.
             app.MapHangfireDashboardWithAuthorizationPolicy(ApiKeyAuthentication.Admin, "/hangfire",
