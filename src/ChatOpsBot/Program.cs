@@ -1,5 +1,6 @@
 using ChatOpsBot;
 using ChatOpsBot.Data;
+using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Features.ApiKeys;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Chat;
@@ -27,6 +28,7 @@ builder.AddLinks();
 builder.AddInstall();
 builder.AddChat();
 builder.AddJobs();
+builder.AddAnnouncements();
 builder.AddSlack();
 builder.AddTeams();
 
@@ -38,6 +40,7 @@ app.MapBuilds();
 app.MapLinksApi();
 app.MapInstall();
 app.MapJobs();
+app.MapAnnouncements();
 app.MapSlack();
 app.MapTeams();
 

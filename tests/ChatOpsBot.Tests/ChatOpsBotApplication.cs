@@ -13,6 +13,8 @@ namespace ChatOpsBot.Tests;
 internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
+    private readonly bool _ownsDataDirectory;
 
     public const string DefaultPublicBaseUrl = "https://ota.example.test";
 
@@ -21,9 +23,14 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
     /// Listen on a fixed free loopback port and use it as ChatOpsBot:PublicBaseUrl, so a browser can follow the links
     /// the app generates. Otherwise the public base URL is https://ota.example.test, which nothing serves.
     /// </param>
-    public ChatOpsBotApplication(Dictionary<string, string?>? settings = null, bool servePublicBaseUrl = false)
+    /// <param name="dataDirectory">Run on an existing data directory, as a restarted host would; the caller deletes it.</param>
+    /// <param name="services">Test services (fake chat messengers), registered after the app's own.</param>
+    public ChatOpsBotApplication(Dictionary<string, string?>? settings = null, bool servePublicBaseUrl = false,
+        string? dataDirectory = null, Action<IServiceCollection>? services = null)
     {
-        DataDirectory = Directory.CreateTempSubdirectory("chatopsbot-test-").FullName;
+        _ownsDataDirectory = dataDirectory is null;
+        _services = services;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("chatopsbot-test-").FullName;
         var port = servePublicBaseUrl ? FreeLoopbackPort() : 0;
         PublicBaseUrl = servePublicBaseUrl ? $"http://127.0.0.1:{port}" : DefaultPublicBaseUrl;
         _settings = new()
@@ -45,6 +52,10 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
 
     /// <summary>Every log message the app wrote, formatted.</summary>
     public ConcurrentQueue<string> Logs { get; } = new();
+
+    /// <summary>The errors the app logged, to explain a failed assertion.</summary>
+    public string ServerErrors() =>
+        string.Concat(Logs.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal)).Select(l => "\n" + l));
 
     private static int FreeLoopbackPort()
     {
@@ -105,13 +116,17 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.AddProvider(new RecordingLoggerProvider(Logs)));
-        builder.ConfigureTestServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock)));
+        builder.ConfigureTestServices(services =>
+        {
+            services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+            _services?.Invoke(services);
+        });
     }
 
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing && Directory.Exists(DataDirectory))
+        if (disposing && _ownsDataDirectory && Directory.Exists(DataDirectory))
             Directory.Delete(DataDirectory, recursive: true);
     }
 }

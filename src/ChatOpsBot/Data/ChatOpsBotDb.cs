@@ -15,6 +15,12 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
 
     public DbSet<LinkDownload> LinkDownloads => Set<LinkDownload>();
 
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+
+    public DbSet<Announcement> Announcements => Set<Announcement>();
+
+    public DbSet<AnnouncementDelivery> AnnouncementDeliveries => Set<AnnouncementDelivery>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -70,6 +76,40 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
             d.HasOne<InstallLink>().WithMany().HasForeignKey(x => x.LinkId).OnDelete(DeleteBehavior.Cascade);
             d.HasIndex(x => x.LinkId);
             d.Property(x => x.UserAgent).HasMaxLength(512);
+        });
+        modelBuilder.Entity<Subscription>(s =>
+        {
+            s.HasOne(x => x.App).WithMany().HasForeignKey(x => x.AppId).OnDelete(DeleteBehavior.Cascade);
+            s.HasIndex(x => new { x.AppId, x.Channel, x.Platform, x.ConversationId }).IsUnique();
+            s.HasIndex(x => new { x.Platform, x.ConversationId });
+            s.Property(x => x.Channel).HasMaxLength(32);
+            s.Property(x => x.Platform).HasMaxLength(16);
+            s.Property(x => x.Workspace).HasMaxLength(64);
+            s.Property(x => x.ConversationId).HasMaxLength(255);
+            s.Property(x => x.ServiceUrl).HasMaxLength(512);
+            s.Property(x => x.ConversationName).HasMaxLength(255);
+            s.Property(x => x.CreatedBy).HasMaxLength(255);
+        });
+        modelBuilder.Entity<Announcement>(a =>
+        {
+            a.HasOne(x => x.Build).WithMany().HasForeignKey(x => x.BuildId).OnDelete(DeleteBehavior.Restrict);
+            a.Property(x => x.AnnouncedBy).HasMaxLength(255);
+        });
+        modelBuilder.Entity<AnnouncementDelivery>(d =>
+        {
+            d.HasOne(x => x.Announcement).WithMany().HasForeignKey(x => x.AnnouncementId).OnDelete(DeleteBehavior.Cascade);
+            d.HasIndex(x => x.AnnouncementId);
+            // What the recovery sweep looks for: pending rows by due time, sending rows by claim deadline.
+            d.HasIndex(x => new { x.State, x.NextAttemptAt });
+            d.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
+            d.Property(x => x.Platform).HasMaxLength(16);
+            d.Property(x => x.Workspace).HasMaxLength(64);
+            d.Property(x => x.ConversationId).HasMaxLength(255);
+            d.Property(x => x.ServiceUrl).HasMaxLength(512);
+            d.Property(x => x.ConversationName).HasMaxLength(255);
+            d.Property(x => x.ClaimToken).HasMaxLength(32);
+            d.Property(x => x.LastError).HasMaxLength(1000);
+            d.Property(x => x.MessageId).HasMaxLength(255);
         });
     }
 

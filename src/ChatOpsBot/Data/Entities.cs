@@ -1,4 +1,5 @@
 using ChatOpsBot.Core.Builds;
+using ChatOpsBot.Core.Chat;
 
 namespace ChatOpsBot.Data;
 
@@ -145,4 +146,90 @@ internal sealed class LinkDownload
     public long BytesSent { get; set; }
 
     public bool Completed { get; set; }
+}
+
+/// <summary>A conversation that wants an app channel's announcements.</summary>
+internal sealed class Subscription
+{
+    public long Id { get; set; }
+
+    public long AppId { get; set; }
+
+    public App App { get; set; } = null!;
+
+    public required string Channel { get; set; }
+
+    /// <summary>slack or teams.</summary>
+    public required string Platform { get; set; }
+
+    public string? Workspace { get; set; }
+
+    public required string ConversationId { get; set; }
+
+    /// <summary>Teams: where proactive messages to the conversation go.</summary>
+    public string? ServiceUrl { get; set; }
+
+    public string? ConversationName { get; set; }
+
+    public required string CreatedBy { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A release manager's "this build is out"; one <see cref="AnnouncementDelivery"/> per subscribed conversation.</summary>
+internal sealed class Announcement
+{
+    public long Id { get; set; }
+
+    public long BuildId { get; set; }
+
+    public Build Build { get; set; } = null!;
+
+    public required string AnnouncedBy { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One announcement to one conversation: the outbox row its delivery job works from. The address is copied from the
+/// subscription, so unsubscribing later does not lose track of what was sent where.
+/// </summary>
+internal sealed class AnnouncementDelivery
+{
+    public long Id { get; set; }
+
+    public long AnnouncementId { get; set; }
+
+    public Announcement Announcement { get; set; } = null!;
+
+    public required string Platform { get; set; }
+
+    public string? Workspace { get; set; }
+
+    public required string ConversationId { get; set; }
+
+    public string? ServiceUrl { get; set; }
+
+    public string? ConversationName { get; set; }
+
+    public DeliveryState State { get; set; }
+
+    /// <summary>Posts tried so far, the successful one included.</summary>
+    public int Attempts { get; set; }
+
+    /// <summary>When a pending delivery is due.</summary>
+    public DateTime NextAttemptAt { get; set; }
+
+    /// <summary>Set while a job holds the delivery; only that job records the outcome.</summary>
+    public string? ClaimToken { get; set; }
+
+    /// <summary>A claim older than this was lost with its job (a crash, a restart) and may be taken over.</summary>
+    public DateTime? ClaimExpiresAt { get; set; }
+
+    public string? LastError { get; set; }
+
+    public DateTime? DeliveredAt { get; set; }
+
+    /// <summary>Slack's ts or Teams' activity id of the posted message.</summary>
+    public string? MessageId { get; set; }
 }

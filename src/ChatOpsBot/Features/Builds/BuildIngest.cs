@@ -13,6 +13,9 @@ namespace ChatOpsBot.Features.Builds;
 /// <summary>What an upload came to: a new build, or a problem that names what was wrong (and nothing stored).</summary>
 internal sealed record IngestOutcome(Build? Build, string? AppSlug, int Status, string? Title, string? Detail, IDictionary<string, object?>? Extensions = null)
 {
+    /// <summary>The upload asked (with announce=true) for the new build to be announced.</summary>
+    public bool Announce { get; init; }
+
     public static IngestOutcome Created(Build build, string slug) => new(build, slug, StatusCodes.Status201Created, null, null);
 
     public static IngestOutcome Problem(int status, string title, string detail, IDictionary<string, object?>? extensions = null) =>
@@ -37,7 +40,7 @@ internal sealed partial class BuildIngest(
     private const int ReaderBufferSize = 64 * 1024;
     private const int SpoolBlockSize = 1024 * 1024;
 
-    public async Task<IngestOutcome> IngestAsync(HttpRequest request, string uploadedBy, long maxBytes, CancellationToken cancellationToken)
+    public async Task<IngestOutcome> IngestAsync(HttpRequest request, string uploadedBy, long maxBytes, bool mayAnnounce, CancellationToken cancellationToken)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -74,7 +77,7 @@ internal sealed partial class BuildIngest(
                             string.Create(CultureInfo.InvariantCulture, $"The file is larger than the limit of {maxBytes} bytes (ChatOpsBot:Uploads:MaxBytes)."));
                     (sha256, size) = (spooled.Sha256, spooled.Size);
                 }
-                else if (name is "channel" or "app" or "notes")
+                else if (name is "channel" or "app" or "notes" or "announce")
                 {
                     var value = await ReadFieldAsync(section.Body, cancellationToken);
                     if (value is null)
@@ -101,6 +104,13 @@ internal sealed partial class BuildIngest(
             var notes = fields.GetValueOrDefault("notes");
             if (notes is { Length: > MaxNotesLength })
                 return IngestOutcome.Problem(400, "Notes too long", $"Release notes are limited to {MaxNotesLength} characters.");
+            var announce = false;
+            if (fields.GetValueOrDefault("announce") is { } announceField && !bool.TryParse(announceField, out announce))
+                return IngestOutcome.Problem(400, "Invalid announce field", "The 'announce' field is 'true' or 'false'.");
+            // Refused before anything is stored, so an uploader's key cannot leave a build behind that nobody announced.
+            if (announce && !mayAnnounce)
+                return IngestOutcome.Problem(StatusCodes.Status403Forbidden, "Announcing needs a release manager key",
+                    "announce=true needs a ReleaseManager or Admin key; nothing was stored. Upload without it, or with a release manager's key.");
 
             IpaInspectionResult result;
             await using (var ipa = new FileStream(temporaryPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous))
@@ -115,7 +125,7 @@ internal sealed partial class BuildIngest(
                 string.IsNullOrWhiteSpace(notes) ? null : notes, sha256, size, temporaryPath, uploadedBy, cancellationToken);
             if (outcome.Build is not null)
                 temporaryPath = null; // moved into the store
-            return outcome;
+            return outcome with { Announce = announce && outcome.Build is not null };
         }
         catch (Exception e) when (e is IOException or BadHttpRequestException or InvalidDataException || (e is OperationCanceledException && request.HttpContext.RequestAborted.IsCancellationRequested))
         {

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using ChatOpsBot.Data;
+using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Features.ApiKeys;
 using ChatOpsBot.Features.Links;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,7 +27,7 @@ internal static class BuildsApi
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         api.MapPost("/builds", UploadBuild)
-            .WithSummary("Upload an .ipa (multipart/form-data: file, channel, app, notes)")
+            .WithSummary("Upload an .ipa (multipart/form-data: file, channel, app, notes, announce)")
             .Accepts<UploadForm>("multipart/form-data")
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -44,16 +45,26 @@ internal static class BuildsApi
     }
 
     internal static async Task<Results<Created<BuildResponse>, ProblemHttpResult>> UploadBuild(
-        HttpContext context, ClaimsPrincipal user, BuildIngest ingest, IOptions<ChatOpsBotOptions> options)
+        HttpContext context, ClaimsPrincipal user, BuildIngest ingest, Announcer announcer, IOptions<ChatOpsBotOptions> options)
     {
         var maxBytes = options.Value.Uploads.MaxBytes;
         // Room for the multipart framing around the file; the file itself is counted exactly while it streams.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = maxBytes > long.MaxValue - 1024 * 1024 ? null : maxBytes + 1024 * 1024;
 
-        var outcome = await ingest.IngestAsync(context.Request, user.Identity?.Name ?? "unknown", maxBytes, context.RequestAborted);
+        var mayAnnounce = user.IsInRole(nameof(ApiRole.ReleaseManager)) || user.IsInRole(nameof(ApiRole.Admin));
+        var outcome = await ingest.IngestAsync(context.Request, user.Identity?.Name ?? "unknown", maxBytes, mayAnnounce, context.RequestAborted);
         if (outcome.Build is { } build)
+        {
+            if (outcome.Announce)
+            {
+                // The build is stored: announce it even if the client hangs up now.
+                var announced = await announcer.AnnounceAsync(build.Id, user.Identity?.Name ?? "unknown", CancellationToken.None);
+                if (announced.Announcement is { } announcement)
+                    context.Response.Headers.Link = $"<{AnnouncementsApi.Location(announcement.Id)}>; rel=\"announcement\"";
+            }
             return TypedResults.Created($"/api/v1/builds/{build.Id}", BuildResponse.From(build, outcome.AppSlug!));
+        }
         return TypedResults.Problem(outcome.Detail, statusCode: outcome.Status, title: outcome.Title, extensions: outcome.Extensions);
     }
 
@@ -118,5 +129,5 @@ internal static class BuildsApi
         TypedResults.Problem($"There is no build {id}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown build");
 
     /// <summary>The upload form, for the OpenAPI description only: the endpoint streams the body itself.</summary>
-    internal sealed record UploadForm(IFormFile File, string Channel, string? App, string? Notes);
+    internal sealed record UploadForm(IFormFile File, string Channel, string? App, string? Notes, bool? Announce);
 }

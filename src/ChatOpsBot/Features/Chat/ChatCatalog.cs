@@ -58,7 +58,7 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvi
     public async Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken) =>
         (await BuildsApi.RevokeAsync(buildId, db, links, time, cancellationToken)).LinksStopped;
 
-    private static CatalogBuild ToCatalog(Build b, string appSlug) => new(
+    internal static CatalogBuild ToCatalog(Build b, string appSlug) => new(
         b.Id, appSlug, b.DisplayName, b.Channel, b.Version, b.BuildNumber, b.Notes,
         new DateTimeOffset(b.UploadedAt, TimeSpan.Zero), b.State == BuildState.Active,
         b.ProfileType, b.ProfileExpiresAt is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null, b.ProfileDeviceCount);
