@@ -50,7 +50,7 @@ public sealed class DeliveryTests : IDisposable
             { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
         };
         using var response = await _api.PostAsync("/api/v1/builds", form);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync() + _app.ServerErrors());
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
     }
 

@@ -9,7 +9,8 @@ internal static class DataExtensions
 {
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
-        builder.Services.AddDbContext<ChatOpsBotDb>((services, db) =>
+        // Pooled: every manifest and IPA request uses a context, and building one per request showed in profiles.
+        builder.Services.AddDbContextPool<ChatOpsBotDb>((services, db) =>
         {
             var options = services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;
             db.UseSqlite(options.Database.ConnectionString is { Length: > 0 } connectionString
@@ -19,6 +20,7 @@ internal static class DataExtensions
                     DataSource = Path.Combine(options.DataPath, "chatopsbot.db"),
                     Pooling = true,
                 }.ToString());
+            db.AddInterceptors(SqlitePragmas.Instance);
         });
         builder.Services.AddSingleton(services =>
             new FileSystemArtifactStore(services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.DataPath));
@@ -39,6 +41,9 @@ internal sealed partial class DataInitializer(IServiceScopeFactory scopes, FileS
         {
             var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
             await db.Database.EnsureCreatedAsync(cancellationToken);
+            // Write-ahead logging lets readers (manifest and IPA requests) proceed while a job or an upload writes.
+            // It is a property of the database file, so setting it once is enough.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
         var removed = artifacts.RemoveTemporaryFiles();
         if (removed > 0)
@@ -53,4 +58,33 @@ internal sealed partial class DataInitializer(IServiceScopeFactory scopes, FileS
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Data directory {DataDirectory} ready")]
     private partial void LogDataReady(string dataDirectory);
+}
+
+/// <summary>
+/// Per-connection SQLite settings: with WAL, synchronous=NORMAL keeps the database consistent across crashes and
+/// fsyncs at checkpoints instead of on every commit (a power cut may lose the last commits, never corrupt).
+/// </summary>
+internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
+{
+    public static readonly SqlitePragmas Instance = new();
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
+    {
+        if (connection is SqliteConnection)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous=NORMAL;";
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        if (connection is SqliteConnection)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA synchronous=NORMAL;";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
 }

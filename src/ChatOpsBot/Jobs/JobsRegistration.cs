@@ -1,5 +1,7 @@
 using ChatOpsBot.Features.ApiKeys;
 using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Logging;
 using Hangfire.InMemory;
 
 namespace ChatOpsBot.Jobs;
@@ -16,11 +18,15 @@ internal static class JobsRegistration
         builder.Services.AddScoped<RetentionJob>();
         // Job state is disposable: anything that must survive a restart lives in the database first. The storage
         // follows the database provider, so PostgreSQL deployments get shared job storage in the scale-out work.
-        builder.Services.AddHangfire(hangfire => hangfire
+        // Storage and activator are registered per host rather than through Hangfire's process-wide statics
+        // (JobStorage.Current, JobActivator.Current), so each host's jobs run against its own services.
+        builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        builder.Services.AddSingleton<JobActivator>(services => new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
+        builder.Services.AddHangfire((services, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+            .UseLogProvider(new HostLogProvider(services.GetRequiredService<ILoggerFactory>())));
         if (options.Jobs.Enabled)
         {
             builder.Services.AddHangfireServer(server =>
@@ -57,4 +63,32 @@ internal sealed class RecurringJobsRegistration(IRecurringJobManager jobs) : IHo
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Hangfire logs through one process-wide provider; this one outlives the host that set it (tests run several hosts
+/// in one process) by falling silent instead of failing once that host's logger factory is disposed.
+/// </summary>
+internal sealed class HostLogProvider(ILoggerFactory loggers) : ILogProvider
+{
+    private readonly AspNetCoreLogProvider _inner = new(loggers);
+
+    public ILog GetLogger(string name)
+    {
+        try
+        {
+            return _inner.GetLogger(name);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Silent.Instance;
+        }
+    }
+
+    private sealed class Silent : ILog
+    {
+        public static readonly Silent Instance = new();
+
+        public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+    }
 }
