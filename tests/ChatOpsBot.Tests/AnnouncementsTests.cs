@@ -13,14 +13,6 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ChatOpsBot.Tests;
 
-/// <summary>
-/// Hangfire keeps its storage and job activator in static state, so hosts with a job server must not start while
-/// another test class starts one: these tests run on their own.
-/// </summary>
-[CollectionDefinition(nameof(AnnouncementsTests), DisableParallelization = true)]
-public sealed class AnnouncementsRunAlone;
-
-[Collection(nameof(AnnouncementsTests))]
 public sealed class AnnouncementsTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
