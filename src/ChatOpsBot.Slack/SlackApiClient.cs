@@ -18,6 +18,23 @@ internal sealed class SlackApiException(string method, string error)
     public string Error { get; } = error;
 }
 
+/// <summary>What one Web API call came to, when the caller decides about retries.</summary>
+internal abstract record SlackAttempt
+{
+    private SlackAttempt()
+    {
+    }
+
+    /// <summary><c>ok:true</c>, with the whole answer.</summary>
+    public sealed record Succeeded(JsonElement Answer) : SlackAttempt;
+
+    /// <summary>429, 5xx, a network failure or a timeout: Slack did not decide.</summary>
+    public sealed record Unavailable(string Error, TimeSpan? RetryAfter) : SlackAttempt;
+
+    /// <summary>Slack answered, and said no: <c>ok:false</c> with its error code, or a 4xx.</summary>
+    public sealed record Refused(string Error) : SlackAttempt;
+}
+
 /// <summary>
 /// Slack's Web API and response URLs. JSON with a charset, the bot token only on Web API calls, <c>ok:false</c>
 /// surfaced with Slack's error code and never retried; 429 waits for <c>Retry-After</c>; 5xx and network failures are
@@ -48,14 +65,7 @@ internal sealed class SlackApiClient(HttpClient http, IOptions<SlackOptions> opt
     public async Task<JsonElement> CallAsync(string method, JsonObject arguments, CancellationToken cancellationToken)
     {
         var body = arguments.ToJsonString();
-        var settings = options.Value;
-        var url = new Uri(new Uri(settings.ApiBaseUrl.EndsWith('/') ? settings.ApiBaseUrl : settings.ApiBaseUrl + "/"), method);
-        using var response = await SendWithRetriesAsync(method, () =>
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Json(body) };
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.BotToken);
-            return request;
-        }, cancellationToken);
+        using var response = await SendWithRetriesAsync(method, () => ApiRequest(method, body), cancellationToken);
         if (!response.IsSuccessStatusCode)
             throw Failed(method, "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
 
@@ -77,6 +87,63 @@ internal sealed class SlackApiClient(HttpClient http, IOptions<SlackOptions> opt
         if (answer.TryGetProperty("warning", out var warning) && warning.ValueKind == JsonValueKind.String)
             SlackLog.ApiWarning(logger, method, warning.GetString()!);
         return answer;
+    }
+
+    /// <summary>
+    /// One attempt at a Web API method, for callers that schedule their own retries durably (the announcement
+    /// outbox): nothing is retried here and nothing is thrown for what Slack answered; what happened is returned.
+    /// </summary>
+    public async Task<SlackAttempt> CallOnceAsync(string method, JsonObject arguments, CancellationToken cancellationToken)
+    {
+        using var request = ApiRequest(method, arguments.ToJsonString());
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            return new SlackAttempt.Unavailable("network error: " + e.HttpRequestError, null);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new SlackAttempt.Unavailable("timed out", null);
+        }
+        using (response)
+        {
+            var status = (int)response.StatusCode;
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                // Not capped: the caller waits durably, and Slack means what it says.
+                return new SlackAttempt.Unavailable("429 Too Many Requests", response.Headers.RetryAfter?.Delta is { } delta && delta > TimeSpan.Zero ? delta : null);
+            if (status >= 500)
+                return new SlackAttempt.Unavailable("http_" + status.ToString(CultureInfo.InvariantCulture), null);
+            if (!response.IsSuccessStatusCode)
+                return new SlackAttempt.Refused("http_" + status.ToString(CultureInfo.InvariantCulture));
+            JsonElement answer;
+            try
+            {
+                answer = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+            }
+            catch (JsonException)
+            {
+                return new SlackAttempt.Unavailable("invalid_response", null);
+            }
+            if (answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True)
+                return new SlackAttempt.Succeeded(answer);
+            var error = answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String
+                ? e.GetString()! : "unknown_error";
+            SlackLog.ApiFailed(logger, method, error);
+            return new SlackAttempt.Refused(error);
+        }
+    }
+
+    private HttpRequestMessage ApiRequest(string method, string body)
+    {
+        var settings = options.Value;
+        var url = new Uri(new Uri(settings.ApiBaseUrl.EndsWith('/') ? settings.ApiBaseUrl : settings.ApiBaseUrl + "/"), method);
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Json(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", settings.BotToken);
+        return request;
     }
 
     /// <summary>Posts a message to a slash command's or an action's response_url; the URL carries its own authority.</summary>

@@ -11,6 +11,16 @@ internal static partial class SlackChat
     public static ChatUser User(SlackOptions options, string? teamId, string userId, string? userName) =>
         new(Platform, teamId, userId, string.IsNullOrWhiteSpace(userName) ? userId : userName, options.IsReleaseManager(userId));
 
+    /// <summary>
+    /// The channel, private channel or DM a command came from, for subscriptions. Slash commands name the channel
+    /// ("general"), or say "directmessage" / "privategroup" where there is no name to show.
+    /// </summary>
+    public static ConversationAddress? Conversation(string? teamId, string? channelId, string? channelName) =>
+        channelId is { Length: > 0 }
+            ? new ConversationAddress(Platform, teamId, channelId,
+                Name: channelName is { Length: > 0 } and not ("directmessage" or "privategroup") ? "#" + channelName : null)
+            : null;
+
     /// <summary><c>/install myapp beta</c> arrives as command <c>/install</c>, text <c>myapp beta</c>: the engine wants "install myapp beta".</summary>
     public static string CommandText(string command, string? text)
     {

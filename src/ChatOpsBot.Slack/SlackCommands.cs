@@ -36,10 +36,14 @@ internal static class SlackCommands
             return Ephemeral(NotAllowed);
         }
 
+        string? channelId = form.GetValueOrDefault("channel_id");
         var chatCommand = new ChatCommand(
             SlackChat.User(settings, teamId, userId, form.GetValueOrDefault("user_name")),
             SlackChat.CommandText(command, form.GetValueOrDefault("text")),
-            form.GetValueOrDefault("channel_id"));
+            channelId)
+        {
+            Conversation = SlackChat.Conversation(teamId, channelId, form.GetValueOrDefault("channel_name")),
+        };
         var reply = work.Run("slash command", (services, cancellationToken) =>
             services.GetRequiredService<ChatEngine>().HandleAsync(chatCommand, cancellationToken));
         try

@@ -53,7 +53,10 @@ internal static class SlackEvents
         var command = new ChatCommand(
             SlackChat.User(settings, envelope.TeamId, userId, userName: null),
             directMessage ? SlackChat.DirectMessageText(slackEvent.Text) : SlackChat.MentionText(slackEvent.Text, botUserId),
-            channel);
+            channel)
+        {
+            Conversation = SlackChat.Conversation(envelope.TeamId, channel, channelName: null),
+        };
         http.Response.OnCompleted(() =>
         {
             _ = work.Run(directMessage ? "direct message" : "mention", async (services, cancellationToken) =>

@@ -1,3 +1,4 @@
+using ChatOpsBot.Core.Chat;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +36,7 @@ public static class SlackServiceCollectionExtensions
         services.AddHttpClient<SlackApiClient>()
             // The bot token must never follow a redirect to another host.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, SlackMessenger>());
         return services;
     }
 }

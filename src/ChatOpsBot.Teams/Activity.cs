@@ -69,6 +69,9 @@ internal sealed record InvokeResponse(int StatusCode, string Type, JsonNode Valu
 {
     public const string CardType = "application/vnd.microsoft.card.adaptive";
     public const string ErrorType = "application/vnd.microsoft.error";
+
+    /// <summary>A short text Teams shows the person who pressed the button, leaving the card as it is.</summary>
+    public const string MessageType = "application/vnd.microsoft.activity.message";
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

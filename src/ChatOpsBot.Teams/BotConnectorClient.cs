@@ -30,6 +30,62 @@ internal sealed class BotConnectorClient(
     public Task<string?> SendAsync(string serviceUrl, string conversationId, JsonObject activity, CancellationToken cancellationToken) =>
         PostAsync("send", ActivitiesUrl(serviceUrl, conversationId, null), serviceUrl, activity, cancellationToken);
 
+    /// <summary>
+    /// Creates (or, for a person the bot already chats with, finds) a conversation, such as the 1:1 chat with one
+    /// person; returns its id, or null when it could not be created.
+    /// </summary>
+    public async Task<string?> CreateConversationAsync(string serviceUrl, JsonObject parameters, CancellationToken cancellationToken) =>
+        await PostAsync("create conversation", new Uri($"{serviceUrl.TrimEnd('/')}/v3/conversations"), serviceUrl, parameters, cancellationToken)
+            is { Length: > 0 } id ? id : null;
+
+    /// <summary>
+    /// One attempt at starting a message in a conversation, for callers that retry durably themselves (the
+    /// announcement outbox): nothing is retried or thrown for what the Connector answered; what happened is returned.
+    /// </summary>
+    public async Task<ConnectorAttempt> SendOnceAsync(string serviceUrl, string conversationId, JsonObject activity, CancellationToken cancellationToken)
+    {
+        const string Operation = "proactive send";
+        var url = ActivitiesUrl(serviceUrl, conversationId, null);
+        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        {
+            TeamsLog.UntrustedServiceUrl(logger, url.Host);
+            return new ConnectorAttempt(null, null, null, null, "the service URL never arrived in a validated token");
+        }
+        try
+        {
+            var token = await tokens.GetTokenAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Post, url)
+            {
+                Content = new StringContent(activity.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            var status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+                return new ConnectorAttempt(response.StatusCode, await ReadIdAsync(response, cancellationToken), null, null, "");
+            var error = await response.Content.ReadAsStringAsync(cancellationToken);
+            error = error.Length > 500 ? error[..500] : error;
+            var correlation = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
+            TeamsLog.ConnectorFailed(logger, Operation, status, correlation, error);
+            var retryAfter = response.Headers.RetryAfter switch
+            {
+                { Delta: { } delta } => delta,
+                { Date: { } date } => date - time.GetUtcNow(),
+                _ => (TimeSpan?)null,
+            };
+            return new ConnectorAttempt(response.StatusCode, null, retryAfter > TimeSpan.Zero ? retryAfter : null, correlation, error);
+        }
+        catch (HttpRequestException e)
+        {
+            // The token endpoint or the Connector could not be reached, or the token endpoint refused.
+            return new ConnectorAttempt(null, null, null, null, e.Message);
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ConnectorAttempt(null, null, null, null, "timed out");
+        }
+    }
+
     /// <summary><c>{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]</c>, ids escaped, never a double slash.</summary>
     public static Uri ActivitiesUrl(string serviceUrl, string conversationId, string? replyToId)
     {
@@ -110,3 +166,11 @@ internal sealed class BotConnectorClient(
         }
     }
 }
+
+/// <summary>What one call to the Connector came to.</summary>
+/// <param name="Status">The Connector's answer; null when there was none (network, token endpoint, untrusted URL).</param>
+/// <param name="Id">The new activity's id, on success.</param>
+/// <param name="RetryAfter">The Connector's Retry-After, when it gave one.</param>
+/// <param name="CorrelationId">The Connector's X-Correlating-OperationId, for Microsoft's support.</param>
+/// <param name="Error">What went wrong, as the Connector or the network said it.</param>
+internal sealed record ConnectorAttempt(HttpStatusCode? Status, string? Id, TimeSpan? RetryAfter, string? CorrelationId, string Error);

@@ -39,9 +39,41 @@ internal static class TeamsBot
             ? new ChatAction(user, id.GetString()!, value.GetString()!, conversationId)
             : null;
 
+    /// <summary>
+    /// Where a message was typed, for subscriptions: the conversation without the thread a channel message may name
+    /// (";messageid=…"), so announcements start a new post in the channel.
+    /// </summary>
+    public static ConversationAddress Conversation(Activity activity) =>
+        new(Platform, activity.TenantId, BaseConversationId(activity.Conversation!.Id!), activity.ServiceUrl, activity.Conversation.Name);
+
+    public static string BaseConversationId(string conversationId)
+    {
+        var thread = conversationId.IndexOf(";messageid=", StringComparison.OrdinalIgnoreCase);
+        return thread < 0 ? conversationId : conversationId[..thread];
+    }
+
+    /// <summary>A 1:1 chat with the bot; channels and group chats are seen by everyone in them.</summary>
+    public static bool IsPersonal(Activity activity) =>
+        activity.Conversation?.ConversationType is { } type
+            ? string.Equals(type, "personal", StringComparison.OrdinalIgnoreCase)
+            : activity.Conversation?.IsGroup != true;
+
+    /// <summary>A reply carrying someone's personal install link, which must never be shown to a whole channel.</summary>
+    public static bool CarriesPersonalLink(ChatReply reply) => reply.Blocks.Any(b => b is LinkButtonBlock);
+
+    public const string SentPrivately = "I've sent your install link in a private chat with me.";
+    public const string SendingPrivately = "I'm sending your install link in a private chat with me.";
+    public const string CouldNotSendPrivately =
+        "I couldn't open a private chat with you, and install links are personal, so I won't post yours here. Open a chat with me and ask there.";
+
     public static async Task ReplyAsync(IServiceProvider services, Activity activity, Func<ChatEngine, CancellationToken, Task<ChatReply>> ask, CancellationToken cancellationToken)
     {
         var reply = await ask(services.GetRequiredService<ChatEngine>(), cancellationToken);
+        if (!IsPersonal(activity) && CarriesPersonalLink(reply))
+        {
+            var sent = await SendPersonallyAsync(services, activity, reply, cancellationToken);
+            reply = ChatReply.Message(sent ? SentPrivately : CouldNotSendPrivately);
+        }
         var message = Message(activity, reply);
         var connector = services.GetRequiredService<BotConnectorClient>();
         if (activity.Id is { Length: > 0 } replyToId)
@@ -55,12 +87,55 @@ internal static class TeamsBot
         }
     }
 
+    /// <summary>
+    /// Posts a reply in the 1:1 chat between the bot and the person who sent the activity, creating the chat if it
+    /// does not exist yet (Teams answers with the existing one if it does). False when that was not possible.
+    /// </summary>
+    public static async Task<bool> SendPersonallyAsync(IServiceProvider services, Activity activity, ChatReply reply, CancellationToken cancellationToken)
+    {
+        if (activity.From?.Id is not { Length: > 0 } userId || activity.TenantId is not { Length: > 0 } tenantId)
+            return false;
+        var connector = services.GetRequiredService<BotConnectorClient>();
+        var parameters = new JsonObject
+        {
+            ["bot"] = Account(activity.Recipient),
+            ["members"] = new JsonArray(new JsonObject { ["id"] = userId }),
+            ["channelData"] = new JsonObject { ["tenant"] = new JsonObject { ["id"] = tenantId } },
+            ["tenantId"] = tenantId,
+            ["isGroup"] = false,
+        };
+        var sent = await connector.CreateConversationAsync(activity.ServiceUrl!, parameters, cancellationToken) is { } conversationId
+            && await connector.SendAsync(activity.ServiceUrl!, conversationId,
+                Message(conversationId, reply, from: Account(activity.Recipient), recipient: Account(activity.From)), cancellationToken) is not null;
+        if (!sent)
+            TeamsLog.PrivateChatFailed(services.GetRequiredService<ILogger<TeamsBackgroundWork>>());
+        return sent;
+    }
+
+    /// <summary>
+    /// The answer to a card's Action.Execute outside a 1:1 chat: the link goes to the presser's private chat and the
+    /// invoke answers with a short message, so the card everyone sees stays as it is.
+    /// </summary>
+    public static async Task SendLinkPersonallyAsync(IServiceProvider services, Activity activity, ChatReply reply, CancellationToken cancellationToken)
+    {
+        if (await SendPersonallyAsync(services, activity, reply, cancellationToken))
+            return;
+        var note = Message(activity, ChatReply.Message(CouldNotSendPrivately));
+        var connector = services.GetRequiredService<BotConnectorClient>();
+        if (activity.ReplyToId is { Length: > 0 } cardMessageId)
+            await connector.ReplyAsync(activity.ServiceUrl!, activity.Conversation!.Id!, cardMessageId, note, cancellationToken);
+        else
+            await connector.SendAsync(activity.ServiceUrl!, activity.Conversation!.Id!, note, cancellationToken);
+    }
+
+    /// <summary>Remembers a conversation the bot hears from, so it can be announced to after a restart; true when it was new.</summary>
+    public static Task<bool> RememberAsync(IServiceProvider services, Activity activity, CancellationToken cancellationToken) =>
+        services.GetRequiredService<ITeamsConversationStore>().TryAddAsync(Reference(activity), cancellationToken);
+
     /// <summary>Remembers where the bot was added and greets with help the first time.</summary>
     public static async Task WelcomeAsync(IServiceProvider services, Activity activity, ChatUser user, CancellationToken cancellationToken)
     {
-        var reference = new TeamsConversationReference(
-            activity.ServiceUrl!, activity.Conversation!.Id!, activity.TenantId!, activity.Recipient!.Id!,
-            activity.Conversation.ConversationType, activity.Conversation.Name);
+        var reference = Reference(activity);
         if (!await services.GetRequiredService<ITeamsConversationStore>().TryAddAsync(reference, cancellationToken))
             return;
         var logger = services.GetRequiredService<ILogger<TeamsBackgroundWork>>();
@@ -70,15 +145,27 @@ internal static class TeamsBot
             .SendAsync(reference.ServiceUrl, reference.ConversationId, Message(activity, help), cancellationToken);
     }
 
-    private static JsonObject Message(Activity activity, ChatReply reply) => new()
+    private static TeamsConversationReference Reference(Activity activity) => new(
+        activity.ServiceUrl!, BaseConversationId(activity.Conversation!.Id!), activity.TenantId!, activity.Recipient!.Id!,
+        activity.Conversation.ConversationType, activity.Conversation.Name);
+
+    private static JsonObject Message(Activity activity, ChatReply reply) =>
+        Message(activity.Conversation!.Id!, reply, Account(activity.Recipient), Account(activity.From));
+
+    /// <summary>A message activity carrying the reply as an Adaptive Card.</summary>
+    public static JsonObject Message(string conversationId, ChatReply reply, JsonObject? from = null, JsonObject? recipient = null)
     {
-        ["type"] = "message",
-        ["from"] = Account(activity.Recipient),
-        ["recipient"] = Account(activity.From),
-        ["conversation"] = new JsonObject { ["id"] = activity.Conversation!.Id },
-        ["summary"] = reply.Text.Length > 200 ? reply.Text[..200] : reply.Text,
-        ["attachments"] = new JsonArray(AdaptiveCards.Attachment(AdaptiveCards.Render(reply))),
-    };
+        ArgumentNullException.ThrowIfNull(reply);
+        var message = new JsonObject { ["type"] = "message" };
+        if (from is not null)
+            message["from"] = from;
+        if (recipient is not null)
+            message["recipient"] = recipient;
+        message["conversation"] = new JsonObject { ["id"] = conversationId };
+        message["summary"] = reply.Text.Length > 200 ? reply.Text[..200] : reply.Text;
+        message["attachments"] = new JsonArray(AdaptiveCards.Attachment(AdaptiveCards.Render(reply)));
+        return message;
+    }
 
     private static JsonObject? Account(ChannelAccount? account) =>
         account is null ? null : new JsonObject { ["id"] = account.Id, ["name"] = account.Name };

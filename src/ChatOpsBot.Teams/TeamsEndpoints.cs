@@ -71,8 +71,16 @@ public static class TeamsEndpoints
                 work.Run("card action", (services, ct) => TeamsBot.ReplyAsync(services, activity, (e, c) => e.HandleActionAsync(action, c), ct));
                 break;
             case "message":
-                var command = new ChatCommand(user, TeamsMentions.CommandText(activity), activity.Conversation!.Id);
-                work.Run("message", (services, ct) => TeamsBot.ReplyAsync(services, activity, (e, c) => e.HandleAsync(command, c), ct));
+                var command = new ChatCommand(user, TeamsMentions.CommandText(activity), activity.Conversation!.Id)
+                {
+                    Conversation = TeamsBot.Conversation(activity),
+                };
+                work.Run("message", async (services, ct) =>
+                {
+                    // Remembered before answering, so a "subscribe" typed here can be announced to after a restart.
+                    await TeamsBot.RememberAsync(services, activity, ct);
+                    await TeamsBot.ReplyAsync(services, activity, (e, c) => e.HandleAsync(command, c), ct);
+                });
                 break;
             case "invoke" when activity.Name == "adaptiveCard/action":
                 // The invoke's HTTP response is the answer, within Teams' five seconds: the refreshed card.
@@ -80,7 +88,14 @@ public static class TeamsEndpoints
                     return TypedResults.Ok(new InvokeResponse(400, InvokeResponse.ErrorType,
                         new JsonObject { ["code"] = "BadRequest", ["message"] = "The button sent no action." }));
                 var reply = await engine.HandleActionAsync(executed, cancellationToken);
-                return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.CardType, AdaptiveCards.Render(reply)));
+                if (TeamsBot.IsPersonal(activity))
+                    return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.CardType, AdaptiveCards.Render(reply)));
+                // In a channel or group chat the card is everyone's: it stays as it is, the presser gets a short
+                // message, and a personal link goes to their private chat with the bot.
+                if (!TeamsBot.CarriesPersonalLink(reply))
+                    return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(reply.Text)));
+                work.Run("personal link", (services, ct) => TeamsBot.SendLinkPersonallyAsync(services, activity, reply, ct));
+                return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(TeamsBot.SendingPrivately)));
             case "conversationUpdate" when activity.MembersAdded?.Any(m => string.Equals(m.Id, activity.Recipient!.Id, StringComparison.OrdinalIgnoreCase)) == true:
             case "installationUpdate" when activity.Action is "add" or "add-upgrade":
                 work.Run("welcome", (services, ct) => TeamsBot.WelcomeAsync(services, activity, user, ct));

@@ -1,3 +1,4 @@
+using ChatOpsBot.Core.Chat;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,6 +32,9 @@ public static class TeamsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITeamsConversationStore, InMemoryTeamsConversationStore>();
         services.AddSingleton<TrustedServiceUrls>();
+        services.AddSingleton<ServiceUrlTrust>();
+        services.AddHostedService<ServiceUrlTrustSeeder>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, TeamsMessenger>());
         services.AddSingleton<BotSigningKeys>();
         services.AddSingleton<BotAuthenticator>();
         services.AddSingleton<BotTokenCache>();

@@ -26,7 +26,11 @@ internal sealed class FakeSigningKey(string kid, params string[] endorsements) :
 }
 
 /// <summary>What the bot posted to the fake Connector.</summary>
-internal sealed record ConnectorCall(string RawTarget, string? Authorization, JsonElement Body);
+internal sealed record ConnectorCall(string RawTarget, string? Authorization, JsonElement Body)
+{
+    /// <summary>The status the fake answered.</summary>
+    public int Status { get; init; } = 200;
+}
 
 /// <summary>
 /// Microsoft's side of a Teams bot on a loopback port: the Bot Connector's OpenID metadata and JWKS (with
@@ -87,15 +91,21 @@ internal sealed class FakeBotFramework : IAsyncDisposable
         {
             var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
             var call = new ConnectorCall(context.Features.Get<IHttpRequestFeature>()!.RawTarget, context.Request.Headers.Authorization.ToString(), body);
+            var failed = ConnectorFailures.TryDequeue(out var failure);
+            if (failed)
+                call = call with { Status = failure.Status };
             Posts.Enqueue(call);
             await _posted.Writer.WriteAsync(call);
-            if (ConnectorFailures.TryDequeue(out var failure))
+            if (failed)
             {
                 if (failure.RetryAfter is { } retryAfter)
                     context.Response.Headers.RetryAfter = retryAfter;
                 context.Response.Headers["X-Correlating-OperationId"] = "fake-correlation-id";
                 return Results.Json(new { error = new { code = "Throttled", message = "fake failure" } }, statusCode: failure.Status);
             }
+            // Creating a conversation (POST /v3/conversations): the 1:1 chat with the one member, the same one every time.
+            if (context.Request.Path.Value!.TrimEnd('/').EndsWith("/v3/conversations", StringComparison.Ordinal))
+                return Results.Json(new { id = PersonalConversationId(body.GetProperty("members")[0].GetProperty("id").GetString()!) });
             return Results.Json(new { id = $"1:reply-{Posts.Count}" });
         });
         _app.StartAsync().GetAwaiter().GetResult();
@@ -105,6 +115,9 @@ internal sealed class FakeBotFramework : IAsyncDisposable
     }
 
     public string BaseUrl { get; }
+
+    /// <summary>The id of the 1:1 chat the fake Connector creates for a member.</summary>
+    public static string PersonalConversationId(string memberId) => "a:personal-" + memberId;
 
     /// <summary>The Connector's base; the trailing slash is Teams' own habit.</summary>
     public string ServiceUrl => BaseUrl + "/teams/";

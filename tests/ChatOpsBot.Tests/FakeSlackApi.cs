@@ -16,6 +16,9 @@ namespace ChatOpsBot.Tests;
 internal sealed record FakeSlackCall(string Path, string? Authorization, string? ContentType, string Body)
 {
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
+
+    /// <summary>What the fake answered.</summary>
+    public FakeSlackAnswer? Answer { get; init; }
 }
 
 /// <summary>What the fake Slack answers to one request.</summary>
@@ -82,6 +85,7 @@ internal sealed class FakeSlackApi : IAsyncDisposable
         var answer = _answers.TryGetValue(call.Path, out var queue) && queue.TryDequeue(out var queued)
             ? queued
             : call.Path.StartsWith("/hooks/", StringComparison.Ordinal) ? new FakeSlackAnswer(200, "ok") : FakeSlackAnswer.Ok;
+        call = call with { Answer = answer };
         _calls.Enqueue(call);
         http.Response.StatusCode = answer.Status;
         if (answer.RetryAfter is not null)

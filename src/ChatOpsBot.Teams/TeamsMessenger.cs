@@ -1,0 +1,91 @@
+using System.Net;
+using ChatOpsBot.Core.Chat;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ChatOpsBot.Teams;
+
+/// <summary>
+/// Announcements to Teams conversations: one proactive activity per call, with the Adaptive Card of the message, to
+/// the conversation's stored service URL. The outbox retries durably, so nothing is retried here.
+/// </summary>
+internal sealed class TeamsMessenger(BotConnectorClient connector, ServiceUrlTrust trust) : IConversationMessenger
+{
+    public string Platform => TeamsBot.Platform;
+
+    public async Task<DeliveryResult> PostAsync(ConversationAddress conversation, ChatReply message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        ArgumentNullException.ThrowIfNull(message);
+        if (conversation.ServiceUrl is not { Length: > 0 } serviceUrl)
+            return new DeliveryResult.Failed("the conversation has no Teams service URL; say \"subscribe\" in it again");
+        if (!await trust.IsTrustedAsync(serviceUrl, cancellationToken))
+            return new DeliveryResult.Failed("the conversation's service URL never arrived in a validated Teams token");
+
+        var attempt = await connector.SendOnceAsync(serviceUrl, conversation.ConversationId, TeamsBot.Message(conversation.ConversationId, message), cancellationToken);
+        var status = attempt.Status is { } s ? (int)s : 0;
+        var described = attempt.Status is { } code
+            ? $"{status} {code}{(attempt.CorrelationId is { } id ? $" (correlation id {id})" : "")}{(attempt.Error.Length > 0 ? ": " + attempt.Error : "")}"
+            : attempt.Error;
+        return attempt.Status switch
+        {
+            null => new DeliveryResult.Retry(null, described),
+            _ when status is >= 200 and < 300 => new DeliveryResult.Delivered(attempt.Id is { Length: > 0 } activityId ? activityId : null),
+            // Throttled, the conversation busy (412) or the Connector's own trouble.
+            HttpStatusCode.TooManyRequests or HttpStatusCode.PreconditionFailed => new DeliveryResult.Retry(attempt.RetryAfter, described),
+            _ when status >= 500 => new DeliveryResult.Retry(attempt.RetryAfter, described),
+            // The bot was removed from the team or chat, or the conversation is gone.
+            HttpStatusCode.Forbidden or HttpStatusCode.NotFound => new DeliveryResult.Failed(described),
+            _ => new DeliveryResult.Failed(described),
+        };
+    }
+}
+
+/// <summary>
+/// The trusted service URLs live in memory and start empty, while proactive messages go to conversations remembered
+/// before a restart. Their service URLs arrived in validated tokens when they were remembered, so they are trusted
+/// again: at start, and again when a URL is missing (a conversation remembered by another replica).
+/// </summary>
+internal sealed class ServiceUrlTrust(TrustedServiceUrls trusted, IServiceScopeFactory scopes)
+{
+    public async Task<bool> IsTrustedAsync(string serviceUrl, CancellationToken cancellationToken)
+    {
+        if (trusted.Contains(serviceUrl))
+            return true;
+        await SeedAsync(cancellationToken);
+        return trusted.Contains(serviceUrl);
+    }
+
+    public async Task<int> SeedAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var conversations = await scope.ServiceProvider.GetRequiredService<ITeamsConversationStore>().ListAsync(cancellationToken);
+        foreach (var url in conversations.Select(c => c.ServiceUrl).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            if (TeamsOptions.IsSecureOrLoopback(url))
+                trusted.Add(url);
+        }
+        return conversations.Count;
+    }
+}
+
+/// <summary>Trusts the remembered conversations' service URLs when the host starts.</summary>
+internal sealed class ServiceUrlTrustSeeder(ServiceUrlTrust trust, ILogger<ServiceUrlTrustSeeder> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var count = await trust.SeedAsync(cancellationToken);
+            TeamsLog.ServiceUrlsSeeded(logger, count);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Failing closed: without the seed, proactive messages wait for the conversation's next activity.
+            TeamsLog.ServiceUrlSeedFailed(logger, e);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
