@@ -63,17 +63,23 @@ internal sealed partial class DataInitializer(IServiceScopeFactory scopes, FileS
 /// <summary>
 /// Per-connection SQLite settings: with WAL, synchronous=NORMAL keeps the database consistent across crashes and
 /// fsyncs at checkpoints instead of on every commit (a power cut may lose the last commits, never corrupt).
+/// busy_timeout makes SQLite itself wait for the one write lock, retrying within milliseconds: without it
+/// Microsoft.Data.Sqlite answers SQLITE_BUSY by sleeping 150 ms before trying again, so every request that wrote a
+/// link event while the expiry job held the lock for a batch stalled for 150 ms.
 /// </summary>
 internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.DbConnectionInterceptor
 {
     public static readonly SqlitePragmas Instance = new();
+
+    // The busy timeout is Microsoft.Data.Sqlite's default command timeout (30 s), which bounded the wait before.
+    private const string Pragmas = "PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;";
 
     public override void ConnectionOpened(System.Data.Common.DbConnection connection, Microsoft.EntityFrameworkCore.Diagnostics.ConnectionEndEventData eventData)
     {
         if (connection is SqliteConnection)
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA synchronous=NORMAL;";
+            command.CommandText = Pragmas;
             command.ExecuteNonQuery();
         }
     }
@@ -83,7 +89,7 @@ internal sealed class SqlitePragmas : Microsoft.EntityFrameworkCore.Diagnostics.
         if (connection is SqliteConnection)
         {
             await using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA synchronous=NORMAL;";
+            command.CommandText = Pragmas;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }

@@ -11,8 +11,11 @@ namespace ChatOpsBot.Jobs;
 /// </summary>
 internal sealed partial class ExpireLinksJob(ChatOpsBotDb db, TimeProvider time, IOptions<ChatOpsBotOptions> options, ILogger<ExpireLinksJob> logger)
 {
-    // Small batches keep each write transaction short, so readers (manifest and IPA requests) are not held up.
-    internal const int BatchSize = 2_000;
+    // Small batches keep each write transaction to a few milliseconds. Readers never wait for it (WAL mode), but
+    // requests that write (link events, downloads) need SQLite's one write lock, and SQLite's busy wait is not fair:
+    // the pause after each batch outlasts its first retry intervals, so a request that is waiting gets the lock next.
+    internal const int BatchSize = 1_000;
+    private static readonly TimeSpan PauseBetweenBatches = TimeSpan.FromMilliseconds(5);
 
     [DisableConcurrentExecution(timeoutInSeconds: 300)]
     [AutomaticRetry(Attempts = 0)]
@@ -25,28 +28,47 @@ internal sealed partial class ExpireLinksJob(ChatOpsBotDb db, TimeProvider time,
         int updated;
         do
         {
+            // In the order of the (ExpiredAt, ExpiresAt) index, so a batch reads just the index entries it updates, and
+            // updated rows leave the range. Ordered by Id, SQLite sorted every remaining candidate for every batch.
             updated = await db.InstallLinks
                 .Where(l => l.ExpiredAt == null && l.ExpiresAt <= now)
-                .OrderBy(l => l.Id).Take(BatchSize)
+                .OrderBy(l => l.ExpiresAt).ThenBy(l => l.Id).Take(BatchSize)
                 .ExecuteUpdateAsync(l => l.SetProperty(x => x.ExpiredAt, now), cancellationToken);
             expired += updated;
+            if (updated == BatchSize)
+                await PauseAsync(cancellationToken);
         }
         while (updated == BatchSize);
 
+        // No index serves this condition, so the dead rows are found by a read (which holds no lock in WAL mode) in
+        // keyset pages of Id, and only the rows found are updated: an UPDATE that scanned the table itself would hold
+        // the write lock for the whole scan, even when nothing is dead.
         var forgotten = 0;
+        var after = 0L;
+        List<long> dead;
         do
         {
-            updated = await db.InstallLinks
-                .Where(l => l.TokenHash != null && (l.ExpiresAt <= deadBefore || l.RevokedAt <= deadBefore))
-                .OrderBy(l => l.Id).Take(BatchSize)
+            dead = await db.InstallLinks.AsNoTracking()
+                .Where(l => l.Id > after && l.TokenHash != null && (l.ExpiresAt <= deadBefore || l.RevokedAt <= deadBefore))
+                .OrderBy(l => l.Id).Select(l => l.Id).Take(BatchSize)
+                .ToListAsync(cancellationToken);
+            if (dead.Count == 0)
+                break;
+            after = dead[^1];
+            forgotten += await db.InstallLinks
+                .Where(l => dead.Contains(l.Id) && l.TokenHash != null && (l.ExpiresAt <= deadBefore || l.RevokedAt <= deadBefore))
                 .ExecuteUpdateAsync(l => l.SetProperty(x => x.TokenHash, (byte[]?)null), cancellationToken);
-            forgotten += updated;
+            if (dead.Count == BatchSize)
+                await PauseAsync(cancellationToken);
         }
-        while (updated == BatchSize);
+        while (dead.Count == BatchSize);
 
         if (expired + forgotten > 0)
             LogSwept(expired, forgotten);
     }
+
+    // Wall-clock pacing, not a reading of the clock, so not the injected TimeProvider (a fake one would never let it end).
+    private static Task PauseAsync(CancellationToken cancellationToken) => Task.Delay(PauseBetweenBatches, cancellationToken);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Expired {Expired} links; deleted the token hashes of {Forgotten} dead links")]
     private partial void LogSwept(int expired, int forgotten);
