@@ -31,6 +31,7 @@ builder.AddJobs();
 builder.AddAnnouncements();
 builder.AddSlack();
 builder.AddTeams();
+builder.AddTeamsPersistence();
 
 var app = builder.Build();
 

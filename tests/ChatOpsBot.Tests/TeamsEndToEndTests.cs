@@ -4,8 +4,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ChatOpsBot.Core.Manifests;
+using ChatOpsBot.Data;
 using ChatOpsBot.Core.Tests.Builds;
 using ChatOpsBot.PropertyList;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests;
 
@@ -51,7 +54,9 @@ public sealed class TeamsEndToEndTests : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
     }
 
-    private async Task<HttpResponseMessage> PostActivityAsync(JsonObject activity, string? token)
+    private Task<HttpResponseMessage> PostActivityAsync(JsonObject activity, string? token) => PostActivityAsync(_connector, activity, token);
+
+    private static async Task<HttpResponseMessage> PostActivityAsync(HttpClient connector, JsonObject activity, string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/messages")
         {
@@ -59,7 +64,59 @@ public sealed class TeamsEndToEndTests : IAsyncLifetime
         };
         if (token is not null)
             request.Headers.Authorization = new("Bearer", token);
-        return await _connector.SendAsync(request);
+        return await connector.SendAsync(request);
+    }
+
+    private const string ChannelThread = "19:releases@thread.tacv2;messageid=1700000000001";
+    private const string ChannelThreadTarget = "/teams/v3/conversations/19%3Areleases%40thread.tacv2%3Bmessageid%3D1700000000001/activities/1700000000001";
+    private static readonly string PersonalChatTarget =
+        $"/teams/v3/conversations/{Uri.EscapeDataString(FakeBotFramework.PersonalConversationId("29:1user-teams-id"))}/activities";
+
+    /// <summary>The same activity, typed in a team's channel (or a group chat) that everyone in it sees.</summary>
+    private static JsonObject Elsewhere(JsonObject activity, string conversationType = "channel", string conversationId = ChannelThread)
+    {
+        activity["conversation"] = new JsonObject
+        {
+            ["id"] = conversationId,
+            ["conversationType"] = conversationType,
+            ["isGroup"] = true,
+            ["tenantId"] = FakeBotFramework.TenantId,
+            ["name"] = "Releases",
+        };
+        return activity;
+    }
+
+    private JsonObject GetLinkInvoke(long buildId)
+    {
+        var invoke = _microsoft.Message("");
+        invoke["type"] = "invoke";
+        invoke["name"] = "adaptiveCard/action";
+        invoke["replyToId"] = "1:announcement-card";
+        invoke["value"] = new JsonObject
+        {
+            ["action"] = new JsonObject
+            {
+                ["type"] = "Action.Execute",
+                ["verb"] = "get_link",
+                ["data"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            },
+            ["trigger"] = "manual",
+        };
+        return invoke;
+    }
+
+    /// <summary>The 1:1 chat was asked for the way Teams wants it, and the link card went there.</summary>
+    private static string AssertLinkWentToThePrivateChat(ConnectorCall create, ConnectorCall link)
+    {
+        Assert.Equal("/teams/v3/conversations", create.RawTarget);
+        Assert.Equal(FakeBotFramework.BotId, create.Body.GetProperty("bot").GetProperty("id").GetString());
+        Assert.Equal("29:1user-teams-id", Assert.Single(create.Body.GetProperty("members").EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(FakeBotFramework.TenantId, create.Body.GetProperty("channelData").GetProperty("tenant").GetProperty("id").GetString());
+        Assert.False(create.Body.GetProperty("isGroup").GetBoolean());
+        Assert.Equal(PersonalChatTarget, link.RawTarget);
+        var installUrl = InstallUrl(Card(link));
+        Assert.StartsWith("https://ota.example.test/i/", installUrl, StringComparison.Ordinal);
+        return installUrl;
     }
 
     private string ValidToken() => _microsoft.Token(_app.Clock.GetUtcNow());
@@ -346,5 +403,156 @@ public sealed class TeamsEndToEndTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await AssertOnlyValidMessagesAreAnsweredAsync();
+    }
+
+    [Fact]
+    public async Task GetLinkPressedInAChannelSendsTheLinkToThePressersPrivateChatAndLeavesTheCardAsItIs()
+    {
+        var buildId = await UploadAsync();
+
+        using var response = await PostActivityAsync(Elsewhere(GetLinkInvoke(buildId)), ValidToken());
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var create = await _microsoft.NextPostAsync();
+        var link = await _microsoft.NextPostAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(200, body.GetProperty("statusCode").GetInt32());
+        Assert.Equal("application/vnd.microsoft.activity.message", body.GetProperty("type").GetString());
+        Assert.Contains("private chat", body.GetProperty("value").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("/i/", body.GetRawText(), StringComparison.Ordinal);
+        AssertLinkWentToThePrivateChat(create, link);
+        await AssertOnlyValidMessagesAreAnsweredAsync(earlierPosts: 2);
+        Assert.DoesNotContain(_microsoft.Posts, p => p.RawTarget.Contains("releases", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GetLinkPressedInAChannelForARevokedBuildAnswersThePresserWithAMessageAndPostsNothing()
+    {
+        var buildId = await UploadAsync();
+        using (var api = _app.CreateClient(ChatOpsBotApplication.AdminKey))
+            Assert.True((await api.DeleteAsync($"/api/v1/builds/{buildId}")).IsSuccessStatusCode);
+
+        using var response = await PostActivityAsync(Elsewhere(GetLinkInvoke(buildId)), ValidToken());
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal("application/vnd.microsoft.activity.message", body.GetProperty("type").GetString());
+        Assert.Contains("revoked", body.GetProperty("value").GetString(), StringComparison.Ordinal);
+        await AssertOnlyValidMessagesAreAnsweredAsync();
+    }
+
+    [Theory]
+    [InlineData("channel")]
+    [InlineData("groupChat")]
+    public async Task InstallTypedWhereOthersReadSendsTheLinkPrivatelyAndTellsTheConversationWithoutIt(string conversationType)
+    {
+        await UploadAsync();
+
+        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), conversationType), ValidToken());
+        var create = await _microsoft.NextPostAsync();
+        var link = await _microsoft.NextPostAsync();
+        var note = await _microsoft.NextPostAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        AssertLinkWentToThePrivateChat(create, link);
+        Assert.Equal(ChannelThreadTarget, note.RawTarget);
+        Assert.Contains("private chat", Card(note).GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("/i/", note.Body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SubmittedGetLinkInAGroupChatSendsTheLinkPrivately()
+    {
+        var buildId = await UploadAsync();
+        var submit = Elsewhere(_microsoft.Message(""), "groupChat", "19:group-chat@thread.v2");
+        submit["value"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+        using var response = await PostActivityAsync(submit, ValidToken());
+        var create = await _microsoft.NextPostAsync();
+        var link = await _microsoft.NextPostAsync();
+        var note = await _microsoft.NextPostAsync();
+
+        AssertLinkWentToThePrivateChat(create, link);
+        Assert.Equal("/teams/v3/conversations/19%3Agroup-chat%40thread.v2/activities/1700000000001", note.RawTarget);
+        Assert.DoesNotContain("/i/", note.Body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WhenNoPrivateChatCanBeOpenedTheChannelIsToldWithoutTheLink()
+    {
+        await UploadAsync();
+        _microsoft.ConnectorFailures.Enqueue((403, null));
+
+        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta")), ValidToken());
+        var create = await _microsoft.NextPostAsync();
+        var note = await _microsoft.NextPostAsync();
+
+        Assert.Equal("/teams/v3/conversations", create.RawTarget);
+        Assert.Equal(403, create.Status);
+        Assert.Equal(ChannelThreadTarget, note.RawTarget);
+        Assert.Contains("open a private chat with you", Card(note).GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("/i/", note.Body.GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SubscribeInAChannelSubscribesTheChannelWithItsServiceUrlAndWithoutTheThread()
+    {
+        await UploadAsync();
+
+        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> subscribe demo beta")), ValidToken());
+        var reply = await _microsoft.NextPostAsync();
+
+        Assert.Equal(ChannelThreadTarget, reply.RawTarget);
+        Assert.Contains("Subscribed", Card(reply).GetRawText(), StringComparison.Ordinal);
+        using var scope = _app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+        var subscription = Assert.Single(db.Subscriptions.AsNoTracking());
+        Assert.Equal(("teams", FakeBotFramework.TenantId, "19:releases@thread.tacv2", _microsoft.ServiceUrl, "Releases"),
+            (subscription.Platform, subscription.Workspace, subscription.ConversationId, subscription.ServiceUrl, subscription.ConversationName));
+        var remembered = Assert.Single(db.TeamsConversations.AsNoTracking(), c => c.ConversationId == "19:releases@thread.tacv2");
+        Assert.Equal(_microsoft.ServiceUrl, remembered.ServiceUrl);
+    }
+
+    [Fact]
+    public async Task RememberedConversationSurvivesARestartWithoutASecondGreetingAndCanStillBeAnnouncedTo()
+    {
+        var dataDirectory = Directory.CreateTempSubdirectory("chatopsbot-test-").FullName;
+        try
+        {
+            var update = _microsoft.Message("");
+            update["type"] = "conversationUpdate";
+            update.Remove("text");
+            update.Remove("id");
+            update["conversation"] = new JsonObject { ["id"] = "19:general@thread.tacv2", ["conversationType"] = "channel", ["tenantId"] = FakeBotFramework.TenantId };
+            update["membersAdded"] = new JsonArray(new JsonObject { ["id"] = FakeBotFramework.BotId });
+
+            await using (var first = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(_microsoft.Settings()), dataDirectory: dataDirectory))
+            {
+                using var connector = first.CreateLoopbackClient();
+                using var response = await PostActivityAsync(connector, update, _microsoft.Token(first.Clock.GetUtcNow()));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Contains("What I can do", Card(await _microsoft.NextPostAsync()).GetRawText(), StringComparison.Ordinal);
+            }
+
+            await using var second = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(_microsoft.Settings()), dataDirectory: dataDirectory);
+            using var restarted = second.CreateLoopbackClient();
+            // Before anything reaches the restarted host, the remembered conversation's service URL is trusted again.
+            var messenger = second.Services.GetServices<ChatOpsBot.Core.Chat.IConversationMessenger>().Single(m => m.Platform == "teams");
+            var delivered = await messenger.PostAsync(
+                new ChatOpsBot.Core.Chat.ConversationAddress("teams", FakeBotFramework.TenantId, "19:general@thread.tacv2", _microsoft.ServiceUrl),
+                ChatOpsBot.Core.Chat.ChatReply.Message("Demo 1.0 is out"), CancellationToken.None);
+            Assert.IsType<ChatOpsBot.Core.Chat.DeliveryResult.Delivered>(delivered);
+            Assert.Equal("/teams/v3/conversations/19%3Ageneral%40thread.tacv2/activities", (await _microsoft.NextPostAsync()).RawTarget);
+
+            using (var again = await PostActivityAsync(restarted, update, _microsoft.Token(second.Clock.GetUtcNow())))
+                Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+            using (var help = await PostActivityAsync(restarted, _microsoft.Message("help", id: "1700000000999"), _microsoft.Token(second.Clock.GetUtcNow())))
+                Assert.Equal(HttpStatusCode.OK, help.StatusCode);
+            Assert.EndsWith("/activities/1700000000999", (await _microsoft.NextPostAsync()).RawTarget, StringComparison.Ordinal);
+            Assert.Equal(3, _microsoft.Posts.Count);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
     }
 }

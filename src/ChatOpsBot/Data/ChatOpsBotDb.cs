@@ -21,6 +21,8 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
 
     public DbSet<AnnouncementDelivery> AnnouncementDeliveries => Set<AnnouncementDelivery>();
 
+    public DbSet<TeamsConversation> TeamsConversations => Set<TeamsConversation>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -110,6 +112,17 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
             d.Property(x => x.ClaimToken).HasMaxLength(32);
             d.Property(x => x.LastError).HasMaxLength(1000);
             d.Property(x => x.MessageId).HasMaxLength(255);
+        });
+        modelBuilder.Entity<TeamsConversation>(c =>
+        {
+            // Remembering a conversation twice at once keeps one row: the index decides.
+            c.HasIndex(x => x.ConversationId).IsUnique();
+            c.Property(x => x.ConversationId).HasMaxLength(512);
+            c.Property(x => x.ServiceUrl).HasMaxLength(512);
+            c.Property(x => x.TenantId).HasMaxLength(64);
+            c.Property(x => x.BotId).HasMaxLength(255);
+            c.Property(x => x.ConversationType).HasMaxLength(32);
+            c.Property(x => x.Name).HasMaxLength(255);
         });
     }
 
