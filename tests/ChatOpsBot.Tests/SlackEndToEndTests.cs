@@ -311,6 +311,37 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task SubscribeMentionedInAChannelSubscribesThatChannelAndTellsEveryoneThere()
+    {
+        await UploadAsync();
+
+        using var response = await EventAsync(Mention("Ev0010", "<@U0BOT> subscribe demo beta"));
+        var call = await _slack.NextCallAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/api/chat.postMessage", call.Path);
+        Assert.Equal("C0GENERAL", call.Json.GetProperty("channel").GetString());
+        Assert.StartsWith("Subscribed", call.Json.GetProperty("text").GetString(), StringComparison.Ordinal);
+        using var scope = _app.Services.CreateScope();
+        var subscription = Assert.Single(scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().Subscriptions);
+        Assert.Equal(("slack", "T0WORK", "C0GENERAL", "beta"), (subscription.Platform, subscription.Workspace, subscription.ConversationId, subscription.Channel));
+    }
+
+    [Fact]
+    public async Task BuildsSlashCommandInASubscribedChannelShowsWhatIsAnnouncedThere()
+    {
+        await UploadAsync();
+        using (await EventAsync(Mention("Ev0011", "<@U0BOT> subscribe demo beta")))
+            await _slack.NextCallAsync();
+
+        using var response = await CommandAsync("/builds", "");
+        var text = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetRawText();
+
+        Assert.Contains("Announced here", text, StringComparison.Ordinal);
+        Assert.Contains("Demo &amp; Co (demo) beta", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task DirectMessageIsAnsweredInTheConversationAsTyped()
     {
         await UploadAsync();
