@@ -53,9 +53,15 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     {
         if (args.Length == 0)
             return ChatReply.Message("Which app? Usage: install <app> [channel] [build]. \"builds\" lists the apps.");
-        var apps = await catalog.ListAppsAsync(cancellationToken);
-        if (FindApp(apps, args[0]) is not { } app)
-            return UnknownApp(apps, args[0]);
+        // The common case reads one app; listing them all is only needed to match loosely or to suggest names.
+        var app = await catalog.FindAppAsync(args[0], cancellationToken);
+        if (app is null)
+        {
+            var apps = await catalog.ListAppsAsync(cancellationToken);
+            app = FindApp(apps, args[0]);
+            if (app is null)
+                return UnknownApp(apps, args[0]);
+        }
 
         var channelName = args.Length > 1 ? args[1] : DefaultChannel(app);
         if (channelName is null)
@@ -63,10 +69,10 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         if (!app.Channels.Any(c => c.Name == channelName))
             return UnknownChannel(app, channelName);
 
-        var builds = await catalog.ListBuildsAsync(app.Slug, channelName, int.MaxValue, cancellationToken);
         CatalogBuild? build;
         if (args.Length > 2)
         {
+            var builds = await catalog.ListBuildsAsync(app.Slug, channelName, int.MaxValue, cancellationToken);
             build = builds.FirstOrDefault(b => string.Equals(b.BuildNumber, args[2], StringComparison.OrdinalIgnoreCase));
             if (build is null)
             {
@@ -79,7 +85,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         }
         else
         {
-            build = builds.FirstOrDefault(b => b.IsActive);
+            build = await catalog.NewestActiveBuildAsync(app.Slug, channelName, cancellationToken);
             if (build is null)
                 return ChatReply.Message($"{app.DisplayName} has no active build in {channelName}.");
         }

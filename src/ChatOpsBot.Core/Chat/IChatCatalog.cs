@@ -7,6 +7,12 @@ public interface IChatCatalog
 {
     Task<IReadOnlyList<CatalogApp>> ListAppsAsync(CancellationToken cancellationToken);
 
+    /// <summary>The app with exactly this slug, as <see cref="ListAppsAsync"/> would list it; null when there is none.</summary>
+    Task<CatalogApp?> FindAppAsync(string slug, CancellationToken cancellationToken);
+
+    /// <summary>The newest active build of an app in a channel: the first active one <see cref="ListBuildsAsync"/> would list.</summary>
+    Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken);
+
     /// <summary>Builds of an app, newest first, active and revoked.</summary>
     Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken);
 

@@ -36,6 +36,12 @@ internal sealed class FakeCatalog : IChatCatalog
             [.. Builds.Where(b => b.AppSlug == a.Slug && b.IsActive).GroupBy(b => b.Channel).OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new CatalogChannel(g.Key, g.Count(), g.Max(b => b.UploadedAt)))]))]);
 
+    public async Task<CatalogApp?> FindAppAsync(string slug, CancellationToken cancellationToken) =>
+        (await ListAppsAsync(cancellationToken)).SingleOrDefault(a => a.Slug == slug);
+
+    public Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
+        Task.FromResult(Builds.Where(b => b.AppSlug == appSlug && b.Channel == channel && b.IsActive).MaxBy(b => b.Id));
+
     public Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<CatalogBuild>>([.. Builds.Where(b => b.AppSlug == appSlug && (channel is null || b.Channel == channel))
             .OrderByDescending(b => b.Id).Take(take)]);

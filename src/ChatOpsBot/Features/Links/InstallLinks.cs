@@ -43,17 +43,17 @@ internal sealed partial class InstallLinks(
 
     public async Task<MintOutcome> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
     {
-        var build = await db.Builds.AsNoTracking().SingleOrDefaultAsync(b => b.Id == buildId, cancellationToken);
-        if (build is null)
+        var state = await BuildStateOf(db, buildId, cancellationToken);
+        if (state is null)
             return MintOutcome.Problem(StatusCodes.Status404NotFound, "Unknown build", $"There is no build {buildId}.");
-        if (build.State == BuildState.Revoked)
+        if (state == BuildState.Revoked)
             return MintOutcome.Problem(StatusCodes.Status409Conflict, "Build revoked", $"Build {buildId} has been revoked; links cannot be minted for it.");
         if (maxDownloads is < 1)
             return MintOutcome.Problem(StatusCodes.Status400BadRequest, "Invalid download cap", "maxDownloads must be at least 1 when given.");
 
         var now = time.GetUtcNow().UtcDateTime;
         var (token, hash) = InstallToken.Create();
-        var link = db.InstallLinks.Add(new InstallLink
+        var link = new InstallLink
         {
             BuildId = buildId,
             TokenHash = hash,
@@ -64,13 +64,18 @@ internal sealed partial class InstallLinks(
             CreatedAt = now,
             ExpiresAt = now + options.Value.Links.Lifetime,
             MaxDownloads = maxDownloads,
-        }).Entity;
-        await db.SaveChangesAsync(cancellationToken);
+        };
+        // Every chat /install mints one; committed together with concurrent mints, as link events are.
+        await events.AddAsync(db, link, cancellationToken);
         LogLinkMinted(link.Id, buildId, requester.Platform, link.ExpiresAt);
         return new MintOutcome(
             new MintedLink(link, token, urls.InstallPage(token), urls.Manifest(token), urls.ItmsServices(token), urls.QrCode(token)),
             StatusCodes.Status201Created, null, null);
     }
+
+    private static readonly Func<ChatOpsBotDb, long, CancellationToken, Task<BuildState?>> BuildStateOf =
+        EF.CompileAsyncQuery((ChatOpsBotDb db, long buildId, CancellationToken cancellationToken) => db.Builds
+            .Where(b => b.Id == buildId).Select(b => (BuildState?)b.State).SingleOrDefault());
 
     /// <summary>The newest active build of an app in a channel.</summary>
     public Task<Build?> NewestActiveBuildAsync(long appId, string channel, CancellationToken cancellationToken) =>
@@ -186,20 +191,26 @@ internal sealed partial class InstallLinks(
 }
 
 /// <summary>
-/// Writes link events with group commit. A request still returns only once its own row is committed, but rows from
-/// requests that arrive while a commit is running go into the next transaction together: SQLite has one writer and a
-/// commit costs a sync, so one transaction per manifest fetch capped the host at a few hundred fetches a second.
+/// Writes link events and newly minted links with group commit. A request still returns only once its own row is
+/// committed, but rows from requests that arrive while a commit is running go into the next transaction together:
+/// SQLite has one writer and a commit costs a sync, so one transaction per manifest fetch capped the host at a few
+/// hundred fetches a second, and concurrent single-row mints from chat commands queued on SQLite's write lock.
 /// </summary>
 internal sealed class LinkEventLog : IDisposable
 {
-    private readonly ConcurrentQueue<(LinkEvent Event, TaskCompletionSource Committed)> _pending = new();
+    private readonly ConcurrentQueue<(object Row, TaskCompletionSource Committed)> _pending = new();
     private readonly SemaphoreSlim _writer = new(1, 1);
 
     /// <summary>Adds the event, committing it and any others waiting through <paramref name="db"/> if no commit has taken them yet.</summary>
-    public async Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken)
+    public Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken) => AddRowAsync(db, linkEvent, cancellationToken);
+
+    /// <summary>Inserts the link the same way; its <see cref="InstallLink.Id"/> is set when this returns.</summary>
+    public Task AddAsync(ChatOpsBotDb db, InstallLink link, CancellationToken cancellationToken) => AddRowAsync(db, link, cancellationToken);
+
+    private async Task AddRowAsync(ChatOpsBotDb db, object row, CancellationToken cancellationToken)
     {
         var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending.Enqueue((linkEvent, committed));
+        _pending.Enqueue((row, committed));
         // Not cancellable once queued: another request may be committing this row, and a fetch that happened is recorded.
         await _writer.WaitAsync(CancellationToken.None);
         try
@@ -218,21 +229,21 @@ internal sealed class LinkEventLog : IDisposable
 
     private async Task CommitPendingAsync(ChatOpsBotDb db)
     {
-        var batch = new List<(LinkEvent Event, TaskCompletionSource Committed)>();
+        var batch = new List<(object Row, TaskCompletionSource Committed)>();
         while (_pending.TryDequeue(out var pending))
             batch.Add(pending);
         try
         {
-            db.LinkEvents.AddRange(batch.Select(p => p.Event));
+            db.AddRange(batch.Select(p => p.Row));
             await db.SaveChangesAsync(CancellationToken.None);
             foreach (var (_, committed) in batch)
                 committed.SetResult();
         }
         catch (Exception e)
         {
-            foreach (var (linkEvent, committed) in batch)
+            foreach (var (row, committed) in batch)
             {
-                db.Entry(linkEvent).State = EntityState.Detached;
+                db.Entry(row).State = EntityState.Detached;
                 committed.SetException(e);
             }
         }
