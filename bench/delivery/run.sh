@@ -56,7 +56,7 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== load: $(load)"
 
 echo "== generate $mib MiB IPA in $out"
-python3 bench/delivery/make_ipa.py "$out/bench.ipa" "$mib"
+python3 bench/make_ipa.py "$out/bench.ipa" "$mib"
 size=$(stat -c %s "$out/bench.ipa")
 echo "   $size bytes"
 

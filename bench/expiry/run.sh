@@ -69,7 +69,7 @@ stop_host() {
 }
 
 start_host false "$out/host-setup.log"
-python3 "$here/make_ipa.py" "$out/bench.ipa"
+python3 "$here/../make_ipa.py" "$out/bench.ipa" 0 .expiry
 status=$(curl -sS -o "$out/build.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
     -F "file=@$out/bench.ipa" -F channel=beta -F app=bench "$url/api/v1/builds")
 [[ $status == 201 ]] || { echo "upload answered $status: $(cat "$out/build.json")"; exit 1; }

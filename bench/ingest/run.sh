@@ -36,8 +36,8 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== generate $mib MiB IPA in $out"
-python3 bench/ingest/make_ipa.py "$ipa" "$mib"
-python3 bench/ingest/make_ipa.py "$out/warmup.ipa" 4
+python3 bench/make_ipa.py "$ipa" "$mib"
+python3 bench/make_ipa.py "$out/warmup.ipa" 4
 size=$(stat -c %s "$ipa")
 # Written back now, so the timed runs do not pay for the generator's dirty pages.
 sync -f "$ipa"

@@ -65,7 +65,7 @@ for _ in $(seq 1 100); do
 done
 echo "== host pid $host_pid on $url"
 
-python3 "$here/make_ipa.py" "$out/bench.ipa"
+python3 "$here/../make_ipa.py" "$out/bench.ipa" 0 .slack
 status=$(curl -sS -o "$out/build.json" -w '%{http_code}' -H "Authorization: Bearer $key" \
     -F "file=@$out/bench.ipa" -F channel=beta -F app=bench "$url/api/v1/builds")
 [[ $status == 201 ]] || { echo "upload answered $status: $(cat "$out/build.json")"; exit 1; }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Writes a valid IPA: Payload/Bench.app with a binary Info.plist, an executable and <size> of incompressible
-random data in a few stored (not deflated) entries, so neither the upload nor the zip reader can shortcut it.
+"""Writes a valid IPA for the benchmarks: Payload/Bench.app with a binary Info.plist, an executable and <size> MiB of
+incompressible random data in stored (not deflated) entries, so neither the upload nor the zip reader can shortcut it.
+With a payload of 0 the executable is a 4 KB stub and the IPA stays small.
 
-Usage: make_ipa.py <out.ipa> <payload MiB> [bundle suffix]
+Usage: make_ipa.py <out.ipa> [payload MiB, default 0] [bundle suffix]
 """
 import os
 import plistlib
@@ -14,7 +15,8 @@ ENTRY = 256 * 1024 * 1024
 
 
 def main() -> None:
-    out, payload_mib = sys.argv[1], int(sys.argv[2])
+    out = sys.argv[1]
+    payload_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     suffix = sys.argv[3] if len(sys.argv) > 3 else ""
     info = {
         "CFBundleIdentifier": "com.example.bench" + suffix,
@@ -33,8 +35,9 @@ def main() -> None:
         # A Mach-O magic in front of random bytes: looks like an executable, compresses like one that is stripped.
         exe = zipfile.ZipInfo("Payload/Bench.app/Bench", date_time=(2025, 1, 1, 0, 0, 0))
         exe.external_attr = 0o100755 << 16
-        zf.writestr(exe, b"\xcf\xfa\xed\xfe" + os.urandom(min(remaining, 8 * 1024 * 1024) - 4))
-        remaining -= min(remaining, 8 * 1024 * 1024)
+        exe_size = min(remaining, 8 * 1024 * 1024) if remaining else 4096
+        zf.writestr(exe, b"\xcf\xfa\xed\xfe" + os.urandom(exe_size - 4))
+        remaining -= min(remaining, exe_size)
         index = 0
         while remaining > 0:
             size = min(remaining, ENTRY)
