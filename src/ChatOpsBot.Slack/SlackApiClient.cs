@@ -156,6 +156,31 @@ internal sealed class SlackApiClient(HttpClient http, IOptions<SlackOptions> opt
             throw Failed(Method, "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>One post to a response_url, for best-effort updates: nothing retried, nothing thrown; true when Slack took it.</summary>
+    public async Task<bool> RespondOnceAsync(Uri responseUrl, JsonObject message, CancellationToken cancellationToken)
+    {
+        const string Method = "response_url";
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, responseUrl) { Content = Json(message.ToJsonString()) };
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode)
+                return true;
+            SlackLog.ApiFailed(logger, Method, "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+            return false;
+        }
+        catch (HttpRequestException e)
+        {
+            SlackLog.ApiFailed(logger, Method, "network error: " + e.HttpRequestError);
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            SlackLog.ApiFailed(logger, Method, "timed out");
+            return false;
+        }
+    }
+
     private async Task<HttpResponseMessage> SendWithRetriesAsync(string method, Func<HttpRequestMessage> create, CancellationToken cancellationToken)
     {
         var settings = options.Value;

@@ -19,9 +19,10 @@ internal static class SlackCommands
     public const string Failed = "Sorry, something went wrong. Please try again in a moment.";
 
     internal static async Task<Results<Ok, JsonHttpResult<JsonObject>, BadRequest>> HandleAsync(
-        HttpContext http, SlackBackgroundWork work, IOptions<SlackOptions> options, TimeProvider time, ILoggerFactory loggers)
+        HttpContext http, SlackBackgroundWork work, IOptions<SlackOptions> options, TimeProvider time, ILinkMessages linkMessages, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(SlackCommands));
+        var receivedAt = time.GetUtcNow();
         var form = SlackPayloads.Form(http);
         if (form.TryGetValue("ssl_check", out var sslCheck) && sslCheck == "1")
             return TypedResults.Ok();
@@ -46,13 +47,18 @@ internal static class SlackCommands
         };
         var reply = work.Run("slash command", (services, cancellationToken) =>
             services.GetRequiredService<ChatEngine>().HandleAsync(chatCommand, cancellationToken));
+        var responseUrl = SlackPayloads.WebUrl(form.GetValueOrDefault("response_url"));
         try
         {
-            return TypedResults.Json(SlackBlockKit.RenderResponse(await reply.WaitAsync(settings.CommandBudget, time, http.RequestAborted)));
+            var answer = await reply.WaitAsync(settings.CommandBudget, time, http.RequestAborted);
+            // The inline answer is the command's own message: its response_url, unused yet, can replace it later.
+            if (responseUrl is not null)
+                await SlackLinkMessages.RememberAsync(linkMessages, answer, responseUrl, receivedAt, uses: 0, logger, http.RequestAborted);
+            return TypedResults.Json(SlackBlockKit.RenderResponse(answer));
         }
         catch (TimeoutException)
         {
-            if (SlackPayloads.WebUrl(form.GetValueOrDefault("response_url")) is not { } responseUrl)
+            if (responseUrl is null)
                 return Ephemeral(Failed);
             SlackLog.CommandDeferred(logger, command);
             _ = work.Run("slash command response", async (services, cancellationToken) =>
@@ -68,6 +74,7 @@ internal static class SlackCommands
                 }
                 // Replaces the "Working on it…" message the person is looking at.
                 await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(answer, replaceOriginal: true), cancellationToken);
+                await SlackLinkMessages.RememberAsync(services.GetRequiredService<ILinkMessages>(), answer, responseUrl, receivedAt, uses: 1, logger, cancellationToken);
             });
             return Ephemeral(Working);
         }

@@ -48,6 +48,9 @@ internal static class SlackInteractions
             {
                 _ = work.Run("block action", async (services, cancellationToken) =>
                 {
+                    // The link goes out as a new message beside the one with the button, and this response_url can
+                    // only replace that one (an announcement everyone sees), so the link's own message cannot be
+                    // updated when it dies and is not remembered.
                     var reply = await services.GetRequiredService<ChatEngine>().HandleActionAsync(action, cancellationToken);
                     await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(reply, replaceOriginal: false), cancellationToken);
                 });

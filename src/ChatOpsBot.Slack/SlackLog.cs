@@ -31,4 +31,7 @@ internal static partial class SlackLog
 
     [LoggerMessage(EventId = 3009, Level = LogLevel.Warning, Message = "Slack's Web API warns about {Method}: {Warning}")]
     public static partial void ApiWarning(ILogger logger, string method, string warning);
+
+    [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Could not remember the Slack message of an install link; it will not be updated when the link dies")]
+    public static partial void LinkMessageNotRemembered(ILogger logger, Exception exception);
 }

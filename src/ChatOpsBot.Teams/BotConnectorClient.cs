@@ -86,6 +86,47 @@ internal sealed class BotConnectorClient(
         }
     }
 
+    /// <summary>
+    /// One attempt at replacing an activity the bot posted (<c>PUT …/activities/{activityId}</c>), for best-effort
+    /// updates: nothing retried, nothing thrown; true when the Connector took it.
+    /// </summary>
+    public async Task<bool> UpdateOnceAsync(string serviceUrl, string conversationId, string activityId, JsonObject activity, CancellationToken cancellationToken)
+    {
+        const string Operation = "update activity";
+        var url = ActivitiesUrl(serviceUrl, conversationId, activityId);
+        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        {
+            TeamsLog.UntrustedServiceUrl(logger, url.Host);
+            return false;
+        }
+        try
+        {
+            var token = await tokens.GetTokenAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Put, url)
+            {
+                Content = new StringContent(activity.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode)
+                return true;
+            var error = await response.Content.ReadAsStringAsync(cancellationToken);
+            var correlation = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
+            TeamsLog.ConnectorFailed(logger, Operation, (int)response.StatusCode, correlation, error.Length > 500 ? error[..500] : error);
+            return false;
+        }
+        catch (HttpRequestException e)
+        {
+            TeamsLog.ConnectorFailed(logger, Operation, 0, null, e.Message);
+            return false;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            TeamsLog.ConnectorFailed(logger, Operation, 0, null, "timed out");
+            return false;
+        }
+    }
+
     /// <summary><c>{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]</c>, ids escaped, never a double slash.</summary>
     public static Uri ActivitiesUrl(string serviceUrl, string conversationId, string? replyToId)
     {

@@ -76,15 +76,17 @@ internal static class TeamsBot
         }
         var message = Message(activity, reply);
         var connector = services.GetRequiredService<BotConnectorClient>();
+        string? posted;
         if (activity.Id is { Length: > 0 } replyToId)
         {
             message["replyToId"] = replyToId;
-            await connector.ReplyAsync(activity.ServiceUrl!, activity.Conversation!.Id!, replyToId, message, cancellationToken);
+            posted = await connector.ReplyAsync(activity.ServiceUrl!, activity.Conversation!.Id!, replyToId, message, cancellationToken);
         }
         else
         {
-            await connector.SendAsync(activity.ServiceUrl!, activity.Conversation!.Id!, message, cancellationToken);
+            posted = await connector.SendAsync(activity.ServiceUrl!, activity.Conversation!.Id!, message, cancellationToken);
         }
+        await TeamsLinkMessages.RememberAsync(services, reply, activity.ServiceUrl!, activity.Conversation!.Id!, posted, cancellationToken);
     }
 
     /// <summary>
@@ -104,12 +106,15 @@ internal static class TeamsBot
             ["tenantId"] = tenantId,
             ["isGroup"] = false,
         };
-        var sent = await connector.CreateConversationAsync(activity.ServiceUrl!, parameters, cancellationToken) is { } conversationId
+        if (await connector.CreateConversationAsync(activity.ServiceUrl!, parameters, cancellationToken) is { } conversationId
             && await connector.SendAsync(activity.ServiceUrl!, conversationId,
-                Message(conversationId, reply, from: Account(activity.Recipient), recipient: Account(activity.From)), cancellationToken) is not null;
-        if (!sent)
-            TeamsLog.PrivateChatFailed(services.GetRequiredService<ILogger<TeamsBackgroundWork>>());
-        return sent;
+                Message(conversationId, reply, from: Account(activity.Recipient), recipient: Account(activity.From)), cancellationToken) is { } posted)
+        {
+            await TeamsLinkMessages.RememberAsync(services, reply, activity.ServiceUrl!, conversationId, posted, cancellationToken);
+            return true;
+        }
+        TeamsLog.PrivateChatFailed(services.GetRequiredService<ILogger<TeamsBackgroundWork>>());
+        return false;
     }
 
     /// <summary>

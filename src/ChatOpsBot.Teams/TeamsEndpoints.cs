@@ -89,7 +89,11 @@ public static class TeamsEndpoints
                         new JsonObject { ["code"] = "BadRequest", ["message"] = "The button sent no action." }));
                 var reply = await engine.HandleActionAsync(executed, cancellationToken);
                 if (TeamsBot.IsPersonal(activity))
+                {
+                    // The refreshed card replaces the one pressed, so that activity now carries the link.
+                    await TeamsLinkMessages.RememberAsync(request.HttpContext.RequestServices, reply, activity.ServiceUrl!, activity.Conversation!.Id!, activity.ReplyToId, cancellationToken);
                     return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.CardType, AdaptiveCards.Render(reply)));
+                }
                 // In a channel or group chat the card is everyone's: it stays as it is, the presser gets a short
                 // message, and a personal link goes to their private chat with the bot.
                 if (!TeamsBot.CarriesPersonalLink(reply))

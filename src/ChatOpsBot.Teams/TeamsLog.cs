@@ -46,4 +46,7 @@ internal static partial class TeamsLog
 
     [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Could not open a private chat with a Teams user; their install link was not sent")]
     public static partial void PrivateChatFailed(ILogger logger);
+
+    [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Could not remember the Teams activity of an install link; it will not be updated when the link dies")]
+    public static partial void LinkMessageNotRemembered(ILogger logger, Exception exception);
 }

@@ -35,6 +35,9 @@ public static class TeamsServiceCollectionExtensions
         services.AddSingleton<ServiceUrlTrust>();
         services.AddHostedService<ServiceUrlTrustSeeder>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, TeamsMessenger>());
+        // A host that keeps link messages registers its own; without one, nothing is remembered.
+        services.TryAddSingleton<ILinkMessages, NoLinkMessages>();
+        services.TryAddEnumerable(ServiceDescriptor.Transient<ILinkMessageUpdater, TeamsLinkMessageUpdater>());
         services.AddSingleton<BotSigningKeys>();
         services.AddSingleton<BotAuthenticator>();
         services.AddSingleton<BotTokenCache>();

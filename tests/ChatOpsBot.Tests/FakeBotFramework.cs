@@ -28,6 +28,9 @@ internal sealed class FakeSigningKey(string kid, params string[] endorsements) :
 /// <summary>What the bot posted to the fake Connector.</summary>
 internal sealed record ConnectorCall(string RawTarget, string? Authorization, JsonElement Body)
 {
+    /// <summary>POST for new activities and conversations, PUT for updating an activity.</summary>
+    public string Method { get; init; } = "POST";
+
     /// <summary>The status the fake answered.</summary>
     public int Status { get; init; } = 200;
 }
@@ -87,10 +90,13 @@ internal sealed class FakeBotFramework : IAsyncDisposable
                 ["access_token"] = $"connector-token-{n}",
             });
         });
-        _app.MapPost("/teams/{**rest}", async (HttpContext context) =>
+        _app.MapMethods("/teams/{**rest}", ["POST", "PUT"], async (HttpContext context) =>
         {
             var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
-            var call = new ConnectorCall(context.Features.Get<IHttpRequestFeature>()!.RawTarget, context.Request.Headers.Authorization.ToString(), body);
+            var call = new ConnectorCall(context.Features.Get<IHttpRequestFeature>()!.RawTarget, context.Request.Headers.Authorization.ToString(), body)
+            {
+                Method = context.Request.Method,
+            };
             var failed = ConnectorFailures.TryDequeue(out var failure);
             if (failed)
                 call = call with { Status = failure.Status };
@@ -103,6 +109,9 @@ internal sealed class FakeBotFramework : IAsyncDisposable
                 context.Response.Headers["X-Correlating-OperationId"] = "fake-correlation-id";
                 return Results.Json(new { error = new { code = "Throttled", message = "fake failure" } }, statusCode: failure.Status);
             }
+            // Updating an activity answers with its id, as the Connector's ResourceResponse.
+            if (HttpMethods.IsPut(context.Request.Method))
+                return Results.Json(new { id = Uri.UnescapeDataString(context.Request.Path.Value![(context.Request.Path.Value!.LastIndexOf('/') + 1)..]) });
             // Creating a conversation (POST /v3/conversations): the 1:1 chat with the one member, the same one every time.
             if (context.Request.Path.Value!.TrimEnd('/').EndsWith("/v3/conversations", StringComparison.Ordinal))
                 return Results.Json(new { id = PersonalConversationId(body.GetProperty("members")[0].GetProperty("id").GetString()!) });

@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace ChatOpsBot.Tests;
 
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes through IAsyncLifetime.")]
-public sealed class TeamsEndToEndTests : IAsyncLifetime
+public sealed partial class TeamsEndToEndTests : IAsyncLifetime
 {
     private const string Installer = "com.apple.appstored/1.0 iOS/18.1 model/iPhone15,2 hwp/t8120 build/22B83 (6; dt:281) AMS/1";
 

@@ -114,7 +114,10 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
             "Nothing happens when you tap Install? Chat apps open links in their own browser, which cannot install apps: "
             + "open the link in Safari instead. If the button doesn't work, open Safari and paste this address: "
             + link.InstallPageUrl));
-        return new ChatReply($"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}", blocks);
+        return new ChatReply($"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}", blocks)
+        {
+            LinkIds = link.LinkId is { } id ? [id] : [],
+        };
     }
 
     private IEnumerable<string> ProfileWarnings(CatalogBuild build)

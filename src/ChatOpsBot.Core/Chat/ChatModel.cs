@@ -38,6 +38,12 @@ public sealed record ChatReply(string Text, IReadOnlyList<ReplyBlock> Blocks)
     /// <summary>Shown only to the person who asked (Slack ephemeral; Teams replies in the conversation).</summary>
     public bool Private { get; init; } = true;
 
+    /// <summary>
+    /// The install links this reply carries. An adapter that can update the message later tells
+    /// <see cref="ILinkMessages"/> where it went, so no live-looking Install button outlives its link.
+    /// </summary>
+    public IReadOnlyList<long> LinkIds { get; init; } = [];
+
     public static ChatReply Message(string text) => new(text, [new TextBlock(text)]);
 }
 

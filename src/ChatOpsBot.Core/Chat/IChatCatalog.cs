@@ -44,4 +44,8 @@ public sealed record CatalogBuild(
     DateTimeOffset? ProfileExpiresAt,
     int? ProfileDeviceCount);
 
-public sealed record CatalogLink(string InstallPageUrl, string QrCodeUrl, DateTimeOffset ExpiresAt);
+public sealed record CatalogLink(string InstallPageUrl, string QrCodeUrl, DateTimeOffset ExpiresAt)
+{
+    /// <summary>The link's id in the registry, so the message that carries it can be updated once it dies.</summary>
+    public long? LinkId { get; init; }
+}

@@ -23,6 +23,8 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
 
     public DbSet<TeamsConversation> TeamsConversations => Set<TeamsConversation>();
 
+    public DbSet<SentLinkMessage> LinkMessages => Set<SentLinkMessage>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -112,6 +114,21 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
             d.Property(x => x.ClaimToken).HasMaxLength(32);
             d.Property(x => x.LastError).HasMaxLength(1000);
             d.Property(x => x.MessageId).HasMaxLength(255);
+        });
+        modelBuilder.Entity<SentLinkMessage>(m =>
+        {
+            m.ToTable("LinkMessages");
+            m.HasOne(x => x.Link).WithMany().HasForeignKey(x => x.LinkId).OnDelete(DeleteBehavior.Cascade);
+            m.HasIndex(x => x.LinkId);
+            // What the expiry job and the update job look for: live rows whose link died, pending and claimed rows.
+            m.HasIndex(x => new { x.State, x.ClaimExpiresAt });
+            m.Property(x => x.Platform).HasMaxLength(16);
+            m.Property(x => x.ResponseUrl).HasMaxLength(1024);
+            m.Property(x => x.ServiceUrl).HasMaxLength(512);
+            m.Property(x => x.ConversationId).HasMaxLength(512);
+            m.Property(x => x.ActivityId).HasMaxLength(255);
+            m.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
+            m.Property(x => x.ClaimToken).HasMaxLength(32);
         });
         modelBuilder.Entity<TeamsConversation>(c =>
         {

@@ -1,4 +1,5 @@
 using ChatOpsBot.Data;
+using ChatOpsBot.Features.LinkMessages;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -7,9 +8,15 @@ namespace ChatOpsBot.Jobs;
 
 /// <summary>
 /// Every minute: links past expiry are marked expired; once past expiry plus the download grace (or revoked that
-/// long ago) their token hashes are deleted, so the tokens can never work again. Audit rows stay.
+/// long ago) their token hashes are deleted, so the tokens can never work again. Audit rows stay. Chat messages that
+/// carried the links now dead are handed to <see cref="LinkMessageUpdateJob"/>.
 /// </summary>
-internal sealed partial class ExpireLinksJob(ChatOpsBotDb db, TimeProvider time, IOptions<ChatOpsBotOptions> options, ILogger<ExpireLinksJob> logger)
+internal sealed partial class ExpireLinksJob(
+    ChatOpsBotDb db,
+    DeadLinkMessages deadLinkMessages,
+    TimeProvider time,
+    IOptions<ChatOpsBotOptions> options,
+    ILogger<ExpireLinksJob> logger)
 {
     // Small batches keep each write transaction to a few milliseconds. Readers never wait for it (WAL mode), but
     // requests that write (link events, downloads) need SQLite's one write lock, and SQLite's busy wait is not fair:
@@ -39,6 +46,9 @@ internal sealed partial class ExpireLinksJob(ChatOpsBotDb db, TimeProvider time,
                 await PauseAsync(cancellationToken);
         }
         while (updated == BatchSize);
+
+        // Also picks up links revoked by retention; best effort, it never throws, and the update is another job.
+        await deadLinkMessages.QueueAsync(cancellationToken);
 
         // No index serves this condition, so the dead rows are found by a read (which holds no lock in WAL mode) in
         // keyset pages of Id, and only the rows found are updated: an UPDATE that scanned the table itself would hold

@@ -77,6 +77,18 @@ public sealed class ChatEngineTests
     }
 
     [Fact]
+    public async Task LinkReplyCarriesTheIdOfTheLinkItMintedAndOtherRepliesCarryNone()
+    {
+        _catalog.Build("myapp", "beta", "2.4", "101");
+
+        var install = await Say("install myapp");
+        var help = await Say("help");
+
+        Assert.Equal([1001L], install.LinkIds);
+        Assert.Empty(help.LinkIds);
+    }
+
+    [Fact]
     public async Task WithoutADefaultChannelTheMostRecentlyUploadedChannelIsUsed()
     {
         _catalog.Build("other", "qa", "1.0", "1");

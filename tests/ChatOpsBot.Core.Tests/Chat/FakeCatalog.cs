@@ -53,7 +53,7 @@ internal sealed class FakeCatalog : IChatCatalog
     {
         Minted.Add((buildId, user));
         return Task.FromResult(new CatalogLink($"https://ota.example.test/i/token{Minted.Count}", $"https://ota.example.test/i/token{Minted.Count}/qr.png",
-            new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero)));
+            new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero)) { LinkId = 1000 + Minted.Count });
     }
 
     public Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken)

@@ -85,7 +85,7 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvi
     {
         var outcome = await links.MintAsync(buildId, new Requester(user.Platform, user.Workspace, user.UserId, user.DisplayName), null, cancellationToken);
         var minted = outcome.Minted ?? throw new InvalidOperationException($"Build {buildId} cannot get a link: {outcome.Detail}");
-        return new CatalogLink(minted.InstallPageUrl, minted.QrCodeUrl, new DateTimeOffset(minted.Link.ExpiresAt, TimeSpan.Zero));
+        return new CatalogLink(minted.InstallPageUrl, minted.QrCodeUrl, new DateTimeOffset(minted.Link.ExpiresAt, TimeSpan.Zero)) { LinkId = minted.Link.Id };
     }
 
     public async Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken) =>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using ChatOpsBot.Core.Links;
 using ChatOpsBot.Data;
+using ChatOpsBot.Features.LinkMessages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +38,7 @@ internal sealed partial class InstallLinks(
     PublicUrls urls,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
+    DeadLinkMessages deadLinks,
     ILogger<InstallLinks> logger)
 {
     public TimeSpan DownloadGrace => options.Value.Links.DownloadGrace;
@@ -173,15 +175,18 @@ internal sealed partial class InstallLinks(
             return false;
         link.RevokedAt ??= now;
         await db.SaveChangesAsync(cancellationToken);
+        await deadLinks.QueueAsync(cancellationToken);
         return true;
     }
 
     /// <summary>Revoking a build revokes every live link to it at once.</summary>
-    public Task<int> RevokeForBuildAsync(long buildId, CancellationToken cancellationToken)
+    public async Task<int> RevokeForBuildAsync(long buildId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return db.InstallLinks.Where(l => l.BuildId == buildId && l.RevokedAt == null)
+        var revoked = await db.InstallLinks.Where(l => l.BuildId == buildId && l.RevokedAt == null)
             .ExecuteUpdateAsync(l => l.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        await deadLinks.QueueAsync(cancellationToken);
+        return revoked;
     }
 
     private static string? Truncate(string? userAgent) => userAgent is { Length: > 512 } ? userAgent[..512] : userAgent;
@@ -206,6 +211,9 @@ internal sealed class LinkEventLog : IDisposable
 
     /// <summary>Inserts the link the same way; its <see cref="InstallLink.Id"/> is set when this returns.</summary>
     public Task AddAsync(ChatOpsBotDb db, InstallLink link, CancellationToken cancellationToken) => AddRowAsync(db, link, cancellationToken);
+
+    /// <summary>Inserts where a chat message carrying a link went; as many as chat commands, so committed the same way.</summary>
+    public Task AddAsync(ChatOpsBotDb db, SentLinkMessage message, CancellationToken cancellationToken) => AddRowAsync(db, message, cancellationToken);
 
     private async Task AddRowAsync(ChatOpsBotDb db, object row, CancellationToken cancellationToken)
     {
