@@ -173,7 +173,7 @@ sleep 2
 baseline=$(rss_kib "$host_pid")
 hwm_reset=no
 { echo 5 >"/proc/$host_pid/clear_refs"; } 2>/dev/null && hwm_reset=yes
-python3 bench/delivery/rss_sampler.py "$host_pid" "$out/stop" 50 >"$out/rss.txt" &
+python3 bench/rss_sampler.py "$host_pid" "$out/stop" 50 >"$out/rss.txt" &
 sampler=$!
 concurrent "$ipa_url" "$concurrent_secs" "$out/wrk-ipa-ours.txt"
 touch "$out/stop"

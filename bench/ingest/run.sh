@@ -103,7 +103,7 @@ for i in $(seq 1 "$runs"); do
     sync -f "$data"
     before=$(rss_kib "$host_pid")
     stop=$out/stop.$i
-    python3 bench/ingest/peak_rss.py "$host_pid" "$stop" 50 >"$out/peak.$i" &
+    python3 bench/rss_sampler.py "$host_pid" "$stop" 50 >"$out/peak.$i" &
     sampler=$!
     hwm_reset=no
     { echo 5 >"/proc/$host_pid/clear_refs"; } 2>/dev/null && hwm_reset=yes
@@ -111,7 +111,7 @@ for i in $(seq 1 "$runs"); do
     t0=$(now_ns); status=$(upload "$ipa" "bench-$i-$$"); t1=$(now_ns)
     read -r u1 s1 < <(cpu_ticks "$host_pid")
     touch "$stop"; wait "$sampler"
-    peak=$(cat "$out/peak.$i")
+    peak=$(cut -d' ' -f1 "$out/peak.$i")
     hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$host_pid/status")
     [[ $status == 201 ]] || { echo "upload $i answered $status: $(cat "$out/response.json")"; exit 1; }
     [[ $hwm_reset == yes ]] && peak=$((hwm > peak ? hwm : peak))
