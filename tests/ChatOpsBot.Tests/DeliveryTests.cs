@@ -377,6 +377,33 @@ public sealed class DeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task ConcurrentFetchesAndMintsAreEachRecordedExactlyOnce()
+    {
+        await UploadAsync();
+        var link = await MintAsync();
+        var manifestPath = PathOf(link, "manifestUrl");
+
+        // Rows from concurrent requests share group-committed transactions; none may be lost or written twice.
+        var fetches = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            using var response = await _phone.GetAsync(manifestPath);
+            return response.StatusCode;
+        }));
+        var mints = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => MintAsync()));
+        var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+
+        Assert.All(fetches, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.Equal(40, activity.GetProperty("manifestFetches").GetArrayLength());
+        Assert.Equal(20, mints.Select(m => m.GetProperty("id").GetInt64()).Distinct().Count());
+        Assert.Equal(20, mints.Select(m => Token(m)).Distinct().Count());
+        foreach (var minted in mints)
+        {
+            using var page = await _phone.GetAsync(PathOf(minted, "manifestUrl"));
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        }
+    }
+
+    [Fact]
     public async Task InstallPageResponsesCarryTheSecurityHeaders()
     {
         await UploadAsync();
