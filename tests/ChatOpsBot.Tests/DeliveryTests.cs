@@ -357,9 +357,11 @@ public sealed class DeliveryTests : IDisposable
         var half = _ipa.Length / 2;
         (await RangeAsync(_phone, $"/i/{token}/app.ipa", $"bytes=0-{half - 1}")).Dispose();
         (await RangeAsync(_phone, $"/i/{token}/app.ipa", $"bytes={half}-")).Dispose();
-        // Bytes are recorded once the server has finished sending, which can be just after the client has them all.
+        // Bytes are recorded once the server has finished sending, which can be just after the client has them all;
+        // manifest fetches are committed in the background, just after the response.
         var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
-        for (var wait = 0; wait < 200 && !activity.GetProperty("downloads").EnumerateArray().All(d => d.GetProperty("completed").GetBoolean()); wait++)
+        for (var wait = 0; wait < 200 && !(activity.GetProperty("downloads").EnumerateArray().All(d => d.GetProperty("completed").GetBoolean())
+                 && activity.GetProperty("manifestFetches").GetArrayLength() > 0); wait++)
         {
             await Task.Delay(50);
             activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
@@ -390,7 +392,13 @@ public sealed class DeliveryTests : IDisposable
             return response.StatusCode;
         }));
         var mints = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => MintAsync()));
+        // Manifest fetches are committed in the background just after each response: wait (bounded) for all 40.
         var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        for (var wait = 0; wait < 200 && activity.GetProperty("manifestFetches").GetArrayLength() < 40; wait++)
+        {
+            await Task.Delay(50);
+            activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        }
 
         Assert.All(fetches, status => Assert.Equal(HttpStatusCode.OK, status));
         Assert.Equal(40, activity.GetProperty("manifestFetches").GetArrayLength());

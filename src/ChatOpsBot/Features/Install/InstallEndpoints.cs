@@ -23,6 +23,8 @@ internal static partial class InstallEndpoints
     {
         // The install endpoints are what records link events, so their writer is registered with them.
         builder.Services.TryAddSingleton<LinkEventLog>();
+        builder.Services.TryAddSingleton<ManifestLookup>();
+        builder.Services.AddHostedService<LinkEventFlusher>();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -82,20 +84,19 @@ internal static partial class InstallEndpoints
 
     internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, CancellationToken cancellationToken)
     {
-        var resolved = await links.ResolveAsync(token, cancellationToken);
+        var resolved = await links.ResolveForManifestAsync(token, cancellationToken);
         if (resolved is null)
             return UnknownLink();
         if (resolved.Status != LinkStatus.Ready)
-            return Gone(resolved);
-        await links.RecordAsync(resolved.Link.Id, LinkEventKind.ManifestFetch, http.Request.Headers.UserAgent.ToString(), cancellationToken);
-        var build = resolved.Build;
+            return Gone(resolved.Status);
+        links.RecordInBackground(resolved.LinkId, LinkEventKind.ManifestFetch, http.Request.Headers.UserAgent.ToString());
         var manifest = ItmsManifest.Create(new ManifestContent(
             urls.Ipa(token),
-            build.IconSha256 is null ? null : urls.Icon(token),
-            build.BundleId,
-            build.Version.Length > 0 ? build.Version : build.BuildNumber,
-            build.DisplayName,
-            $"{build.Channel} · build {build.BuildNumber}"));
+            resolved.HasIcon ? urls.Icon(token) : null,
+            resolved.BundleId,
+            resolved.Version.Length > 0 ? resolved.Version : resolved.BuildNumber,
+            resolved.DisplayName,
+            $"{resolved.Channel} · build {resolved.BuildNumber}"));
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
@@ -178,14 +179,16 @@ internal static partial class InstallEndpoints
     private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult UnknownLink() =>
         TypedResults.Text("Unknown install link.", "text/plain", statusCode: StatusCodes.Status404NotFound);
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult Gone(ResolvedLink resolved) => TypedResults.Text(resolved.Status switch
+    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult Gone(ResolvedLink resolved) => Gone(resolved.Status);
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult Gone(LinkStatus status) => TypedResults.Text(status switch
     {
         LinkStatus.Expired => "This install link has expired. Ask the bot for a new one.",
         LinkStatus.Revoked => "This install link has been revoked.",
         LinkStatus.BuildRevoked => "This build has been revoked.",
         LinkStatus.DownloadLimitReached => "This install link has reached its download limit.",
         LinkStatus.ProfileExpired => "This build's provisioning profile has expired; it can no longer be installed.",
-        _ => string.Create(CultureInfo.InvariantCulture, $"This install link cannot be used ({resolved.Status})."),
+        _ => string.Create(CultureInfo.InvariantCulture, $"This install link cannot be used ({status})."),
     }, "text/plain", statusCode: StatusCodes.Status410Gone);
 
     [LoggerMessage(EventId = 3101, Level = LogLevel.Error, Message = "The artifact of build {BuildId} is missing from the store")]

@@ -28,6 +28,9 @@ internal enum LinkStatus
     ProfileExpired,
 }
 
+/// <summary>What the manifest needs of a link and its build.</summary>
+internal sealed record ManifestLink(long LinkId, LinkStatus Status, bool HasIcon, string BundleId, string Version, string BuildNumber, string DisplayName, string Channel);
+
 /// <summary>A token that matched a link, with what it points at.</summary>
 internal sealed record ResolvedLink(InstallLink Link, Build Build, App App, string Token, LinkStatus Status, int Downloads);
 
@@ -35,6 +38,7 @@ internal sealed record ResolvedLink(InstallLink Link, Build Build, App App, stri
 internal sealed partial class InstallLinks(
     ChatOpsBotDb db,
     LinkEventLog events,
+    ManifestLookup manifestLookup,
     PublicUrls urls,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
@@ -105,21 +109,43 @@ internal sealed partial class InstallLinks(
             .Select(l => new Found(l, l.Build, l.Build.App, db.LinkDownloads.Count(d => d.LinkId == l.Id)))
             .SingleOrDefault());
 
-    private LinkStatus StatusAt(InstallLink link, Build build, int downloads)
+    private LinkStatus StatusAt(InstallLink link, Build build, int downloads) =>
+        StatusAt(link.RevokedAt, build.State, link.ExpiresAt, link.MaxDownloads, downloads, build.ProfileExpiresAt);
+
+    private LinkStatus StatusAt(DateTime? revokedAt, BuildState buildState, DateTime expiresAt, int? maxDownloads, int downloads, DateTime? profileExpiresAt)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        if (link.RevokedAt is not null)
+        if (revokedAt is not null)
             return LinkStatus.Revoked;
-        if (build.State == BuildState.Revoked)
+        if (buildState == BuildState.Revoked)
             return LinkStatus.BuildRevoked;
-        if (now >= link.ExpiresAt)
+        if (now >= expiresAt)
             return LinkStatus.Expired;
-        if (link.MaxDownloads is { } cap && downloads >= cap)
+        if (maxDownloads is { } cap && downloads >= cap)
             return LinkStatus.DownloadLimitReached;
-        if (build.ProfileExpiresAt is { } profileExpiry && now >= profileExpiry)
+        if (profileExpiresAt is { } profileExpiry && now >= profileExpiry)
             return LinkStatus.ProfileExpired;
         return LinkStatus.Ready;
     }
+
+    /// <summary>The manifest's own lookup: only what the manifest needs, through prepared statements.</summary>
+    public async Task<ManifestLink?> ResolveForManifestAsync(string token, CancellationToken cancellationToken)
+    {
+        if (InstallToken.HashOf(token) is not { } hash)
+            return null;
+        var connectionString = db.Database.GetConnectionString();
+        if (connectionString is null || await manifestLookup.FindAsync(connectionString, hash, cancellationToken) is not { } row)
+            return null;
+        var status = StatusAt(row.RevokedAt, row.BuildState, row.ExpiresAt, row.MaxDownloads, row.Downloads, row.ProfileExpiresAt);
+        return new ManifestLink(row.LinkId, status, row.HasIcon, row.BundleId, row.Version, row.BuildNumber, row.DisplayName, row.Channel);
+    }
+
+    /// <summary>
+    /// Records an event without waiting for its commit: manifest fetches are the hottest path, and their audit row
+    /// may land a moment after the response (a crash can lose the last few).
+    /// </summary>
+    public void RecordInBackground(long linkId, LinkEventKind kind, string? userAgent) =>
+        events.Post(new LinkEvent { LinkId = linkId, Kind = kind, At = time.GetUtcNow().UtcDateTime, UserAgent = Truncate(userAgent) });
 
     public Task RecordAsync(long linkId, LinkEventKind kind, string? userAgent, CancellationToken cancellationToken) =>
         events.AddAsync(db, new LinkEvent { LinkId = linkId, Kind = kind, At = time.GetUtcNow().UtcDateTime, UserAgent = Truncate(userAgent) }, cancellationToken);
@@ -201,10 +227,45 @@ internal sealed partial class InstallLinks(
 /// SQLite has one writer and a commit costs a sync, so one transaction per manifest fetch capped the host at a few
 /// hundred fetches a second, and concurrent single-row mints from chat commands queued on SQLite's write lock.
 /// </summary>
-internal sealed class LinkEventLog : IDisposable
+internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisposable
 {
-    private readonly ConcurrentQueue<(object Row, TaskCompletionSource Committed)> _pending = new();
+    private readonly ConcurrentQueue<(object Row, TaskCompletionSource? Committed)> _pending = new();
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly SemaphoreSlim _posted = new(0);
+    private int _signalled;
+
+    /// <summary>Queues the event for the background flusher (<see cref="LinkEventFlusher"/>) and returns at once.</summary>
+    public void Post(LinkEvent linkEvent)
+    {
+        _pending.Enqueue((linkEvent, null));
+        // One outstanding signal is enough: the flusher takes everything queued when it wakes.
+        if (Interlocked.Exchange(ref _signalled, 1) == 0)
+            _posted.Release();
+    }
+
+    internal async Task WaitForPostedAsync(CancellationToken cancellationToken)
+    {
+        await _posted.WaitAsync(cancellationToken);
+        Volatile.Write(ref _signalled, 0);
+    }
+
+    /// <summary>Commits whatever is queued through a context of its own.</summary>
+    internal async Task FlushAsync(IServiceScopeFactory scopes)
+    {
+        if (_pending.IsEmpty)
+            return;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+        await _writer.WaitAsync(CancellationToken.None);
+        try
+        {
+            await CommitPendingAsync(db);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
 
     /// <summary>Adds the event, committing it and any others waiting through <paramref name="db"/> if no commit has taken them yet.</summary>
     public Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken) => AddRowAsync(db, linkEvent, cancellationToken);
@@ -233,27 +294,67 @@ internal sealed class LinkEventLog : IDisposable
         await committed.Task.WaitAsync(cancellationToken);
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _posted.Dispose();
+    }
 
     private async Task CommitPendingAsync(ChatOpsBotDb db)
     {
-        var batch = new List<(object Row, TaskCompletionSource Committed)>();
+        var batch = new List<(object Row, TaskCompletionSource? Committed)>();
         while (_pending.TryDequeue(out var pending))
             batch.Add(pending);
+        if (batch.Count == 0)
+            return;
         try
         {
             db.AddRange(batch.Select(p => p.Row));
             await db.SaveChangesAsync(CancellationToken.None);
             foreach (var (_, committed) in batch)
-                committed.SetResult();
+                committed?.SetResult();
         }
         catch (Exception e)
         {
+            var posted = 0;
             foreach (var (row, committed) in batch)
             {
                 db.Entry(row).State = EntityState.Detached;
-                committed.SetException(e);
+                if (committed is null)
+                    posted++;
+                else
+                    committed.SetException(e);
+            }
+            if (posted > 0)
+                LogPostedLost(posted, e);
+        }
+    }
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Error, Message = "Lost {Count} link events that were recorded in the background")]
+    private partial void LogPostedLost(int count, Exception exception);
+}
+
+/// <summary>Commits background link events as they are posted, and whatever is left when the host stops.</summary>
+internal sealed class LinkEventFlusher(LinkEventLog events, IServiceScopeFactory scopes) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await events.WaitForPostedAsync(stoppingToken);
+                await events.FlushAsync(scopes);
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await events.FlushAsync(scopes);
     }
 }
