@@ -45,6 +45,13 @@ public sealed record ChatReply(string Text, IReadOnlyList<ReplyBlock> Blocks)
     public IReadOnlyList<long> LinkIds { get; init; } = [];
 
     public static ChatReply Message(string text) => new(text, [new TextBlock(text)]);
+
+    /// <summary>
+    /// The answer to a person from another workspace or tenant (a Slack Connect or Teams shared channel): the bot
+    /// serves its own organisation only, and says so without running the command.
+    /// </summary>
+    public static ChatReply OutsideOrganisation() =>
+        Message("Sorry, I can only help people in the organisation that runs me. Ask a colleague there if you need a build.");
 }
 
 /// <summary>One piece of a reply.</summary>
