@@ -120,7 +120,7 @@ read -r job_now first_seen done_at last_pending < <(python3 -c '
 import json, sys; w = json.load(open(sys.argv[1])); print(w["job_now"], w["first_seen"], w["done"], w["last_pending"])' "$out/watch.json")
 [[ $done_at != None ]] || { echo "the sweep did not finish within the watch"; tail "$out/host.log"; exit 1; }
 (( $(python3 -c "print(int($job_now > $idle_end))") )) || { echo "the sweep started before the idle phase ended; rerun"; exit 1; }
-log_line=$(grep -m1 'ExpireLinksJob\[4001\]' "$out/host.log" || true)
+log_line=$(grep -m1 'ExpireLinksJob\[4102\]' "$out/host.log" || true)
 log_at=$(python3 -c 'import datetime, sys; print(datetime.datetime.fromisoformat(sys.argv[1].split()[0]).replace(tzinfo=datetime.timezone.utc).timestamp())' "$log_line")
 pending=$(sqlite3 "$db" 'select count(*) from InstallLinks where ExpiredAt is null')
 [[ $pending == "$minted" ]] || { echo "after the sweep $pending links are unswept (expected the $minted minted ones)"; exit 1; }

@@ -460,7 +460,7 @@ public sealed class DeliveryTests : IDisposable
         _app.Clock.Advance(TimeSpan.FromHours(5));
         (await _phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
 
-        Assert.Contains(_app.Logs, l => l.Contains("[3001] Minted link", StringComparison.Ordinal));
+        Assert.Contains(_app.Logs, l => l.Contains("[3202] Minted link", StringComparison.Ordinal));
         Assert.DoesNotContain(_app.Logs, l => l.Contains(token, StringComparison.Ordinal));
     }
 

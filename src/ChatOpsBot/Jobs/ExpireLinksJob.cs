@@ -80,6 +80,6 @@ internal sealed partial class ExpireLinksJob(
     // Wall-clock pacing, not a reading of the clock, so not the injected TimeProvider (a fake one would never let it end).
     private static Task PauseAsync(CancellationToken cancellationToken) => Task.Delay(PauseBetweenBatches, cancellationToken);
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Expired {Expired} links; deleted the token hashes of {Forgotten} dead links")]
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Expired {Expired} links; deleted the token hashes of {Forgotten} dead links")]
     private partial void LogSwept(int expired, int forgotten);
 }

@@ -217,7 +217,7 @@ internal sealed partial class InstallLinks(
 
     private static string? Truncate(string? userAgent) => userAgent is { Length: > 512 } ? userAgent[..512] : userAgent;
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Minted link {LinkId} for build {BuildId} ({Platform}), expires {ExpiresAt:o}")]
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Minted link {LinkId} for build {BuildId} ({Platform}), expires {ExpiresAt:o}")]
     private partial void LogLinkMinted(long linkId, long buildId, string platform, DateTime expiresAt);
 }
 
