@@ -33,7 +33,10 @@ internal static class SlackInteractions
             return TypedResults.Ok();
         }
 
-        var user = SlackChat.User(settings, teamId, userId, payload.User.Username ?? payload.User.Name);
+        // In a Slack Connect channel anyone in it can press an announcement's button, from whichever workspace.
+        var personTeam = payload.User.TeamId ?? teamId;
+        var outsider = !settings.IsTeamAllowed(personTeam);
+        var user = SlackChat.User(settings, personTeam, userId, payload.User.Username ?? payload.User.Name);
         var responseUrl = SlackPayloads.WebUrl(payload.ResponseUrl);
         var actions = (payload.Actions ?? [])
             .Where(a => a.Url is null && a.ActionId is { Length: > 0 } id && id != ChatActions.OpenLink && a.Value is not null)
@@ -41,6 +44,17 @@ internal static class SlackInteractions
             .ToList();
         if (actions.Count == 0 || responseUrl is null)
             return TypedResults.Ok();
+        if (outsider)
+        {
+            SlackLog.PersonOutsideOrganisation(logger, personTeam);
+            http.Response.OnCompleted(() =>
+            {
+                _ = work.Run("block action", (services, cancellationToken) => services.GetRequiredService<SlackApiClient>()
+                    .RespondAsync(responseUrl, SlackBlockKit.RenderResponse(ChatReply.OutsideOrganisation(), replaceOriginal: false), cancellationToken));
+                return Task.CompletedTask;
+            });
+            return TypedResults.Ok();
+        }
 
         http.Response.OnCompleted(() =>
         {
