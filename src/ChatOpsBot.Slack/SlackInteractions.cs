@@ -46,14 +46,9 @@ internal static class SlackInteractions
             return TypedResults.Ok();
         if (outsider)
         {
+            // Told once, however many buttons the press carried; nothing runs for them.
             SlackLog.PersonOutsideOrganisation(logger, personTeam);
-            http.Response.OnCompleted(() =>
-            {
-                _ = work.Run("block action", (services, cancellationToken) => services.GetRequiredService<SlackApiClient>()
-                    .RespondAsync(responseUrl, SlackBlockKit.RenderResponse(ChatReply.OutsideOrganisation(), replaceOriginal: false), cancellationToken));
-                return Task.CompletedTask;
-            });
-            return TypedResults.Ok();
+            actions = actions[..1];
         }
 
         http.Response.OnCompleted(() =>
@@ -65,7 +60,9 @@ internal static class SlackInteractions
                     // The link goes out as a new message beside the one with the button, and this response_url can
                     // only replace that one (an announcement everyone sees), so the link's own message cannot be
                     // updated when it dies and is not remembered.
-                    var reply = await services.GetRequiredService<ChatEngine>().HandleActionAsync(action, cancellationToken);
+                    var reply = outsider
+                        ? ChatReply.OutsideOrganisation()
+                        : await services.GetRequiredService<ChatEngine>().HandleActionAsync(action, cancellationToken);
                     await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(reply, replaceOriginal: false), cancellationToken);
                 });
             }
