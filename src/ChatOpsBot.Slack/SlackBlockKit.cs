@@ -6,8 +6,15 @@ using ChatOpsBot.Core.Chat;
 namespace ChatOpsBot.Slack;
 
 /// <summary>
-/// Renders a <see cref="ChatReply"/> as a Block Kit message (<c>text</c> + <c>blocks</c>), escaping text for mrkdwn and
-/// keeping within Block Kit's limits so Slack never answers <c>invalid_blocks</c>.
+/// Renders a <see cref="ChatReply"/> as a Block Kit message (<c>text</c> + <c>blocks</c>), keeping within Block Kit's
+/// limits so Slack never answers <c>invalid_blocks</c>. Every message to Slack (replies, ephemeral and response_url
+/// posts, announcements, dead-link notices) is rendered here, and every text comes from a reply's plain text, so
+/// no build's metadata and nothing a person typed can become Slack markup:
+/// <list type="bullet">
+/// <item>Text that needs no formatting goes out as <c>plain_text</c>, which Slack shows literally.</item>
+/// <item>Text Slack parses (the <c>text</c> fallback, which notifications, previews and screen readers use, and
+/// every <c>mrkdwn</c> object) passes through <see cref="EscapeWithin"/> and nothing else.</item>
+/// </list>
 /// </summary>
 internal static class SlackBlockKit
 {
@@ -40,7 +47,7 @@ internal static class SlackBlockKit
         }
         return new JsonObject
         {
-            ["text"] = Fit(reply.Text, MaxFallbackText),
+            ["text"] = EscapeWithin(reply.Text, MaxFallbackText),
             ["blocks"] = new JsonArray([.. blocks]),
         };
     }
@@ -61,11 +68,13 @@ internal static class SlackBlockKit
             case HeaderBlock header:
                 yield return new JsonObject { ["type"] = "header", ["text"] = PlainText(header.Text, MaxHeader) };
                 break;
+            // Paragraphs (release notes, answers that echo what was typed) need no formatting: as plain text,
+            // `*`, `_`, `~`, `>` and backquotes in them stay characters.
             case TextBlock text:
-                yield return Section(Mrkdwn(EscapeWithin(text.Text, MaxSectionText)));
+                yield return Section(PlainText(text.Text, MaxSectionText));
                 break;
             case WarningBlock warning:
-                yield return Section(Mrkdwn(":warning: " + EscapeWithin(warning.Text, MaxSectionText - ":warning: ".Length)));
+                yield return Section(PlainText(":warning: " + warning.Text, MaxSectionText));
                 break;
             case FactsBlock facts:
                 foreach (var chunk in facts.Facts.Chunk(MaxFields))
@@ -137,14 +146,27 @@ internal static class SlackBlockKit
 
     private static JsonObject Mrkdwn(string text) => new() { ["type"] = "mrkdwn", ["text"] = text };
 
+    // Slack shows plain_text as it is, without markup, mentions or links, and escapes it itself: an entity written
+    // here would be shown as typed, so plain text is cut to length and nothing more.
     private static JsonObject PlainText(string text, int limit) =>
         new() { ["type"] = "plain_text", ["text"] = Fit(text, limit), ["emoji"] = true };
 
-    /// <summary>Escapes <c>&amp;</c>, <c>&lt;</c> and <c>&gt;</c> for mrkdwn, cutting whole characters (never an entity or a surrogate pair) to stay within the limit.</summary>
+    /// <summary>
+    /// Makes plain text safe inside anything Slack parses as mrkdwn, cutting whole characters (never an entity, a
+    /// defused mention or a surrogate pair) to stay within the limit. <c>&amp;</c>, <c>&lt;</c> and <c>&gt;</c> become
+    /// entities, so no <c>&lt;!channel&gt;</c>, <c>&lt;@U…&gt;</c>, <c>&lt;#C…&gt;</c>, <c>&lt;!subteam^…&gt;</c> or
+    /// <c>&lt;url|label&gt;</c> can come out of the text; and an <c>@</c> that starts a word gets a word joiner after
+    /// it, so "@channel", "@here" or a user group's handle never turn into a mention, whichever of its parse modes
+    /// Slack applies (they differ between chat.postMessage, response URLs and chat.update, and are not all
+    /// documented). Formatting characters (<c>*</c>,
+    /// <c>_</c>, <c>~</c>, backquotes) have no escape in mrkdwn and stay: they can style text, not link or notify.
+    /// </summary>
     public static string EscapeWithin(string text, int limit)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var escaped = new StringBuilder(Math.Min(text.Length + 16, limit));
         var rest = text.AsSpan();
+        var previous = '\0';
         while (!rest.IsEmpty)
         {
             var length = char.IsHighSurrogate(rest[0]) && rest.Length > 1 && char.IsLowSurrogate(rest[1]) ? 2 : 1;
@@ -153,12 +175,14 @@ internal static class SlackBlockKit
                 '&' => "&amp;",
                 '<' => "&lt;",
                 '>' => "&gt;",
+                '@' when !char.IsLetterOrDigit(previous) && rest.Length > 1 && !char.IsWhiteSpace(rest[1]) => "@\u2060",
                 _ => rest[..length].ToString(),
             };
             var remaining = rest.Length - length;
             if (escaped.Length + piece.Length + (remaining > 0 ? 1 : 0) > limit)
                 return escaped.Append('…').ToString();
             escaped.Append(piece);
+            previous = rest[length - 1];
             rest = rest[length..];
         }
         return escaped.ToString();

@@ -38,8 +38,8 @@ internal static class SlackEvents
             return TypedResults.Ok();
         }
         var directMessage = slackEvent is { Type: "message", ChannelType: "im" };
-        // Bots (this one included) and edits, joins and other subtypes never run commands: no loops.
-        if (!(directMessage || slackEvent.Type == "app_mention") || slackEvent.BotId is not null || slackEvent.Subtype is not null
+        var botUserId = envelope.Authorizations?.FirstOrDefault(a => a.IsBot)?.UserId;
+        if (!(directMessage || slackEvent.Type == "app_mention") || !IsFromAPerson(slackEvent, botUserId)
             || slackEvent.User is not { Length: > 0 } userId || slackEvent.Channel is not { Length: > 0 } channel)
             return TypedResults.Ok();
         if (envelope.EventId is { Length: > 0 } eventId && !seen.TryClaim(eventId))
@@ -48,10 +48,20 @@ internal static class SlackEvents
             SlackLog.DuplicateEvent(logger, eventId, retry);
             return TypedResults.Ok();
         }
+        // One message is one answer, whatever number of events Slack delivers it in.
+        if (slackEvent.Ts is { Length: > 0 } ts && !seen.TryClaim($"message {channel} {ts}"))
+        {
+            SlackLog.DuplicateMessage(logger, channel, ts, envelope.EventId);
+            return TypedResults.Ok();
+        }
 
-        var botUserId = envelope.Authorizations?.FirstOrDefault(a => a.IsBot)?.UserId;
+        // In a Slack Connect conversation the person may belong to another workspace than the app's.
+        var personTeam = slackEvent.UserTeam ?? slackEvent.Team ?? envelope.TeamId;
+        var outsider = !settings.IsTeamAllowed(personTeam);
+        if (outsider)
+            SlackLog.PersonOutsideOrganisation(logger, personTeam);
         var command = new ChatCommand(
-            SlackChat.User(settings, envelope.TeamId, userId, userName: null),
+            SlackChat.User(settings, personTeam, userId, userName: null),
             directMessage ? SlackChat.DirectMessageText(slackEvent.Text) : SlackChat.MentionText(slackEvent.Text, botUserId),
             channel)
         {
@@ -61,7 +71,9 @@ internal static class SlackEvents
         {
             _ = work.Run(directMessage ? "direct message" : "mention", async (services, cancellationToken) =>
             {
-                var reply = await services.GetRequiredService<ChatEngine>().HandleAsync(command, cancellationToken);
+                var reply = outsider
+                    ? ChatReply.OutsideOrganisation()
+                    : await services.GetRequiredService<ChatEngine>().HandleAsync(command, cancellationToken);
                 var slack = services.GetRequiredService<SlackApiClient>();
                 var message = SlackBlockKit.Render(reply);
                 if (directMessage || !reply.Private)
@@ -73,4 +85,14 @@ internal static class SlackEvents
         });
         return TypedResults.Ok();
     }
+
+    /// <summary>
+    /// A new message a person wrote: also one with a file attached (<c>file_share</c>) or a thread reply sent to the
+    /// conversation too (<c>thread_broadcast</c>), as Slack's own SDKs count them. Never a bot's message (this bot's
+    /// echoes included), an edit, a deletion, a join or any other subtype: no loops, no second answers.
+    /// </summary>
+    private static bool IsFromAPerson(SlackEvent slackEvent, string? botUserId) =>
+        slackEvent.BotId is null
+        && (slackEvent.Subtype is null or "file_share" or "thread_broadcast")
+        && (botUserId is null || slackEvent.User != botUserId);
 }

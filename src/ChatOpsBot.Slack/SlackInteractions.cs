@@ -33,7 +33,10 @@ internal static class SlackInteractions
             return TypedResults.Ok();
         }
 
-        var user = SlackChat.User(settings, teamId, userId, payload.User.Username ?? payload.User.Name);
+        // In a Slack Connect channel anyone in it can press an announcement's button, from whichever workspace.
+        var personTeam = payload.User.TeamId ?? teamId;
+        var outsider = !settings.IsTeamAllowed(personTeam);
+        var user = SlackChat.User(settings, personTeam, userId, payload.User.Username ?? payload.User.Name);
         var responseUrl = SlackPayloads.WebUrl(payload.ResponseUrl);
         var actions = (payload.Actions ?? [])
             .Where(a => a.Url is null && a.ActionId is { Length: > 0 } id && id != ChatActions.OpenLink && a.Value is not null)
@@ -41,6 +44,12 @@ internal static class SlackInteractions
             .ToList();
         if (actions.Count == 0 || responseUrl is null)
             return TypedResults.Ok();
+        if (outsider)
+        {
+            // Told once, however many buttons the press carried; nothing runs for them.
+            SlackLog.PersonOutsideOrganisation(logger, personTeam);
+            actions = actions[..1];
+        }
 
         http.Response.OnCompleted(() =>
         {
@@ -51,7 +60,9 @@ internal static class SlackInteractions
                     // The link goes out as a new message beside the one with the button, and this response_url can
                     // only replace that one (an announcement everyone sees), so the link's own message cannot be
                     // updated when it dies and is not remembered.
-                    var reply = await services.GetRequiredService<ChatEngine>().HandleActionAsync(action, cancellationToken);
+                    var reply = outsider
+                        ? ChatReply.OutsideOrganisation()
+                        : await services.GetRequiredService<ChatEngine>().HandleActionAsync(action, cancellationToken);
                     await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(reply, replaceOriginal: false), cancellationToken);
                 });
             }

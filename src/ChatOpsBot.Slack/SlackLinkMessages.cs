@@ -38,7 +38,8 @@ internal static class SlackLinkMessages
     /// <summary>The replacement: the notice and how to get a new link, without any button.</summary>
     public static JsonObject Notice(DeadLinkNotice notice)
     {
-        var text = $"{notice.Headline} Run `/{notice.Command}` for a new one.";
+        // Plain text like every reply (the command names an app and a channel): the renderer escapes it.
+        var text = $"{notice.Headline} Run \"/{notice.Command}\" for a new one.";
         return SlackBlockKit.RenderResponse(ChatReply.Message(text), replaceOriginal: true);
     }
 }

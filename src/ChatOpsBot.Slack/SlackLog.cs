@@ -34,4 +34,10 @@ internal static partial class SlackLog
 
     [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Could not remember the Slack message of an install link; it will not be updated when the link dies")]
     public static partial void LinkMessageNotRemembered(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5100, Level = LogLevel.Information, Message = "Told a Slack user of workspace {TeamId}, which is not in Slack:AllowedTeamIds, that the bot serves its own organisation only")]
+    public static partial void PersonOutsideOrganisation(ILogger logger, string? teamId);
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "Slack message {Channel}/{Ts} arrived again as event {EventId}; already handled")]
+    public static partial void DuplicateMessage(ILogger logger, string channel, string ts, string? eventId);
 }

@@ -14,7 +14,10 @@ internal sealed class SlackOptions
 
     public string ApiBaseUrl { get; set; } = "https://slack.com/api/";
 
-    /// <summary>Empty: any workspace the app is installed in.</summary>
+    /// <summary>
+    /// The workspaces whose people the bot serves: the workspace of every request, and the person's own workspace
+    /// (a Slack Connect channel mixes people of several). Empty: any workspace the app is installed in, and anyone.
+    /// </summary>
     public List<string> AllowedTeamIds { get; set; } = [];
 
     /// <summary>Slack user ids (U…) that may announce and revoke.</summary>

@@ -64,6 +64,8 @@ internal sealed record SlackEventEnvelope(
     SlackEvent? Event,
     IReadOnlyList<SlackAuthorization>? Authorizations);
 
+// Team: the workspace of the person who posted, where Slack says it. UserTeam: in a Slack Connect conversation, the
+// workspace of a person from another one.
 internal sealed record SlackEvent(
     string? Type,
     string? Subtype,
@@ -73,7 +75,9 @@ internal sealed record SlackEvent(
     string? Channel,
     string? ChannelType,
     string? Ts,
-    string? ThreadTs);
+    string? ThreadTs,
+    string? Team = null,
+    string? UserTeam = null);
 
 internal sealed record SlackAuthorization(string? TeamId, string? UserId, bool IsBot);
 
@@ -87,6 +91,7 @@ internal sealed record SlackInteraction(
 
 internal sealed record SlackIdentity(string? Id);
 
+// TeamId: the person's own workspace, which in a Slack Connect channel need not be the app's.
 internal sealed record SlackInteractionUser(string? Id, string? Username, string? Name, string? TeamId);
 
 internal sealed record SlackBlockAction(string? Type, string? ActionId, string? Value, string? Url);

@@ -31,8 +31,8 @@ public sealed class SlackBlockKitTests
         Assert.Equal("plain_text", blocks[0]!["text"]!["type"]!.GetValue<string>());
         var fields = blocks[1]!["fields"]!.AsArray().Select(f => f!["text"]!.GetValue<string>()).ToArray();
         Assert.Equal(["*Version*\n1.4.2", "*Build*\n187", "*Channel*\nbeta", "*Link expires*\n<!date^1795428000^{date_short_pretty} {time}|2026-11-23 10:00 UTC>"], fields);
-        Assert.Equal("Fixes &lt;script&gt; &amp; crashes", blocks[2]!["text"]!["text"]!.GetValue<string>());
-        Assert.Equal("mrkdwn", blocks[2]!["text"]!["type"]!.GetValue<string>());
+        Assert.Equal("Fixes <script> & crashes", blocks[2]!["text"]!["text"]!.GetValue<string>());
+        Assert.Equal("plain_text", blocks[2]!["text"]!["type"]!.GetValue<string>());
         Assert.Equal(":warning: Ad-hoc build", blocks[3]!["text"]!["text"]!.GetValue<string>());
         var button = blocks[4]!["elements"]!.AsArray().Single()!;
         Assert.Equal("button", Type(button));
@@ -108,7 +108,7 @@ public sealed class SlackBlockKitTests
         Assert.True(blocks[0]!["text"]!["text"]!.GetValue<string>().Length <= 150);
         var text = blocks[1]!["text"]!["text"]!.GetValue<string>();
         Assert.True(text.Length <= 3000);
-        Assert.Matches("^(&amp;)+…$", text);
+        Assert.Matches("^&+…$", text);
         var fieldSections = blocks.Where(b => b!["fields"] is not null).ToList();
         Assert.Equal([10, 10, 3], fieldSections.Select(s => s!["fields"]!.AsArray().Count));
         Assert.All(fieldSections.SelectMany(s => s!["fields"]!.AsArray()), f => Assert.True(f!["text"]!.GetValue<string>().Length <= 2000));

@@ -42,10 +42,10 @@ public sealed class SlackLinkMessageUpdaterTests : IAsyncLifetime
         Assert.Null(call.Authorization);
         Assert.StartsWith("application/json", call.ContentType, StringComparison.Ordinal);
         Assert.True(call.Json.GetProperty("replace_original").GetBoolean());
-        Assert.Equal("This install link was revoked. Run `/install demo beta` for a new one.", call.Json.GetProperty("text").GetString());
+        Assert.Equal("This install link was revoked. Run \"/install demo beta\" for a new one.", call.Json.GetProperty("text").GetString());
         var block = Assert.Single(call.Json.GetProperty("blocks").EnumerateArray());
         Assert.Equal("section", block.GetProperty("type").GetString());
-        Assert.Equal("This install link was revoked. Run `/install demo beta` for a new one.", block.GetProperty("text").GetProperty("text").GetString());
+        Assert.Equal("This install link was revoked. Run \"/install demo beta\" for a new one.", block.GetProperty("text").GetProperty("text").GetString());
     }
 
     [Fact]

@@ -39,6 +39,7 @@ internal sealed class FakeSlackApi : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ConcurrentQueue<FakeSlackAnswer>> _answers = new(StringComparer.Ordinal);
     private readonly Channel<FakeSlackCall> _arrivals = Channel.CreateUnbounded<FakeSlackCall>();
     private readonly ConcurrentQueue<FakeSlackCall> _calls = new();
+    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private FakeSlackApi(WebApplication app) => _app = app;
 
@@ -78,6 +79,23 @@ internal sealed class FakeSlackApi : IAsyncDisposable
         return await _arrivals.Reader.ReadAsync(deadline.Token);
     }
 
+    /// <summary>
+    /// The first request, arrived or still to come, that matches: for tests that share one fake and tell their own
+    /// requests by path or channel. Waits for background work without a fixed sleep.
+    /// </summary>
+    public async Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            // Taken before looking, so a request arriving in between completes it.
+            var arrived = Volatile.Read(ref _arrived).Task;
+            if (_calls.FirstOrDefault(match) is { } call)
+                return call;
+            await arrived.WaitAsync(deadline.Token);
+        }
+    }
+
     private async Task AnswerAsync(HttpContext http)
     {
         using var reader = new StreamReader(http.Request.Body);
@@ -93,6 +111,7 @@ internal sealed class FakeSlackApi : IAsyncDisposable
         http.Response.ContentType = answer.Body.StartsWith('{') ? "application/json; charset=utf-8" : "text/plain";
         await http.Response.WriteAsync(answer.Body, http.RequestAborted);
         _arrivals.Writer.TryWrite(call);
+        Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
     public async ValueTask DisposeAsync()

@@ -49,7 +49,7 @@ public sealed partial class SlackEndToEndTests
         Assert.Equal(CommandHook, call.Path);
         Assert.Null(call.Authorization);
         Assert.True(call.Json.GetProperty("replace_original").GetBoolean());
-        Assert.Equal($"{headline} Run `/install demo beta` for a new one.", call.Json.GetProperty("text").GetString());
+        Assert.Equal($"{headline} Run \"/install demo beta\" for a new one.", call.Json.GetProperty("text").GetString());
         Assert.DoesNotContain(Blocks(call.Json), b => b.GetProperty("type").GetString() is "actions" or "image");
         Assert.DoesNotContain("/i/", call.Body, StringComparison.Ordinal);
     }
