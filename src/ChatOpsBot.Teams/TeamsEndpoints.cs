@@ -138,7 +138,8 @@ public static class TeamsEndpoints
                 return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(TeamsBot.SendingPrivately)));
             // As BotBuilder answers an invoke no handler took: Teams shows the person that the app could not do it.
             case "invoke":
-                TeamsLog.InvokeNotImplemented(logger, activity.Name is { Length: > 100 } name ? name[..100] : activity.Name ?? "");
+                var invoked = TeamsMarkdown.PlainLine(activity.Name ?? "", 100);
+                TeamsLog.InvokeNotImplemented(logger, invoked);
                 return TypedResults.StatusCode(StatusCodes.Status501NotImplemented);
             case "conversationUpdate" when activity.MembersAdded?.Any(m => string.Equals(m.Id, activity.Recipient!.Id, StringComparison.OrdinalIgnoreCase)) == true:
             case "installationUpdate" when activity.Action is "add" or "add-upgrade":
