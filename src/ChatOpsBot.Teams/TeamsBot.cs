@@ -110,7 +110,7 @@ internal static class TeamsBot
         }
     }
 
-    /// <summary>Answers the activity unless its sender is not served here, who is told so; false when refused.</summary>
+    /// <summary>True when the activity's sender is served here; otherwise they are told why not, and false.</summary>
     public static async Task<bool> ServeAsync(IServiceProvider services, Activity activity, CancellationToken cancellationToken)
     {
         var origin = await OriginAsync(services.GetRequiredService<BotConnectorClient>(),
