@@ -48,6 +48,12 @@ internal sealed record ChannelAccount(string? Id, string? Name = null)
 {
     public string? AadObjectId { get; init; }
     public string? Role { get; init; }
+
+    /// <summary>
+    /// The person's own tenant, when an activity names it (TeamsChannelAccount carries it; whether Teams puts it in an
+    /// activity's <c>from</c> is not documented). The conversation's tenant is the host's, not the person's.
+    /// </summary>
+    public string? TenantId { get; init; }
 }
 
 internal sealed record ConversationAccount(string? Id)

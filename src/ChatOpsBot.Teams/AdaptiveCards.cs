@@ -5,7 +5,11 @@ using CoreTextBlock = ChatOpsBot.Core.Chat.TextBlock;
 
 namespace ChatOpsBot.Teams;
 
-/// <summary>Renders a <see cref="ChatReply"/> as an Adaptive Card: 1.4, or 1.5 when a button uses Action.Execute.</summary>
+/// <summary>
+/// Renders a <see cref="ChatReply"/> as an Adaptive Card: 1.4, or 1.5 when a button uses Action.Execute. Every text a
+/// card renders as Markdown (TextBlocks, facts) is escaped here, the one place cards are built; button titles and
+/// alternative texts are plain text in Adaptive Cards and stay as they are.
+/// </summary>
 internal static class AdaptiveCards
 {
     public const string ContentType = "application/vnd.microsoft.card.adaptive";
@@ -16,24 +20,27 @@ internal static class AdaptiveCards
         var body = new JsonArray();
         var actions = new JsonArray();
         var execute = false;
+        // The reply's own buttons' addresses, written out in its text, become links to themselves.
+        var ownUrls = reply.Blocks.OfType<LinkButtonBlock>().Select(b => b.Url).Where(IsWebUrl).ToList();
+        string Md(string text) => TeamsMarkdown.Escape(text, ownUrls);
         foreach (var block in reply.Blocks)
         {
             switch (block)
             {
                 case HeaderBlock header:
-                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = header.Text, ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true });
+                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Md(header.Text), ["weight"] = "Bolder", ["size"] = "Medium", ["wrap"] = true });
                     break;
                 case CoreTextBlock text:
-                    body.Add(Text(text.Text));
+                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Md(text.Text), ["wrap"] = true });
                     break;
                 case WarningBlock warning:
-                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = warning.Text, ["color"] = "Warning", ["wrap"] = true });
+                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Md(warning.Text), ["color"] = "Warning", ["wrap"] = true });
                     break;
                 case FactsBlock facts:
                     body.Add(new JsonObject
                     {
                         ["type"] = "FactSet",
-                        ["facts"] = new JsonArray([.. facts.Facts.Select(f => (JsonNode)new JsonObject { ["title"] = f.Label, ["value"] = FactValue(f) })]),
+                        ["facts"] = new JsonArray([.. facts.Facts.Select(f => (JsonNode)new JsonObject { ["title"] = Md(f.Label), ["value"] = FactValue(f, Md) })]),
                     });
                     break;
                 case LinkButtonBlock link when IsWebUrl(link.Url):
@@ -43,13 +50,13 @@ internal static class AdaptiveCards
                     body.Add(new JsonObject { ["type"] = "Image", ["url"] = image.Url, ["altText"] = image.AltText, ["size"] = "Medium" });
                     break;
                 case ContextBlock context:
-                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = context.Text, ["isSubtle"] = true, ["size"] = "Small", ["wrap"] = true });
+                    body.Add(new JsonObject { ["type"] = "TextBlock", ["text"] = Md(context.Text), ["isSubtle"] = true, ["size"] = "Small", ["wrap"] = true });
                     break;
                 case ListItemBlock item:
                     var items = new JsonArray
                     {
-                        new JsonObject { ["type"] = "TextBlock", ["text"] = item.Title, ["weight"] = "Bolder", ["wrap"] = true },
-                        new JsonObject { ["type"] = "TextBlock", ["text"] = item.Detail, ["isSubtle"] = true, ["spacing"] = "None", ["wrap"] = true },
+                        new JsonObject { ["type"] = "TextBlock", ["text"] = Md(item.Title), ["weight"] = "Bolder", ["wrap"] = true },
+                        new JsonObject { ["type"] = "TextBlock", ["text"] = Md(item.Detail), ["isSubtle"] = true, ["spacing"] = "None", ["wrap"] = true },
                     };
                     if (item.Action is { } action)
                     {
@@ -76,10 +83,10 @@ internal static class AdaptiveCards
     public static JsonObject Attachment(JsonObject card) => new() { ["contentType"] = ContentType, ["content"] = card };
 
     /// <summary>The reader's own date and time zone, through the card's DATE and TIME functions on a UTC instant.</summary>
-    private static string FactValue(Fact fact)
+    private static string FactValue(Fact fact, Func<string, string> markdown)
     {
         if (fact.Time is not { } time)
-            return fact.Text ?? "";
+            return markdown(fact.Text ?? "");
         var utc = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         return $"{{{{DATE({utc}, SHORT)}}}} {{{{TIME({utc})}}}}";
     }
@@ -95,8 +102,6 @@ internal static class AdaptiveCards
     };
 
     private static JsonObject Data(ReplyAction action) => new() { ["action"] = action.ActionId, ["value"] = action.Value };
-
-    private static JsonObject Text(string text) => new() { ["type"] = "TextBlock", ["text"] = text, ["wrap"] = true };
 
     // Teams blocks custom schemes such as itms-services: buttons and images point at the https pages only.
     private static bool IsWebUrl(string url) =>

@@ -6,9 +6,18 @@ using Microsoft.IdentityModel.Tokens;
 namespace ChatOpsBot.Teams;
 
 /// <summary>
-/// Checks the Bot Connector's JWT on every inbound activity: signature (RS256/384/512) with a published key, issuer,
-/// audience, lifetime with five minutes of skew on the injected clock, the signing key's endorsement of the channel,
-/// and the <c>serviceurl</c> claim against the activity. Entra-issued tokens are accepted only from the app's own tenant.
+/// What a validated token vouches for, to be held against the activity once its body has been read.
+/// </summary>
+/// <param name="ServiceUrl">The token's <c>serviceurl</c> claim.</param>
+/// <param name="FromBotConnector">Issued by the Bot Connector (whose signing key endorsed Teams), not by Entra.</param>
+internal sealed record BotCaller(string ServiceUrl, bool FromBotConnector);
+
+/// <summary>
+/// Checks the Bot Connector's JWT on every inbound activity, in two steps so nothing of an unauthenticated request's
+/// body is read: first the token alone (signature with a published RS256/384/512 key, issuer, audience, lifetime with
+/// five minutes of skew on the injected clock, and the signing key's endorsement of Teams), then, once the body is
+/// parsed, that the activity is the one the token was issued for (its channel and its <c>serviceUrl</c> equal to the
+/// <c>serviceurl</c> claim). Entra-issued tokens are accepted only from the app's own tenant.
 /// </summary>
 internal sealed class BotAuthenticator(
     IOptions<TeamsOptions> options,
@@ -18,31 +27,52 @@ internal sealed class BotAuthenticator(
     ILogger<BotAuthenticator> logger)
 {
     public const string BotFrameworkIssuer = "https://api.botframework.com";
+
+    /// <summary>The only channel this bot serves; the Connector's signing key must endorse it.</summary>
+    public const string TeamsChannelId = "msteams";
+
     public static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
     private static readonly string[] AllowedAlgorithms =
         [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512];
 
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
 
-    /// <summary>Null when the request is authentic; otherwise why not (for the log, never for the caller).</summary>
-    public async Task<string?> AuthenticateAsync(string? authorization, Activity activity, CancellationToken cancellationToken)
+    /// <summary>The caller the token vouches for, or null (logged) when the token is not authentic.</summary>
+    public async Task<BotCaller?> ValidateTokenAsync(string? authorization, CancellationToken cancellationToken)
     {
-        var failure = await CheckAsync(authorization, activity, cancellationToken);
-        if (failure is null)
-            trustedServiceUrls.Add(activity.ServiceUrl!);
-        else
+        var (caller, failure) = await CheckTokenAsync(authorization, cancellationToken);
+        if (failure is not null)
             TeamsLog.RequestRejected(logger, failure);
-        return failure;
+        return caller;
     }
 
-    private async Task<string?> CheckAsync(string? authorization, Activity activity, CancellationToken cancellationToken)
+    /// <summary>True when the activity is the one the token was issued for; its service URL is trusted from then on.</summary>
+    public bool Authorize(BotCaller caller, Activity activity)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(activity);
+        string? failure = null;
+        if (caller.FromBotConnector && !string.Equals(activity.ChannelId, TeamsChannelId, StringComparison.Ordinal))
+            failure = "the signing key does not endorse the channel";
+        else if (!string.Equals(caller.ServiceUrl, activity.ServiceUrl, StringComparison.OrdinalIgnoreCase))
+            failure = "serviceurl claim does not match the activity";
+        if (failure is not null)
+        {
+            TeamsLog.RequestRejected(logger, failure);
+            return false;
+        }
+        trustedServiceUrls.Add(caller.ServiceUrl);
+        return true;
+    }
+
+    private async Task<(BotCaller?, string?)> CheckTokenAsync(string? authorization, CancellationToken cancellationToken)
     {
         const string Scheme = "Bearer ";
         if (authorization is null || !authorization.StartsWith(Scheme, StringComparison.Ordinal) || authorization.Length == Scheme.Length)
-            return "no bearer token";
+            return (null, "no bearer token");
         var token = authorization[Scheme.Length..].Trim();
         if (!_handler.CanReadToken(token))
-            return "the token is not a JWT";
+            return (null, "the token is not a JWT");
         JsonWebToken jwt;
         try
         {
@@ -50,12 +80,12 @@ internal sealed class BotAuthenticator(
         }
         catch (ArgumentException)
         {
-            return "the token is not a JWT";
+            return (null, "the token is not a JWT");
         }
         if (!AllowedAlgorithms.Contains(jwt.Alg, StringComparer.Ordinal))
-            return $"algorithm {jwt.Alg} is not allowed";
+            return (null, $"algorithm {jwt.Alg} is not allowed");
         if (string.IsNullOrEmpty(jwt.Kid))
-            return "the token names no key";
+            return (null, "the token names no key");
 
         var settings = options.Value;
         var fromBotConnector = jwt.Issuer == BotFrameworkIssuer;
@@ -63,14 +93,14 @@ internal sealed class BotAuthenticator(
             ? new[] { $"https://sts.windows.net/{tenant}/", $"https://login.microsoftonline.com/{tenant}/v2.0" }
             : [];
         if (!fromBotConnector && !entraIssuers.Contains(jwt.Issuer, StringComparer.Ordinal))
-            return "issuer not allowed";
+            return (null, "issuer not allowed");
         var source = fromBotConnector ? keys.Channel : keys.Entra;
         if (source is null)
-            return "no keys for the issuer";
+            return (null, "no keys for the issuer");
 
         var key = await source.FindAsync(jwt.Kid, cancellationToken);
         if (key is null)
-            return "unknown signing key";
+            return (null, "unknown signing key");
 
         var result = await _handler.ValidateTokenAsync(jwt, new TokenValidationParameters
         {
@@ -85,35 +115,34 @@ internal sealed class BotAuthenticator(
             TryAllIssuerSigningKeys = false,
         });
         if (!result.IsValid)
-            return result.Exception switch
+            return (null, result.Exception switch
             {
                 SecurityTokenInvalidAudienceException => "wrong audience",
                 SecurityTokenInvalidSignatureException or SecurityTokenSignatureKeyNotFoundException => "bad signature",
                 _ => "invalid token",
-            };
+            });
 
         var now = time.GetUtcNow().UtcDateTime;
         if (!jwt.TryGetPayloadValue<long>("exp", out _) || now > jwt.ValidTo + ClockSkew)
-            return "token expired";
+            return (null, "token expired");
         if (jwt.TryGetPayloadValue<long>("nbf", out _) && now < jwt.ValidFrom - ClockSkew)
-            return "token not yet valid";
+            return (null, "token not yet valid");
 
         if (fromBotConnector)
         {
-            if (key.Endorsements is null || activity.ChannelId is null || !key.Endorsements.Contains(activity.ChannelId, StringComparer.Ordinal))
-                return "the signing key does not endorse the channel";
+            if (key.Endorsements is null || !key.Endorsements.Contains(TeamsChannelId, StringComparer.Ordinal))
+                return (null, "the signing key does not endorse the channel");
         }
         else if (!jwt.TryGetPayloadValue<string>("tid", out var tid) || !string.Equals(tid, settings.MicrosoftAppTenantId, StringComparison.OrdinalIgnoreCase))
         {
-            return "the tenant claim does not match the issuer";
+            return (null, "the tenant claim does not match the issuer");
         }
 
-        if (!jwt.TryGetPayloadValue<string>("serviceurl", out var serviceUrl) || string.IsNullOrEmpty(serviceUrl)
-            || !string.Equals(serviceUrl, activity.ServiceUrl, StringComparison.OrdinalIgnoreCase))
-            return "serviceurl claim does not match the activity";
+        if (!jwt.TryGetPayloadValue<string>("serviceurl", out var serviceUrl) || string.IsNullOrEmpty(serviceUrl))
+            return (null, "the token has no serviceurl claim");
         if (!TeamsOptions.IsSecureOrLoopback(serviceUrl))
-            return "serviceurl is not https";
-        return null;
+            return (null, "serviceurl is not https");
+        return (new BotCaller(serviceUrl, fromBotConnector), null);
     }
 }
 

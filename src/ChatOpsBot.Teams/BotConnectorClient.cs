@@ -127,6 +127,47 @@ internal sealed class BotConnectorClient(
         }
     }
 
+    /// <summary>
+    /// The tenant a member of a conversation belongs to (<c>GET …/v3/conversations/{id}/members/{memberId}</c>, whose
+    /// answer is a TeamsChannelAccount with the person's own <c>tenantId</c>); one attempt, null when it could not be read.
+    /// </summary>
+    public async Task<string?> GetMemberTenantAsync(string serviceUrl, string conversationId, string memberId, CancellationToken cancellationToken)
+    {
+        const string Operation = "get member";
+        var url = new Uri($"{serviceUrl.TrimEnd('/')}/v3/conversations/{Uri.EscapeDataString(conversationId)}/members/{Uri.EscapeDataString(memberId)}");
+        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        {
+            TeamsLog.UntrustedServiceUrl(logger, url.Host);
+            return null;
+        }
+        try
+        {
+            var token = await tokens.GetTokenAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = await response.Content.ReadAsStringAsync(cancellationToken);
+                var correlation = response.Headers.TryGetValues("X-Correlating-OperationId", out var values) ? values.FirstOrDefault() : null;
+                TeamsLog.ConnectorFailed(logger, Operation, (int)response.StatusCode, correlation, error.Length > 500 ? error[..500] : error);
+                return null;
+            }
+            var member = await response.Content.ReadFromJsonAsync(TeamsJson.Default.JsonNode, cancellationToken);
+            return member?["tenantId"] is JsonValue tenant && tenant.TryGetValue<string>(out var id) && id.Length > 0 ? id : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException)
+        {
+            TeamsLog.ConnectorFailed(logger, Operation, 0, null, e.Message);
+            return null;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            TeamsLog.ConnectorFailed(logger, Operation, 0, null, "timed out");
+            return null;
+        }
+    }
+
     /// <summary><c>{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]</c>, ids escaped, never a double slash.</summary>
     public static Uri ActivitiesUrl(string serviceUrl, string conversationId, string? replyToId)
     {

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using ChatOpsBot.Core.Chat;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Teams;
 
@@ -65,6 +66,60 @@ internal static class TeamsBot
     public const string SendingPrivately = "I'm sending your install link in a private chat with me.";
     public const string CouldNotSendPrivately =
         "I couldn't open a private chat with you, and install links are personal, so I won't post yours here. Open a chat with me and ask there.";
+
+    public const string CouldNotCheckOrganisation =
+        "I couldn't check which organisation you belong to just now, so I didn't do anything. Please try again in a moment.";
+
+    /// <summary>
+    /// Where the person who sent an activity comes from. The conversation's tenant (already checked) is the host's: in
+    /// a shared channel, people of other tenants write too, so outside a 1:1 chat the person's own tenant is read from
+    /// their member record in the conversation, and a person whose tenant cannot be read is not served.
+    /// </summary>
+    public static async Task<PersonOrigin> OriginAsync(BotConnectorClient connector, TeamsOptions options, Activity activity, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connector);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(activity);
+        if (activity.From?.TenantId is { Length: > 0 } named && !options.IsTenantAllowed(named))
+            return new PersonOrigin.Outsider(named);
+        // A 1:1 chat with the bot lives in the person's own tenant.
+        if (IsPersonal(activity))
+            return new PersonOrigin.Colleague();
+        if (activity.From?.Id is not { Length: > 0 } memberId)
+            return new PersonOrigin.Unknown();
+        var tenant = await connector.GetMemberTenantAsync(activity.ServiceUrl!, BaseConversationId(activity.Conversation!.Id!), memberId, cancellationToken);
+        return tenant is null ? new PersonOrigin.Unknown()
+            : options.IsTenantAllowed(tenant) ? new PersonOrigin.Colleague()
+            : new PersonOrigin.Outsider(tenant);
+    }
+
+    /// <summary>What a person the bot does not serve is told instead of an answer (logged); null for a colleague.</summary>
+    public static ChatReply? Refusal(PersonOrigin origin, Activity activity, ILogger logger)
+    {
+        ArgumentNullException.ThrowIfNull(activity);
+        switch (origin)
+        {
+            case PersonOrigin.Outsider outsider:
+                TeamsLog.PersonNotAllowed(logger, outsider.TenantId);
+                return ChatReply.OutsideOrganisation();
+            case PersonOrigin.Unknown:
+                TeamsLog.PersonNotVerified(logger, activity.Conversation?.ConversationType);
+                return ChatReply.Message(CouldNotCheckOrganisation);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>True when the activity's sender is served here; otherwise they are told why not, and false.</summary>
+    public static async Task<bool> ServeAsync(IServiceProvider services, Activity activity, CancellationToken cancellationToken)
+    {
+        var origin = await OriginAsync(services.GetRequiredService<BotConnectorClient>(),
+            services.GetRequiredService<IOptions<TeamsOptions>>().Value, activity, cancellationToken);
+        if (Refusal(origin, activity, services.GetRequiredService<ILogger<TeamsBackgroundWork>>()) is not { } refusal)
+            return true;
+        await ReplyAsync(services, activity, (_, _) => Task.FromResult(refusal), cancellationToken);
+        return false;
+    }
 
     public static async Task ReplyAsync(IServiceProvider services, Activity activity, Func<ChatEngine, CancellationToken, Task<ChatReply>> ask, CancellationToken cancellationToken)
     {
@@ -167,11 +222,25 @@ internal static class TeamsBot
         if (recipient is not null)
             message["recipient"] = recipient;
         message["conversation"] = new JsonObject { ["id"] = conversationId };
-        message["summary"] = reply.Text.Length > 200 ? reply.Text[..200] : reply.Text;
+        // Previews and notifications show the summary as plain text; the card's texts are escaped where it is rendered.
+        message["summary"] = TeamsMarkdown.PlainLine(reply.Text, 200);
         message["attachments"] = new JsonArray(AdaptiveCards.Attachment(AdaptiveCards.Render(reply)));
         return message;
     }
 
     private static JsonObject? Account(ChannelAccount? account) =>
         account is null ? null : new JsonObject { ["id"] = account.Id, ["name"] = account.Name };
+}
+
+/// <summary>Whose colleague the sender of an activity is, as far as the bot can tell.</summary>
+internal abstract record PersonOrigin
+{
+    /// <summary>Of an allowed tenant.</summary>
+    public sealed record Colleague : PersonOrigin;
+
+    /// <summary>Of another tenant, such as a guest of a shared channel from another organisation.</summary>
+    public sealed record Outsider(string TenantId) : PersonOrigin;
+
+    /// <summary>Their tenant could not be read; not served, since nothing security-relevant fails open.</summary>
+    public sealed record Unknown : PersonOrigin;
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using ChatOpsBot.Core.Chat;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
@@ -24,27 +25,50 @@ public static class TeamsEndpoints
         return endpoints;
     }
 
-    internal static async Task<Results<Ok, Ok<InvokeResponse>, BadRequest, UnauthorizedHttpResult, ForbidHttpResult>> HandleAsync(
+    /// <summary>Activities are a few kilobytes; the same cap as Slack's endpoints.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    internal static async Task<Results<Ok, Ok<InvokeResponse>, BadRequest, UnauthorizedHttpResult, ForbidHttpResult, StatusCodeHttpResult>> HandleAsync(
         HttpRequest request,
         BotAuthenticator authenticator,
         IOptions<TeamsOptions> options,
         TeamsBackgroundWork work,
         [FromServices] ChatEngine engine,
+        [FromServices] BotConnectorClient connector,
         ILogger<TeamsBackgroundWork> logger,
         CancellationToken cancellationToken)
     {
-        // Nothing is read from an unauthenticated caller beyond what the checks need.
-        if (!request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
-        {
-            TeamsLog.RequestRejected(logger, "no bearer token");
+        // Kestrel stops at the cap too, also when it drains what a refused request did not read.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxBodyBytes;
+
+        // Nothing of the body is read before the token is found authentic.
+        var caller = await authenticator.ValidateTokenAsync(request.Headers.Authorization.ToString(), cancellationToken);
+        if (caller is null)
             return TypedResults.Unauthorized();
+
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            TeamsLog.BodyTooLarge(logger, MaxBodyBytes);
+            return TypedResults.StatusCode(StatusCodes.Status413PayloadTooLarge);
         }
         Activity? activity;
         try
         {
-            activity = await request.ReadFromJsonAsync(TeamsJson.Default.Activity, cancellationToken);
+            var body = await ReadBodyAsync(request, cancellationToken);
+            if (body is null)
+            {
+                TeamsLog.BodyTooLarge(logger, MaxBodyBytes);
+                return TypedResults.StatusCode(StatusCodes.Status413PayloadTooLarge);
+            }
+            activity = JsonSerializer.Deserialize(body, TeamsJson.Default.Activity);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or BadHttpRequestException)
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            TeamsLog.BodyTooLarge(logger, MaxBodyBytes);
+            return TypedResults.StatusCode(StatusCodes.Status413PayloadTooLarge);
+        }
+        catch (Exception e) when (e is JsonException or BadHttpRequestException)
         {
             TeamsLog.MalformedActivity(logger, "not an activity");
             return TypedResults.BadRequest();
@@ -54,7 +78,7 @@ public static class TeamsEndpoints
             TeamsLog.MalformedActivity(logger, "type, serviceUrl, conversation or recipient missing");
             return TypedResults.BadRequest();
         }
-        if (await authenticator.AuthenticateAsync(request.Headers.Authorization.ToString(), activity, cancellationToken) is not null)
+        if (!authenticator.Authorize(caller, activity))
             return TypedResults.Unauthorized();
 
         var settings = options.Value;
@@ -68,7 +92,15 @@ public static class TeamsEndpoints
         switch (activity.Type)
         {
             case "message" when TeamsBot.SubmittedAction(user, activity) is { } action:
-                work.Run("card action", (services, ct) => TeamsBot.ReplyAsync(services, activity, (e, c) => e.HandleActionAsync(action, c), ct));
+                work.Run("card action", async (services, ct) =>
+                {
+                    if (await TeamsBot.ServeAsync(services, activity, ct))
+                        await TeamsBot.ReplyAsync(services, activity, (e, c) => e.HandleActionAsync(action, c), ct);
+                });
+                break;
+            // A card's submit without the bot's own fields (another app's card, an edited payload): nothing to answer.
+            case "message" when activity.Value is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } && string.IsNullOrWhiteSpace(activity.Text):
+                TeamsLog.CardSubmitIgnored(logger);
                 break;
             case "message":
                 var command = new ChatCommand(user, TeamsMentions.CommandText(activity), activity.Conversation!.Id)
@@ -77,6 +109,8 @@ public static class TeamsEndpoints
                 };
                 work.Run("message", async (services, ct) =>
                 {
+                    if (!await TeamsBot.ServeAsync(services, activity, ct))
+                        return;
                     // Remembered before answering, so a "subscribe" typed here can be announced to after a restart.
                     await TeamsBot.RememberAsync(services, activity, ct);
                     await TeamsBot.ReplyAsync(services, activity, (e, c) => e.HandleAsync(command, c), ct);
@@ -87,6 +121,8 @@ public static class TeamsEndpoints
                 if (TeamsBot.ExecutedAction(user, activity) is not { } executed)
                     return TypedResults.Ok(new InvokeResponse(400, InvokeResponse.ErrorType,
                         new JsonObject { ["code"] = "BadRequest", ["message"] = "The button sent no action." }));
+                if (TeamsBot.Refusal(await TeamsBot.OriginAsync(connector, settings, activity, cancellationToken), activity, logger) is { } refusal)
+                    return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(refusal.Text)));
                 var reply = await engine.HandleActionAsync(executed, cancellationToken);
                 if (TeamsBot.IsPersonal(activity))
                 {
@@ -100,11 +136,31 @@ public static class TeamsEndpoints
                     return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(reply.Text)));
                 work.Run("personal link", (services, ct) => TeamsBot.SendLinkPersonallyAsync(services, activity, reply, ct));
                 return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(TeamsBot.SendingPrivately)));
+            // As BotBuilder answers an invoke no handler took: Teams shows the person that the app could not do it.
+            case "invoke":
+                var invoked = TeamsMarkdown.PlainLine(activity.Name ?? "", 100);
+                TeamsLog.InvokeNotImplemented(logger, invoked);
+                return TypedResults.StatusCode(StatusCodes.Status501NotImplemented);
             case "conversationUpdate" when activity.MembersAdded?.Any(m => string.Equals(m.Id, activity.Recipient!.Id, StringComparison.OrdinalIgnoreCase)) == true:
             case "installationUpdate" when activity.Action is "add" or "add-upgrade":
                 work.Run("welcome", (services, ct) => TeamsBot.WelcomeAsync(services, activity, user, ct));
                 break;
         }
         return TypedResults.Ok();
+    }
+
+    /// <summary>The whole body, or null when it is longer than <see cref="MaxBodyBytes"/> (also without a Content-Length).</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        using var body = new MemoryStream(request.ContentLength is { } length ? (int)length : 16 * 1024);
+        var buffer = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (body.Length + read > MaxBodyBytes)
+                return null;
+            body.Write(buffer, 0, read);
+        }
+        return body.ToArray();
     }
 }

@@ -49,4 +49,19 @@ internal static partial class TeamsLog
 
     [LoggerMessage(EventId = 4015, Level = LogLevel.Warning, Message = "Could not remember the Teams activity of an install link; it will not be updated when the link dies")]
     public static partial void LinkMessageNotRemembered(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5200, Level = LogLevel.Warning, Message = "Refused a Bot Framework request whose body is over {MaxBytes} bytes")]
+    public static partial void BodyTooLarge(ILogger logger, int maxBytes);
+
+    [LoggerMessage(EventId = 5201, Level = LogLevel.Information, Message = "Refused a Teams command from a person of tenant {TenantId}, which is not in Teams:AllowedTenantIds")]
+    public static partial void PersonNotAllowed(ILogger logger, string? tenantId);
+
+    [LoggerMessage(EventId = 5202, Level = LogLevel.Warning, Message = "Could not tell which tenant a Teams user in a {ConversationType} belongs to; their command was not run")]
+    public static partial void PersonNotVerified(ILogger logger, string? conversationType);
+
+    [LoggerMessage(EventId = 5203, Level = LogLevel.Information, Message = "Answered 501 to a Teams invoke the bot does not handle: {Name}")]
+    public static partial void InvokeNotImplemented(ILogger logger, string name);
+
+    [LoggerMessage(EventId = 5204, Level = LogLevel.Debug, Message = "Ignored a Teams card submit that carries none of the bot's action fields")]
+    public static partial void CardSubmitIgnored(ILogger logger);
 }

@@ -117,6 +117,21 @@ internal sealed class FakeBotFramework : IAsyncDisposable
                 return Results.Json(new { id = PersonalConversationId(body.GetProperty("members")[0].GetProperty("id").GetString()!) });
             return Results.Json(new { id = $"1:reply-{Posts.Count}" });
         });
+        // A member of a conversation, as the Connector's TeamsChannelAccount: the person's own tenant.
+        _app.MapGet("/teams/v3/conversations/{conversationId}/members/{memberId}", (HttpContext context, string conversationId, string memberId) =>
+        {
+            MemberLookups.Enqueue(context.Features.Get<IHttpRequestFeature>()!.RawTarget);
+            if (MemberLookupStatus is { } status)
+                return Results.Json(new { error = new { code = "NotFound", message = "fake failure" } }, statusCode: status);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["id"] = memberId,
+                ["name"] = "Ada Lovelace",
+                ["aadObjectId"] = "0a1b2c3d-0000-4000-8000-00000000ada1",
+                ["tenantId"] = MemberTenants.GetValueOrDefault(memberId, TenantId),
+                ["userRole"] = "user",
+            });
+        });
         _app.StartAsync().GetAwaiter().GetResult();
         BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single().TrimEnd('/');
         ChannelKey = new FakeSigningKey("teams-key", "msteams");
@@ -152,6 +167,15 @@ internal sealed class FakeBotFramework : IAsyncDisposable
     public TaskCompletionSource? TokenGate { get; set; }
 
     public ConcurrentQueue<ConnectorCall> Posts { get; } = new();
+
+    /// <summary>The member lookups the bot made (raw targets); they are not posts.</summary>
+    public ConcurrentQueue<string> MemberLookups { get; } = new();
+
+    /// <summary>Each member's own tenant, by member id; the app's tenant when not listed.</summary>
+    public ConcurrentDictionary<string, string> MemberTenants { get; } = new();
+
+    /// <summary>When set, member lookups fail with this status.</summary>
+    public int? MemberLookupStatus { get; set; }
 
     /// <summary>Answers the Connector gives, in order, before it starts succeeding.</summary>
     public ConcurrentQueue<(int Status, string? RetryAfter)> ConnectorFailures { get; } = new();

@@ -37,21 +37,27 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
         await _microsoft.DisposeAsync();
     }
 
-    private async Task<long> UploadAsync()
+    private async Task<long> UploadAsync(string displayName = "Demo")
+    {
+        (var id, _ipa) = await UploadAsync(_app, displayName);
+        return id;
+    }
+
+    private static async Task<(long Id, byte[] Ipa)> UploadAsync(ChatOpsBotApplication app, string displayName)
     {
         var builder = new TestIpaBuilder().WithProfile(TestProfiles.Sign(TestProfiles.AdHoc()));
-        builder.Info["CFBundleDisplayName"] = "Demo";
-        _ipa = builder.Build();
-        using var api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        builder.Info["CFBundleDisplayName"] = displayName;
+        var ipa = builder.Build();
+        using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
         using var form = new MultipartFormDataContent
         {
             { new StringContent("beta"), "channel" },
             { new StringContent("demo"), "app" },
-            { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
+            { new ByteArrayContent(ipa), "file", "Demo.ipa" },
         };
         using var response = await api.PostAsync("/api/v1/builds", form);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64(), ipa);
     }
 
     private Task<HttpResponseMessage> PostActivityAsync(JsonObject activity, string? token) => PostActivityAsync(_connector, activity, token);
