@@ -88,6 +88,23 @@ public sealed class BehindTheProxyTests(ProxiedDeliverySite site) : IClassFixtur
     }
 
     [Fact]
+    public async Task AddressesTheClientClaimsLeftOfWhatTheProxyAddedAreNotBelieved()
+    {
+        using var client = site.App.CreateLoopbackClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 31; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/i/AAAAAAAAAAAAAAAAAAAAAA");
+            // The client sent an X-Forwarded-For of its own; the proxy appended the address it saw.
+            request.Headers.Add("X-Forwarded-For", $"198.51.100.{i + 1}, 203.0.113.60");
+            using var response = await client.SendAsync(request);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([.. Enumerable.Repeat(HttpStatusCode.NotFound, 30), HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
     public async Task ForwardedHostAndProtoFromTheKnownProxyChangeNoGeneratedUrl()
     {
         var (token, _) = await site.MintAsync();
