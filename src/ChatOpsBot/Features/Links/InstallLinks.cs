@@ -172,40 +172,52 @@ internal sealed partial class InstallLinks(
         if (resolved.Status is not (LinkStatus.Ready or LinkStatus.DownloadLimitReached) && !(resumeOnly && request.Partial && now < link.ExpiresAt + DownloadGrace))
             return null;
         userAgent = Truncate(userAgent);
-        var budget = DownloadBudget * request.FileSize;
+
+        if (request.Partial)
+        {
+            var open = await db.LinkDownloads.AsNoTracking()
+                .Where(d => d.LinkId == link.Id && d.UserAgent == userAgent && !d.Completed)
+                .OrderByDescending(d => d.Id)
+                .Select(d => new { d.Id, d.StartedAt })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (open is not null && (!resumeOnly || open.StartedAt < link.ExpiresAt))
+            {
+                // One statement, so concurrent ranges of one download cannot overdraw it together.
+                var budget = DownloadBudget * request.FileSize;
+                var reserved = await db.LinkDownloads
+                    .Where(d => d.Id == open.Id && !d.Completed && d.BytesSent + request.Length <= budget)
+                    .ExecuteUpdateAsync(d => d
+                        .SetProperty(x => x.BytesSent, x => x.BytesSent + request.Length)
+                        .SetProperty(x => x.LastActivityAt, now), cancellationToken);
+                if (reserved == 1)
+                    return new DownloadReservation(open.Id, request.Length);
+            }
+        }
+        if (resumeOnly)
+            return null;
+        if (link.MaxDownloads is not { } cap)
+            return await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
-        // anything is read, so concurrent requests for one link reserve one after another: the count and the sums
-        // below cannot change until this transaction ends.
-        if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), cancellationToken) == 0)
+        // the count is read, so concurrent requests for a capped link start downloads one after another.
+        if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), cancellationToken) == 0
+            || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, cancellationToken) >= cap)
             return null;
-        if (request.Partial)
-        {
-            var open = await db.LinkDownloads
-                .Where(d => d.LinkId == link.Id && d.UserAgent == userAgent && !d.Completed)
-                .OrderByDescending(d => d.Id)
-                .Select(d => new { d.Id, d.StartedAt, d.BytesSent })
-                .FirstOrDefaultAsync(cancellationToken);
-            if (open is not null && open.BytesSent + request.Length <= budget && (!resumeOnly || open.StartedAt < link.ExpiresAt))
-            {
-                await db.LinkDownloads.Where(d => d.Id == open.Id).ExecuteUpdateAsync(d => d
-                    .SetProperty(x => x.BytesSent, x => x.BytesSent + request.Length)
-                    .SetProperty(x => x.LastActivityAt, now), cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return new DownloadReservation(open.Id, request.Length);
-            }
-        }
-        if (resumeOnly || (link.MaxDownloads is { } cap && await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, cancellationToken) >= cap))
-            return null;
+        var started = await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return started;
+    }
+
+    private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, DateTime now, CancellationToken cancellationToken)
+    {
         var download = db.LinkDownloads.Add(new LinkDownload
         {
-            LinkId = link.Id, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = request.Length,
+            LinkId = linkId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes,
         }).Entity;
         await db.SaveChangesAsync(cancellationToken);
         db.Entry(download).State = EntityState.Detached;
-        await transaction.CommitAsync(cancellationToken);
-        return new DownloadReservation(download.Id, request.Length);
+        return new DownloadReservation(download.Id, bytes);
     }
 
     /// <summary>How many times the file one download may send in all, its retries and resumptions included.</summary>
