@@ -17,6 +17,8 @@ internal sealed class ChatOpsBotOptions
 
     public InstallOptions Install { get; set; } = new();
 
+    public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
+
     public RetentionOptions Retention { get; set; } = new();
 
     public JobOptions Jobs { get; set; } = new();
@@ -41,11 +43,31 @@ internal sealed class LinkOptions
 
 internal sealed class InstallOptions
 {
-    /// <summary>Requests per client address per window on /i/; 0 turns the limit off.</summary>
+    /// <summary>Requests per window on /i/ for one link from one client address; 0 turns every /i/ limit off.</summary>
     [Range(0, int.MaxValue)]
     public int RequestsPerWindow { get; set; } = 300;
 
+    /// <summary>
+    /// Requests per window on /i/ with tokens that match no link, per client address: a budget of their own, so a
+    /// flood of made-up tokens never uses up what real links may spend.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int UnknownTokenRequestsPerWindow { get; set; } = 30;
+
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// The reverse proxies whose X-Forwarded-For names the client. Only the client address is taken from them: generated
+/// URLs come from ChatOpsBot:PublicBaseUrl alone, whatever the Host and X-Forwarded-Host/Proto say.
+/// </summary>
+internal sealed class ForwardedHeadersSettings
+{
+    /// <summary>IP addresses of trusted proxies, such as 127.0.0.1 for a proxy on the same machine.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks of trusted proxies in CIDR notation, such as 10.0.0.0/24.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
 }
 
 internal sealed class RetentionOptions

@@ -1,31 +1,59 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 
 namespace ChatOpsBot;
 
-/// <summary>What every JSON endpoint shares: ProblemDetails for errors, camelCase JSON with string enums, OpenAPI.</summary>
+/// <summary>
+/// What every HTTP endpoint shares: the client address from trusted proxies, ProblemDetails for errors, camelCase JSON
+/// with string enums, the OpenAPI description.
+/// </summary>
 internal static class HttpApi
 {
+    public const string OpenApiDocumentName = "v1";
+
     public static WebApplicationBuilder AddHttpApi(this WebApplicationBuilder builder)
     {
+        builder.Services.AddTrustedProxies();
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
             json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
-        builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<BearerSecurityScheme>());
+        builder.Services.AddOpenApi(OpenApiDocumentName, openApi => openApi
+            .AddDocumentTransformer<BearerSecurityScheme>()
+            .AddDocumentTransformer<PublicServer>());
+        builder.Services.AddSingleton<OpenApiDocumentCache>();
         return builder;
     }
 
     public static WebApplication UseHttpApi(this WebApplication app)
     {
+        // First, so everything after it sees the client's address rather than the proxy's.
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
-        app.MapOpenApi();
+        app.MapGet($"/openapi/{OpenApiDocumentName}.json", OpenApiDocument).ExcludeFromDescription();
         return app;
+    }
+
+    private static async Task<IResult> OpenApiDocument(OpenApiDocumentCache document, CancellationToken cancellationToken) =>
+        TypedResults.Bytes(await document.GetAsync(cancellationToken), "application/json; charset=utf-8");
+
+    /// <summary>
+    /// The one server is ChatOpsBot:PublicBaseUrl. ASP.NET Core would take it from the request's Host, which a client
+    /// chooses freely.
+    /// </summary>
+    private sealed class PublicServer(IOptions<ChatOpsBotOptions> options) : IOpenApiDocumentTransformer
+    {
+        public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+        {
+            document.Servers = [new OpenApiServer { Url = options.Value.PublicBaseUrl.TrimEnd('/') }];
+            return Task.CompletedTask;
+        }
     }
 
     private sealed class BearerSecurityScheme : IOpenApiDocumentTransformer
@@ -45,4 +73,41 @@ internal static class HttpApi
             return Task.CompletedTask;
         }
     }
+}
+
+/// <summary>
+/// The OpenAPI document, generated once, at the first request, and then served as bytes: generating it takes tens of
+/// milliseconds of CPU, which anonymous clients could otherwise spend at will. Nothing in it depends on the request.
+/// </summary>
+internal sealed class OpenApiDocumentCache(
+    [FromKeyedServices(HttpApi.OpenApiDocumentName)] IOpenApiDocumentProvider provider,
+    IOptionsMonitor<OpenApiOptions> options) : IDisposable
+{
+    private readonly SemaphoreSlim _generating = new(1, 1);
+    private byte[]? _json;
+
+    public async ValueTask<byte[]> GetAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _json) is { } json)
+            return json;
+        await _generating.WaitAsync(cancellationToken);
+        try
+        {
+            if (_json is null)
+            {
+                // Not cancelled with the request that happens to be first: every later one waits for this result.
+                var document = await provider.GetOpenApiDocumentAsync(CancellationToken.None);
+                using var stream = new MemoryStream();
+                await document.SerializeAsJsonAsync(stream, options.Get(HttpApi.OpenApiDocumentName).OpenApiVersion, CancellationToken.None);
+                Volatile.Write(ref _json, stream.ToArray());
+            }
+            return _json!;
+        }
+        finally
+        {
+            _generating.Release();
+        }
+    }
+
+    public void Dispose() => _generating.Dispose();
 }

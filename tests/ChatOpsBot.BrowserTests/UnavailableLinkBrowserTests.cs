@@ -23,7 +23,7 @@ public sealed class UnavailableLinkBrowserTests(InstallSite site) : IClassFixtur
     }
 
     [Fact]
-    public async Task ExpiredLinkAnswersGoneWithTheReasonAndTheCommandsForANewLink()
+    public async Task ExpiredLinkAnswersGoneWithTheReasonAndTheCommandsForANewLinkButNothingAboutTheBuild()
     {
         var link = await site.MintAsync();
         site.App.Clock.Advance(TimeSpan.FromMinutes(61));
@@ -32,8 +32,13 @@ public sealed class UnavailableLinkBrowserTests(InstallSite site) : IClassFixtur
 
         await using var session = await site.OpenAsync(site.Playwright.Devices["iPhone 13"]);
         await session.Page.GotoAsync(link.InstallPageUrl);
-        await Expect(session.Page.Locator("#slack-command")).ToHaveTextAsync($"/install {InstallSite.AppSlug} {InstallSite.Channel}");
-        await Expect(session.Page.Locator("#teams-command")).ToHaveTextAsync($"install {InstallSite.AppSlug} {InstallSite.Channel}");
+        await Expect(session.Page.Locator("#slack-command")).ToHaveTextAsync("/install <app> <channel>");
+        await Expect(session.Page.Locator("#teams-command")).ToHaveTextAsync("install <app> <channel>");
+        var text = await session.Page.Locator("body").InnerTextAsync();
+        Assert.DoesNotContain(InstallSite.AppName, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(InstallSite.RequestedFor, text, StringComparison.Ordinal);
+        Assert.DoesNotContain("Fixes the login crash", text, StringComparison.Ordinal);
+        Assert.Equal(0, await session.Page.Locator("img").CountAsync());
     }
 
     [Fact]

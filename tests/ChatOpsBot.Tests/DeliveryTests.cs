@@ -509,11 +509,11 @@ public sealed class DeliveryTests : IDisposable
 public sealed class InstallRateLimitTests
 {
     [Fact]
-    public async Task InstallRoutesAreRateLimitedPerClientAddress()
+    public async Task UnknownTokensOnInstallRoutesAreRateLimitedPerClientAddress()
     {
         using var app = new ChatOpsBotApplication(new()
         {
-            ["ChatOpsBot:Install:RequestsPerWindow"] = "3",
+            ["ChatOpsBot:Install:UnknownTokenRequestsPerWindow"] = "3",
             ["ChatOpsBot:Install:Window"] = "01:00:00",
         });
         using var client = app.CreateLoopbackClient();

@@ -180,35 +180,41 @@ public sealed partial class InstallPageTests
         Assert.Contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">", html, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string, string> UnavailableStates => new()
+    public static TheoryData<string, string> DeadStates => new()
     {
         { "LinkExpired", "This install link has expired" },
         { "LinkRevoked", "This install link was revoked" },
         { "BuildRevoked", "This build was withdrawn" },
         { "DownloadLimitReached", "This install link has been used up" },
-        { "ProfileExpired", "This build can no longer be installed" },
     };
 
     [Theory]
-    [MemberData(nameof(UnavailableStates))]
-    public void UnavailableLinksShowTheReasonAndHowToGetANewLinkButNoInstallLink(string state, string reason)
+    [MemberData(nameof(DeadStates))]
+    public void DeadLinksSayOnlyThatTheyAreDeadAndHowToGetANewLink(string state, string reason)
     {
-        var html = Render(Model(state: Enum.Parse<InstallPageState>(state)));
+        var html = Render(Model(name: "Project Falcon", notes: "Secret launch notes", requestedBy: "Ada Lovelace", state: Enum.Parse<InstallPageState>(state)));
+
+        Assert.Contains($"<h2>{reason}</h2>", html, StringComparison.Ordinal);
+        Assert.Contains($"<title>{reason}</title>", html, StringComparison.Ordinal);
+        Assert.Contains("<code id=\"slack-command\">/install &lt;app&gt; &lt;channel&gt;</code>", html, StringComparison.Ordinal);
+        Assert.Contains("<code id=\"teams-command\">install &lt;app&gt; &lt;channel&gt;</code>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("itms-services", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"install\"", html, StringComparison.Ordinal);
+        foreach (var revealing in new[] { "Falcon", "demo", "beta", "1.4.2", "187", "Secret", "Ada", "2026-05-01", "2027", "ad hoc", "tok3n", "/icon.png", "/qr.png" })
+            Assert.DoesNotContain(revealing, html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ExpiredProfilePageShowsTheBuildAndHowToGetANewLinkButNoInstallLink()
+    {
+        var html = Render(Model(state: InstallPageState.ProfileExpired));
 
         Assert.DoesNotContain("itms-services", html, StringComparison.Ordinal);
         Assert.DoesNotContain("id=\"install\"", html, StringComparison.Ordinal);
         Assert.DoesNotContain("/icon.png", html, StringComparison.Ordinal);
-        Assert.Contains($"<h2>{reason}</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>This build can no longer be installed</h2>", html, StringComparison.Ordinal);
         Assert.Contains("<code id=\"slack-command\">/install demo beta</code>", html, StringComparison.Ordinal);
         Assert.Contains("<code id=\"teams-command\">install demo beta</code>", html, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void ExpiredLinkPageSaysWhenItExpired()
-    {
-        var html = Render(Model(state: InstallPageState.LinkExpired));
-
-        Assert.Contains("expired <time data-local datetime=\"2026-05-01T14:30:00Z\">2026-05-01 14:30 UTC</time>", html, StringComparison.Ordinal);
     }
 
     [Fact]

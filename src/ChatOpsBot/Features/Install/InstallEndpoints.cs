@@ -5,6 +5,7 @@ using ChatOpsBot.Core.Manifests;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Links;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using QRCoder;
@@ -17,6 +18,10 @@ namespace ChatOpsBot.Features.Install;
 /// </summary>
 internal static partial class InstallEndpoints
 {
+    /// <summary>
+    /// The ASP.NET Core rate-limit policy for other anonymous, per-client routes (announcement icons). The /i/ routes
+    /// use <see cref="InstallRateLimiter"/>, which can tell known links from unknown tokens.
+    /// </summary>
     public const string RateLimitPolicy = "install";
 
     public static WebApplicationBuilder AddInstall(this WebApplicationBuilder builder)
@@ -24,6 +29,7 @@ internal static partial class InstallEndpoints
         // The install endpoints are what records link events, so their writer is registered with them.
         builder.Services.TryAddSingleton<LinkEventLog>();
         builder.Services.TryAddSingleton<ManifestLookup>();
+        builder.Services.TryAddSingleton<InstallRateLimiter>();
         builder.Services.AddHostedService<LinkEventFlusher>();
         builder.Services.AddRateLimiter(limiter =>
         {
@@ -32,8 +38,8 @@ internal static partial class InstallEndpoints
             {
                 var options = http.RequestServices.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Install;
                 if (options.RequestsPerWindow == 0)
-                    return RateLimitPartition.GetNoLimiter("off");
-                return RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    return RateLimitPartition.GetNoLimiter(default(System.Net.IPNetwork));
+                return RateLimitPartition.GetFixedWindowLimiter(InstallRateLimiter.ClientNetwork(http.Connection.RemoteIpAddress),
                     _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerWindow, Window = options.Window, QueueLimit = 0 });
             });
         });
@@ -43,7 +49,6 @@ internal static partial class InstallEndpoints
     public static WebApplication MapInstall(this WebApplication app)
     {
         var install = app.MapGroup("/i/{token}")
-            .RequireRateLimiting(RateLimitPolicy)
             .AddEndpointFilter(async (context, next) =>
             {
                 // The token is in the URL: keep it out of caches, referrers and search engines.
@@ -63,28 +68,31 @@ internal static partial class InstallEndpoints
         return app;
     }
 
-    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, CancellationToken cancellationToken)
+    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
     {
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         http.Response.Headers.ContentSecurityPolicy =
             $"default-src 'none'; img-src 'self'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
         var resolved = await links.ResolveAsync(token, cancellationToken);
+        if (!Allowed(http, limiter, resolved?.Link.Id))
+            return Html(InstallPage.RenderTooManyRequests(nonce), StatusCodes.Status429TooManyRequests);
         if (resolved is null)
-            return TypedResults.Content(InstallPage.RenderNotFound(nonce), "text/html; charset=utf-8", statusCode: StatusCodes.Status404NotFound);
+            return Html(InstallPage.RenderNotFound(nonce), StatusCodes.Status404NotFound);
 
         var userAgent = http.Request.Headers.UserAgent.ToString();
         await links.RecordAsync(resolved.Link.Id, LinkEventKind.PageView, userAgent, cancellationToken);
-        var html = InstallPage.Render(ModelOf(resolved, urls), InstallClientDetector.Detect(userAgent), nonce);
-        return TypedResults.Content(html, "text/html; charset=utf-8", statusCode: resolved.Status switch
-        {
-            LinkStatus.Ready or LinkStatus.ProfileExpired => StatusCodes.Status200OK,
-            _ => StatusCodes.Status410Gone,
-        });
+        var state = StateOf(resolved.Status);
+        // A dead link's page says that it is dead and how to get a new one, and nothing about what it was or for whom.
+        if (IsDead(resolved.Status))
+            return Html(InstallPage.RenderDead(state, nonce), StatusCodes.Status410Gone);
+        return Html(InstallPage.Render(ModelOf(resolved, urls, state), InstallClientDetector.Detect(userAgent), nonce), StatusCodes.Status200OK);
     }
 
-    internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, CancellationToken cancellationToken)
+    internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveForManifestAsync(token, cancellationToken);
+        if (!Allowed(http, limiter, resolved?.LinkId))
+            return TooManyRequests();
         if (resolved is null)
             return UnknownLink();
         if (resolved.Status != LinkStatus.Ready)
@@ -100,21 +108,22 @@ internal static partial class InstallEndpoints
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
-    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
+        if (!Allowed(http, limiter, resolved?.Link.Id))
+        {
+            await TooManyRequests().ExecuteAsync(http);
+            return;
+        }
         if (resolved is null)
         {
             await UnknownLink().ExecuteAsync(http);
             return;
         }
-        var request = http.Request;
-        var isHead = HttpMethods.IsHead(request.Method);
-        var isRange = request.Headers.Range.Count > 0;
-        long? downloadId = null;
-        if (isHead ? !MayProbe(resolved, links.DownloadGrace, time.GetUtcNow().UtcDateTime) : (downloadId = await links.DownloadForAsync(resolved, request.Headers.UserAgent.ToString(), isRange, cancellationToken)) is null)
+        if (!MayServe(resolved, links.DownloadGrace, time.GetUtcNow().UtcDateTime))
         {
-            await Gone(resolved).ExecuteAsync(http);
+            await Gone(resolved.Status).ExecuteAsync(http);
             return;
         }
 
@@ -125,37 +134,96 @@ internal static partial class InstallEndpoints
             await TypedResults.Text("The build's file is missing on the server.", "text/plain", statusCode: StatusCodes.Status500InternalServerError).ExecuteAsync(http);
             return;
         }
-        var sent = await IpaDownload.SendAsync(http, file, resolved.Build.Sha256, isHead, cancellationToken);
-        if (downloadId is { } id && sent.Bytes > 0)
-            await links.RecordBytesAsync(id, sent.Bytes, sent.ReachedEnd, file.Length, CancellationToken.None);
+        var etag = IpaDownload.ETagOf(resolved.Build.Sha256);
+        if (IpaDownload.Select(http.Request, file.Length, etag) is not { } range)
+        {
+            IpaDownload.AnswerUnsatisfiable(http.Response, file.Length, etag);
+            return;
+        }
+        if (HttpMethods.IsHead(http.Request.Method))
+        {
+            await IpaDownload.SendAsync(http, file, etag, range, headOnly: true, cancellationToken);
+            return;
+        }
+        var reservation = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
+            new ByteRangeRequest(range.Length, range.Partial, file.Length), cancellationToken);
+        if (reservation is null)
+        {
+            await Gone(resolved.Status == LinkStatus.Expired ? LinkStatus.Expired : LinkStatus.DownloadLimitReached).ExecuteAsync(http);
+            return;
+        }
+        (long Bytes, bool ReachedEnd) sent = (0, false);
+        try
+        {
+            sent = await IpaDownload.SendAsync(http, file, etag, range, headOnly: false, cancellationToken);
+        }
+        finally
+        {
+            await links.SettleDownloadAsync(reservation, sent.Bytes, sent.ReachedEnd, file.Length);
+        }
     }
 
-    internal static async Task<IResult> Icon(string token, InstallLinks links, IArtifactStore artifacts, CancellationToken cancellationToken)
+    internal static async Task<IResult> Icon(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
-        if (resolved?.Build.IconSha256 is not { } icon || artifacts.OpenRead(icon) is not { } stream)
+        if (!Allowed(http, limiter, resolved?.Link.Id))
+            return TooManyRequests();
+        if (resolved is null)
+            return UnknownLink();
+        if (IsDead(resolved.Status))
+            return Gone(resolved.Status);
+        if (resolved.Build.IconSha256 is not { } icon || artifacts.OpenRead(icon) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
         return TypedResults.Stream(stream, "image/png");
     }
 
-    internal static async Task<IResult> QrCode(string token, InstallLinks links, PublicUrls urls, CancellationToken cancellationToken)
+    internal static async Task<IResult> QrCode(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
+        if (!Allowed(http, limiter, resolved?.Link.Id))
+            return TooManyRequests();
         if (resolved is null)
             return UnknownLink();
+        if (IsDead(resolved.Status))
+            return Gone(resolved.Status);
         var png = PngByteQRCodeHelper.GetQRCode(urls.InstallPage(token), QRCodeGenerator.ECCLevel.M, 8);
         return TypedResults.Bytes(png, "image/png");
     }
 
-    /// <summary>HEAD asks about the file without downloading it; allowed wherever a download could run.</summary>
-    private static bool MayProbe(ResolvedLink resolved, TimeSpan grace, DateTime now) => resolved.Status switch
+    /// <summary>A link that can no longer install anything; a build whose profile expired is shown, not dead.</summary>
+    private static bool IsDead(LinkStatus status) =>
+        status is LinkStatus.Expired or LinkStatus.Revoked or LinkStatus.BuildRevoked or LinkStatus.DownloadLimitReached;
+
+    /// <summary>Whether the IPA may be asked for at all: wherever a download could run or continue.</summary>
+    private static bool MayServe(ResolvedLink resolved, TimeSpan grace, DateTime now) => resolved.Status switch
     {
         LinkStatus.Ready or LinkStatus.DownloadLimitReached => true,
         LinkStatus.Expired => now < resolved.Link.ExpiresAt + grace,
         _ => false,
     };
 
-    private static InstallPageModel ModelOf(ResolvedLink resolved, PublicUrls urls)
+    /// <summary>Spends one request of the client's budget: the link's when the token matched one, else the unknown tokens'.</summary>
+    private static bool Allowed(HttpContext http, InstallRateLimiter limiter, long? linkId)
+    {
+        if (limiter.TryAcquire(http.Connection.RemoteIpAddress, linkId, out var retryAfter))
+            return true;
+        http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        return false;
+    }
+
+    private static InstallPageState StateOf(LinkStatus status) => status switch
+    {
+        LinkStatus.Ready => InstallPageState.Ready,
+        LinkStatus.Expired => InstallPageState.LinkExpired,
+        LinkStatus.Revoked => InstallPageState.LinkRevoked,
+        LinkStatus.BuildRevoked => InstallPageState.BuildRevoked,
+        LinkStatus.DownloadLimitReached => InstallPageState.DownloadLimitReached,
+        _ => InstallPageState.ProfileExpired,
+    };
+
+    private static ContentHttpResult Html(string html, int status) => TypedResults.Content(html, "text/html; charset=utf-8", statusCode: status);
+
+    private static InstallPageModel ModelOf(ResolvedLink resolved, PublicUrls urls, InstallPageState state)
     {
         var (link, build, token) = (resolved.Link, resolved.Build, resolved.Token);
         return new InstallPageModel(
@@ -165,28 +233,21 @@ internal static partial class InstallEndpoints
             link.UserName, new DateTimeOffset(link.ExpiresAt, TimeSpan.Zero),
             build.ProfileType, build.ProfileExpiresAt is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null,
             build.ProfileDeviceCount,
-            resolved.Status switch
-            {
-                LinkStatus.Ready => InstallPageState.Ready,
-                LinkStatus.Expired => InstallPageState.LinkExpired,
-                LinkStatus.Revoked => InstallPageState.LinkRevoked,
-                LinkStatus.BuildRevoked => InstallPageState.BuildRevoked,
-                LinkStatus.DownloadLimitReached => InstallPageState.DownloadLimitReached,
-                _ => InstallPageState.ProfileExpired,
-            });
+            state);
     }
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult UnknownLink() =>
+    private static ContentHttpResult UnknownLink() =>
         TypedResults.Text("Unknown install link.", "text/plain", statusCode: StatusCodes.Status404NotFound);
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult Gone(ResolvedLink resolved) => Gone(resolved.Status);
+    private static ContentHttpResult TooManyRequests() =>
+        TypedResults.Text("Too many requests from your address. Try again in a minute.", "text/plain", statusCode: StatusCodes.Status429TooManyRequests);
 
-    private static Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult Gone(LinkStatus status) => TypedResults.Text(status switch
+    private static ContentHttpResult Gone(LinkStatus status) => TypedResults.Text(status switch
     {
         LinkStatus.Expired => "This install link has expired. Ask the bot for a new one.",
-        LinkStatus.Revoked => "This install link has been revoked.",
-        LinkStatus.BuildRevoked => "This build has been revoked.",
-        LinkStatus.DownloadLimitReached => "This install link has reached its download limit.",
+        LinkStatus.Revoked => "This install link has been revoked. Ask the bot for a new one.",
+        LinkStatus.BuildRevoked => "This build has been revoked. Ask the bot for a new link.",
+        LinkStatus.DownloadLimitReached => "This install link has reached its download limit. Ask the bot for a new one.",
         LinkStatus.ProfileExpired => "This build's provisioning profile has expired; it can no longer be installed.",
         _ => string.Create(CultureInfo.InvariantCulture, $"This install link cannot be used ({status})."),
     }, "text/plain", statusCode: StatusCodes.Status410Gone);

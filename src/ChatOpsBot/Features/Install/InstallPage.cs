@@ -21,8 +21,11 @@ internal static class InstallPage
     // Leaves letters of every script as they are (the page is UTF-8) and encodes markup characters and controls.
     private static readonly HtmlEncoder Html = HtmlEncoder.Create(UnicodeRanges.All);
 
+    /// <summary>The page of a live link: ready, or showing why its build cannot be installed.</summary>
     public static string Render(InstallPageModel model, InstallClient client, string nonce)
     {
+        if (IsDead(model.State))
+            return RenderDead(model.State, nonce);
         var name = Field(model.AppName);
         var page = new StringBuilder(12_000);
         page.Append("<header class=\"app\">");
@@ -37,12 +40,47 @@ internal static class InstallPage
         if (model.State == InstallPageState.Ready)
             Ready(page, model, name);
         else
-            Unavailable(page, model, name);
+            ProfileExpired(page, model);
 
         Details(page, model);
         var title = model.State == InstallPageState.Ready ? $"Install {name}" : $"{name}: {Headline(model.State)}";
         return Shell(title, nonce, $" data-client=\"{ClientName(client)}\" data-state=\"{StateName(model.State)}\" data-fallback-delay=\"{FallbackDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}\"", page);
     }
+
+    /// <summary>
+    /// The page of a dead link (expired, revoked, withdrawn, used up): that it is dead and how to get a new one. A dead
+    /// link may have been forwarded, posted or logged, so the page names no app, build, notes, person or time: the
+    /// person it was for knows what they asked for, and the bot tells them what they may install.
+    /// </summary>
+    public static string RenderDead(InstallPageState state, string nonce)
+    {
+        var page = new StringBuilder(4_000);
+        page.Append("<header class=\"app\"><div class=\"icon placeholder\" aria-hidden=\"true\">×</div><div><h1>This install link no longer works</h1></div></header>")
+            .Append("<section class=\"reason\" id=\"reason\"><h2>").Append(Headline(state)).Append("</h2><p>")
+            .Append(state switch
+            {
+                InstallPageState.LinkExpired => "Install links work for a limited time, and this one has expired.",
+                InstallPageState.LinkRevoked => "This link was revoked, so it can no longer install anything.",
+                InstallPageState.BuildRevoked => "The build this link was for was withdrawn. A new link installs the newest build.",
+                InstallPageState.DownloadLimitReached => "This link was made for a limited number of downloads, and they have been used.",
+                _ => "This link can no longer install anything.",
+            })
+            .Append("</p></section>");
+        NewLink(page, slug: null, channel: null);
+        return Shell(Headline(state), nonce, $" data-client=\"none\" data-state=\"{StateName(state)}\"", page);
+    }
+
+    public static string RenderTooManyRequests(string nonce)
+    {
+        var page = new StringBuilder(2_000);
+        page.Append("<header class=\"app\"><div class=\"icon placeholder\" aria-hidden=\"true\">…</div><div><h1>Too many requests</h1></div></header>")
+            .Append("<section class=\"reason\" id=\"reason\"><h2>Please wait a minute</h2>")
+            .Append("<p>Your network has asked for install pages very often. Wait a minute, then reload this page.</p></section>");
+        return Shell("Too many requests", nonce, " data-client=\"none\" data-state=\"too-many-requests\"", page);
+    }
+
+    private static bool IsDead(InstallPageState state) =>
+        state is InstallPageState.LinkExpired or InstallPageState.LinkRevoked or InstallPageState.BuildRevoked or InstallPageState.DownloadLimitReached;
 
     public static string RenderNotFound(string nonce)
     {
@@ -111,40 +149,17 @@ internal static class InstallPage
         }
     }
 
-    private static void Unavailable(StringBuilder page, InstallPageModel model, string name)
+    private static void ProfileExpired(StringBuilder page, InstallPageModel model)
     {
-        page.Append("<section class=\"reason\" id=\"reason\"><h2>").Append(Headline(model.State)).Append("</h2><p>");
-        switch (model.State)
+        page.Append("<section class=\"reason\" id=\"reason\"><h2>").Append(Headline(model.State)).Append("</h2><p>")
+            .Append("The provisioning profile this build was signed with expired");
+        if (model.ProfileExpiresAt is { } expired)
         {
-            case InstallPageState.LinkExpired:
-                page.Append("Install links work for a limited time; this one expired ");
-                Time(page, model.ExpiresAt);
-                page.Append('.');
-                break;
-            case InstallPageState.LinkRevoked:
-                page.Append("This link was revoked, so it can no longer install the app.");
-                break;
-            case InstallPageState.BuildRevoked:
-                page.Append("A release manager withdrew ").Append(E(name)).Append(' ').Append(E(Field(model.Version))).Append(" (build ")
-                    .Append(E(Field(model.BuildNumber))).Append("). A new link installs the newest build of the channel.");
-                break;
-            case InstallPageState.DownloadLimitReached:
-                page.Append("This link has reached its download limit.");
-                break;
-            case InstallPageState.ProfileExpired:
-                page.Append("The provisioning profile this build was signed with expired");
-                if (model.ProfileExpiresAt is { } expired)
-                {
-                    page.Append(' ');
-                    Time(page, expired);
-                }
-                page.Append(", so iOS would refuse to install or open it. Ask the release manager for a new build; a new link installs the newest build of the channel.");
-                break;
-            default:
-                page.Append("This link cannot install the app.");
-                break;
+            page.Append(' ');
+            Time(page, expired);
         }
-        page.Append("</p></section>");
+        page.Append(", so iOS would refuse to install or open it. Ask the release manager for a new build; a new link installs the newest build of the channel.")
+            .Append("</p></section>");
         NewLink(page, model.AppSlug, model.Channel);
     }
 
@@ -156,7 +171,10 @@ internal static class InstallPage
         page.Append("<section id=\"new-link\"><h2>Get a new link</h2><ul>")
             .Append("<li>In Slack, type <code id=\"slack-command\">/").Append(command).Append("</code></li>")
             .Append("<li>In Teams, send <code id=\"teams-command\">").Append(command).Append("</code> to the bot.</li>")
-            .Append("</ul><p class=\"fine\">Each link is personal and works for a limited time.</p></section>");
+            .Append("</ul>");
+        if (slug is null)
+            page.Append("<p>Not sure of the name? <code>/builds</code> in Slack, or <code>builds</code> to the bot in Teams, lists what you can install.</p>");
+        page.Append("<p class=\"fine\">Each link is personal and works for a limited time.</p></section>");
     }
 
     private static void Details(StringBuilder page, InstallPageModel model)
@@ -165,7 +183,7 @@ internal static class InstallPage
         if (!string.IsNullOrWhiteSpace(model.Notes))
             page.Append("<h2>What’s new</h2><div class=\"notes\" id=\"notes\">").Append(Notes(model.Notes)).Append("</div>");
         page.Append("<dl><dt>For</dt><dd id=\"requested-by\">").Append(E(Field(model.RequestedBy))).Append("</dd>")
-            .Append("<dt>").Append(model.State == InstallPageState.LinkExpired ? "Expired" : "Link expires").Append("</dt><dd id=\"expires\">");
+            .Append("<dt>Link expires</dt><dd id=\"expires\">");
         Time(page, model.ExpiresAt);
         page.Append("</dd>");
         if (model.ProfileType is { } type && type != ProvisioningProfileType.Unknown)

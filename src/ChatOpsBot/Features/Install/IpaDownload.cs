@@ -3,6 +3,12 @@ using Microsoft.Net.Http.Headers;
 
 namespace ChatOpsBot.Features.Install;
 
+/// <summary>The bytes one response sends: a whole file (200) or one range of it (206).</summary>
+internal readonly record struct ByteRange(long From, long To, bool Partial)
+{
+    public long Length => To - From + 1;
+}
+
 /// <summary>
 /// Sends an IPA with HTTP range semantics (one range: 206; unsatisfiable: 416), streamed from the file through a
 /// pooled buffer, never held in memory, counting the bytes that actually left so downloads can be recorded.
@@ -11,36 +17,40 @@ internal static class IpaDownload
 {
     private const int BufferSize = 128 * 1024;
 
-    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, Stream file, string sha256, bool headOnly, CancellationToken cancellationToken)
+    public static EntityTagHeaderValue ETagOf(string sha256) => new($"\"{sha256}\"");
+
+    /// <summary>What the request asks for: the single range it names, or the whole file; null when unsatisfiable.</summary>
+    public static ByteRange? Select(HttpRequest request, long size, EntityTagHeaderValue etag)
     {
-        var request = http.Request;
+        if (RequestedRange(request, etag) is not { } range)
+            return new ByteRange(0, size - 1, Partial: false);
+        return Resolve(range, size) is { } satisfiable ? new ByteRange(satisfiable.From, satisfiable.To, Partial: true) : null;
+    }
+
+    public static void AnswerUnsatisfiable(HttpResponse response, long size, EntityTagHeaderValue etag)
+    {
+        Describe(response, etag);
+        response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+        response.Headers.ContentRange = new ContentRangeHeaderValue(size).ToString();
+        response.ContentLength = 0;
+    }
+
+    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, Stream file, EntityTagHeaderValue etag, ByteRange range, bool headOnly, CancellationToken cancellationToken)
+    {
         var response = http.Response;
         var size = file.Length;
-        var etag = new EntityTagHeaderValue($"\"{sha256}\"");
-        response.Headers.AcceptRanges = "bytes";
-        response.Headers.ETag = etag.ToString();
-        response.ContentType = "application/octet-stream";
-
-        var (from, to) = (0L, size - 1);
-        if (RequestedRange(request, etag) is { } range)
+        Describe(response, etag);
+        if (range.Partial)
         {
-            if (Resolve(range, size) is not { } satisfiable)
-            {
-                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                response.Headers.ContentRange = new ContentRangeHeaderValue(size).ToString();
-                response.ContentLength = 0;
-                return (0, false);
-            }
-            (from, to) = satisfiable;
             response.StatusCode = StatusCodes.Status206PartialContent;
-            response.Headers.ContentRange = new ContentRangeHeaderValue(from, to, size).ToString();
+            response.Headers.ContentRange = new ContentRangeHeaderValue(range.From, range.To, size).ToString();
         }
-        var length = to - from + 1;
+        var length = range.Length;
         response.ContentLength = length;
         if (headOnly || length == 0)
             return (0, false);
 
-        file.Seek(from, SeekOrigin.Begin);
+        file.Seek(range.From, SeekOrigin.Begin);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long sent = 0;
         try
@@ -62,7 +72,14 @@ internal static class IpaDownload
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return (sent, sent == length && to == size - 1);
+        return (sent, sent == length && range.To == size - 1);
+    }
+
+    private static void Describe(HttpResponse response, EntityTagHeaderValue etag)
+    {
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = etag.ToString();
+        response.ContentType = "application/octet-stream";
     }
 
     /// <summary>The single byte range asked for, or null to send the whole file (no Range, a stale If-Range, several ranges).</summary>
@@ -92,5 +109,4 @@ internal static class IpaDownload
             return null;
         return (Math.Max(0, size - suffix), size - 1);
     }
-
 }

@@ -31,6 +31,12 @@ internal enum LinkStatus
 /// <summary>What the manifest needs of a link and its build.</summary>
 internal sealed record ManifestLink(long LinkId, LinkStatus Status, bool HasIcon, string BundleId, string Version, string BuildNumber, string DisplayName, string Channel);
 
+/// <summary>The bytes one IPA response would send, of a file of <see cref="FileSize"/> bytes.</summary>
+internal readonly record struct ByteRangeRequest(long Length, bool Partial, long FileSize);
+
+/// <summary>Bytes counted on a download before they are sent, so concurrent requests cannot all pass a cap.</summary>
+internal sealed record DownloadReservation(long DownloadId, long Bytes);
+
 /// <summary>A token that matched a link, with what it points at.</summary>
 internal sealed record ResolvedLink(InstallLink Link, Build Build, App App, string Token, LinkStatus Status, int Downloads);
 
@@ -151,46 +157,82 @@ internal sealed partial class InstallLinks(
         events.AddAsync(db, new LinkEvent { LinkId = linkId, Kind = kind, At = time.GetUtcNow().UtcDateTime, UserAgent = Truncate(userAgent) }, cancellationToken);
 
     /// <summary>
-    /// The download this request belongs to: the same client's unfinished download of this link, or a new one when
-    /// the link may start one. Null when the request may not download.
+    /// Reserves the bytes of one response on a download of the link, or null when the link may not serve them.
+    /// A request without a range starts a new download, which takes one of the link's <c>maxDownloads</c>; a range
+    /// request continues the same client's unfinished download, and a download sends at most
+    /// <see cref="DownloadBudget"/> times the file in all, so one interrupted download resumes while endless
+    /// near-complete ranges stop, and a cap of N serves at most about 2 × N files. After expiry only a download that
+    /// began in time may continue, with ranges, for the grace period.
     /// </summary>
-    public async Task<long?> DownloadForAsync(ResolvedLink resolved, string? userAgent, bool isRange, CancellationToken cancellationToken)
+    public async Task<DownloadReservation?> ReserveDownloadAsync(ResolvedLink resolved, string? userAgent, ByteRangeRequest request, CancellationToken cancellationToken)
     {
+        var link = resolved.Link;
         var now = time.GetUtcNow().UtcDateTime;
+        var resumeOnly = resolved.Status == LinkStatus.Expired;
+        if (resolved.Status is not (LinkStatus.Ready or LinkStatus.DownloadLimitReached) && !(resumeOnly && request.Partial && now < link.ExpiresAt + DownloadGrace))
+            return null;
         userAgent = Truncate(userAgent);
-        var open = await db.LinkDownloads.AsNoTracking()
-            .Where(d => d.LinkId == resolved.Link.Id && d.UserAgent == userAgent && !d.Completed)
-            .OrderByDescending(d => d.Id)
-            .Select(d => new { d.Id, d.StartedAt })
-            .FirstOrDefaultAsync(cancellationToken);
 
-        switch (resolved.Status)
+        if (request.Partial)
         {
-            case LinkStatus.Ready:
-                break;
-            case LinkStatus.DownloadLimitReached when open is not null:
-                return open.Id;
-            // A download that began before expiry may resume, with Range requests, for the grace period.
-            case LinkStatus.Expired when isRange && open is not null && open.StartedAt < resolved.Link.ExpiresAt
-                                         && now < resolved.Link.ExpiresAt + DownloadGrace:
-                return open.Id;
-            default:
-                return null;
+            var open = await db.LinkDownloads.AsNoTracking()
+                .Where(d => d.LinkId == link.Id && d.UserAgent == userAgent && !d.Completed)
+                .OrderByDescending(d => d.Id)
+                .Select(d => new { d.Id, d.StartedAt })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (open is not null && (!resumeOnly || open.StartedAt < link.ExpiresAt))
+            {
+                // One statement, so concurrent ranges of one download cannot overdraw it together.
+                var budget = DownloadBudget * request.FileSize;
+                var reserved = await db.LinkDownloads
+                    .Where(d => d.Id == open.Id && !d.Completed && d.BytesSent + request.Length <= budget)
+                    .ExecuteUpdateAsync(d => d
+                        .SetProperty(x => x.BytesSent, x => x.BytesSent + request.Length)
+                        .SetProperty(x => x.LastActivityAt, now), cancellationToken);
+                if (reserved == 1)
+                    return new DownloadReservation(open.Id, request.Length);
+            }
         }
-        if (open is not null)
-            return open.Id;
-        var download = db.LinkDownloads.Add(new LinkDownload { LinkId = resolved.Link.Id, StartedAt = now, LastActivityAt = now, UserAgent = userAgent }).Entity;
-        await db.SaveChangesAsync(cancellationToken);
-        return download.Id;
+        if (resumeOnly)
+            return null;
+        if (link.MaxDownloads is not { } cap)
+            return await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
+        // the count is read, so concurrent requests for a capped link start downloads one after another.
+        if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), cancellationToken) == 0
+            || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, cancellationToken) >= cap)
+            return null;
+        var started = await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return started;
     }
 
-    public Task RecordBytesAsync(long downloadId, long bytes, bool reachedEnd, long size, CancellationToken cancellationToken)
+    private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, DateTime now, CancellationToken cancellationToken)
+    {
+        var download = db.LinkDownloads.Add(new LinkDownload
+        {
+            LinkId = linkId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes,
+        }).Entity;
+        await db.SaveChangesAsync(cancellationToken);
+        db.Entry(download).State = EntityState.Detached;
+        return new DownloadReservation(download.Id, bytes);
+    }
+
+    /// <summary>How many times the file one download may send in all, its retries and resumptions included.</summary>
+    public const int DownloadBudget = 2;
+
+    /// <summary>Replaces a reservation with the bytes that actually left; a download is complete once its last byte has.</summary>
+    public Task SettleDownloadAsync(DownloadReservation reservation, long sent, bool reachedEnd, long fileSize)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return db.LinkDownloads.Where(d => d.Id == downloadId).ExecuteUpdateAsync(d => d
-            .SetProperty(x => x.BytesSent, x => x.BytesSent + bytes)
+        var unsent = reservation.Bytes - sent;
+        // Not cancellable: the response is over, and what it sent must be recorded whether or not the client stayed.
+        return db.LinkDownloads.Where(d => d.Id == reservation.DownloadId).ExecuteUpdateAsync(d => d
+            .SetProperty(x => x.BytesSent, x => x.BytesSent - unsent)
             .SetProperty(x => x.LastActivityAt, now)
-            .SetProperty(x => x.Completed, x => x.Completed || (reachedEnd && x.BytesSent + bytes >= size)), cancellationToken);
+            .SetProperty(x => x.Completed, x => x.Completed || (reachedEnd && x.BytesSent - unsent >= fileSize)), CancellationToken.None);
     }
 
     public async Task<bool> RevokeAsync(long linkId, CancellationToken cancellationToken)
@@ -313,25 +355,49 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
             await db.SaveChangesAsync(CancellationToken.None);
             foreach (var (_, committed) in batch)
                 committed?.SetResult();
+            return;
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One bad row (an event of a link deleted meanwhile) must not cost the others theirs: commit each alone.
+            foreach (var (row, _) in batch)
+                db.Entry(row).State = EntityState.Detached;
+            LogBatchRetried(batch.Count, e);
         }
         catch (Exception e)
         {
-            var posted = 0;
-            foreach (var (row, committed) in batch)
-            {
-                db.Entry(row).State = EntityState.Detached;
-                if (committed is null)
-                    posted++;
-                else
-                    committed.SetException(e);
-            }
-            if (posted > 0)
-                LogPostedLost(posted, e);
+            Fail(db, batch[0], e);
+            return;
         }
+        foreach (var pending in batch)
+        {
+            try
+            {
+                db.Add(pending.Row);
+                await db.SaveChangesAsync(CancellationToken.None);
+                pending.Committed?.SetResult();
+            }
+            catch (Exception e)
+            {
+                Fail(db, pending, e);
+            }
+        }
+    }
+
+    private void Fail(ChatOpsBotDb db, (object Row, TaskCompletionSource? Committed) pending, Exception exception)
+    {
+        db.Entry(pending.Row).State = EntityState.Detached;
+        if (pending.Committed is null)
+            LogPostedLost(1, exception);
+        else
+            pending.Committed.SetException(exception);
     }
 
     [LoggerMessage(EventId = 3201, Level = LogLevel.Error, Message = "Lost {Count} link events that were recorded in the background")]
     private partial void LogPostedLost(int count, Exception exception);
+
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Warning, Message = "Committing {Count} link rows together failed; committing each on its own")]
+    private partial void LogBatchRetried(int count, Exception exception);
 }
 
 /// <summary>Commits background link events as they are posted, and whatever is left when the host stops.</summary>

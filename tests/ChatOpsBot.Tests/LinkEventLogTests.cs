@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using ChatOpsBot.Data;
+using ChatOpsBot.Features.Links;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace ChatOpsBot.Tests;
+
+/// <summary>
+/// The group-commit writer on a real SQLite file, without a host: with no background flusher running, rows queued
+/// before a request's own row are committed in that request's transaction, so the batches are known exactly.
+/// </summary>
+public sealed class LinkEventLogTests : IAsyncLifetime, IDisposable
+{
+    private static readonly DateTime At = new(2026, 11, 23, 9, 0, 0, DateTimeKind.Utc);
+
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("chatopsbot-events-");
+    private readonly ConcurrentQueue<string> _logs = new();
+    private readonly ILoggerFactory _loggers;
+    private readonly LinkEventLog _log;
+    private DbContextOptions<ChatOpsBotDb> _options = null!;
+    private long _buildId;
+    private long _linkId;
+    private long _deletedLinkId;
+
+    public LinkEventLogTests()
+    {
+        _loggers = LoggerFactory.Create(logging => logging.AddProvider(new RecordingLoggerProvider(_logs)));
+        _log = new LinkEventLog(_loggers.CreateLogger<LinkEventLog>());
+    }
+
+    public async Task InitializeAsync()
+    {
+        _options = new DbContextOptionsBuilder<ChatOpsBotDb>()
+            .UseSqlite($"Data Source={Path.Combine(_directory.FullName, "chatopsbot.db")};Pooling=False")
+            .Options;
+        await using var db = new ChatOpsBotDb(_options);
+        await db.Database.EnsureCreatedAsync();
+        var app = new App { Slug = "demo", DisplayName = "Demo", BundleId = "com.example.demo" };
+        var build = new Build
+        {
+            App = app, Channel = "beta", Version = "1.0", BuildNumber = "1", BundleId = "com.example.demo", DisplayName = "Demo",
+            Sha256 = new string('a', 64), UploadedBy = "ci",
+        };
+        db.Builds.Add(build);
+        await db.SaveChangesAsync();
+        _buildId = build.Id;
+        _linkId = (await AddLinkAsync(db)).Id;
+        _deletedLinkId = (await AddLinkAsync(db)).Id;
+        // The link goes while its events are on their way, as the expiry job's clean-up or a test reset would do it.
+        await db.InstallLinks.Where(l => l.Id == _deletedLinkId).ExecuteDeleteAsync();
+    }
+
+    private async Task<InstallLink> AddLinkAsync(ChatOpsBotDb db)
+    {
+        var link = NewLink();
+        db.InstallLinks.Add(link);
+        await db.SaveChangesAsync();
+        return link;
+    }
+
+    private InstallLink NewLink() => new()
+    {
+        BuildId = _buildId, TokenHash = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), Platform = "api", UserId = "ada", UserName = "Ada",
+        CreatedAt = At, ExpiresAt = At.AddHours(1),
+    };
+
+    private static LinkEvent Event(long linkId, string userAgent) =>
+        new() { LinkId = linkId, Kind = LinkEventKind.ManifestFetch, At = At, UserAgent = userAgent };
+
+    private async Task<string[]> RecordedAsync()
+    {
+        await using var db = new ChatOpsBotDb(_options);
+        return await db.LinkEvents.OrderBy(e => e.Id).Select(e => e.UserAgent ?? "").ToArrayAsync();
+    }
+
+    public Task DisposeAsync()
+    {
+        _directory.Delete(recursive: true);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _log.Dispose();
+        _loggers.Dispose();
+    }
+
+    [Fact]
+    public async Task ARowThatCannotBeWrittenFailsAloneWhileTheRestOfItsBatchIsCommitted()
+    {
+        await using var request = new ChatOpsBotDb(_options);
+        _log.Post(Event(_linkId, "posted before"));
+        _log.Post(Event(_deletedLinkId, "of the deleted link"));
+        _log.Post(Event(_linkId, "posted after"));
+        var minted = NewLink();
+
+        // This request's commit takes the three queued rows with its own: the batch has one bad row.
+        await _log.AddAsync(request, minted, CancellationToken.None);
+        await _log.AddAsync(request, Event(minted.Id, "of the new link"), CancellationToken.None);
+
+        Assert.True(minted.Id > 0);
+        Assert.Equal(["posted before", "posted after", "of the new link"], await RecordedAsync());
+        Assert.Single(_logs, l => l.Contains("[3201] Lost 1 link events", StringComparison.Ordinal));
+        Assert.Single(_logs, l => l.Contains("[5301]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ARequestWhoseOwnRowFailsGetsTheErrorAndTheOthersInItsBatchAreCommitted()
+    {
+        await using var request = new ChatOpsBotDb(_options);
+        _log.Post(Event(_linkId, "posted"));
+
+        await Assert.ThrowsAsync<DbUpdateException>(() => _log.AddAsync(request, Event(_deletedLinkId, "of the deleted link"), CancellationToken.None));
+        await _log.AddAsync(request, Event(_linkId, "the next request"), CancellationToken.None);
+
+        Assert.Equal(["posted", "the next request"], await RecordedAsync());
+    }
+}
