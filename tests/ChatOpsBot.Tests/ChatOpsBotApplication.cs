@@ -42,13 +42,13 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
             // Only a test about the job server itself turns it on.
             ["ChatOpsBot:Jobs:Enabled"] = "false",
         };
-        foreach (var (key, value) in settings ?? [])
-            _settings[key] = value;
-        Jobs = new ManualJobs(Clock);
         // Not UseKestrel(port): the factory then rewrites IServerAddressesFeature.Addresses after Build(), racing the
         // app's own start, which seals them ("cannot be modified after the server has started", dotnet/aspnetcore
         // #67714). The address comes in as the host's standard "urls" setting instead, before anything starts.
         _settings[WebHostDefaults.ServerUrlsKey] = $"http://127.0.0.1:{port}";
+        foreach (var (key, value) in settings ?? [])
+            _settings[key] = value;
+        Jobs = new ManualJobs(Clock);
         UseKestrel();
     }
 
