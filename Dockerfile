@@ -12,7 +12,8 @@ WORKDIR /app
 COPY --from=build /app .
 RUN mkdir -p /data && chown app /data
 USER app
-ENV Urls=http://+:8080 \
+# The port through the standard setting, so -e ASPNETCORE_URLS=… or -e ASPNETCORE_HTTP_PORTS=… still choose another.
+ENV ASPNETCORE_HTTP_PORTS=8080 \
     ChatOpsBot__DataDirectory=/data
 VOLUME /data
 EXPOSE 8080

@@ -19,6 +19,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
+builder.AddHosting();
 builder.AddChatOpsBotOptions();
 builder.AddHttpApi();
 builder.AddHealth();
@@ -35,29 +36,40 @@ builder.AddSlack();
 builder.AddTeams();
 builder.AddTeamsPersistence();
 
-var app = builder.Build();
-
-app.UseHttpApi();
-app.MapHealth();
-app.MapBuilds();
-app.MapLinksApi();
-app.MapInstall();
-app.MapJobs();
-app.MapAnnouncements();
-app.MapSlack();
-app.MapTeams();
-
 try
 {
+    var app = builder.Build();
+
+    app.UseHttpApi();
+    app.MapHealth();
+    app.MapBuilds();
+    app.MapLinksApi();
+    app.MapInstall();
+    app.MapJobs();
+    app.MapAnnouncements();
+    app.MapSlack();
+    app.MapTeams();
+
+    // Before the host starts, so a configuration mistake is reported here rather than logged with a stack trace by
+    // the host (which then throws it again), and every mistake at once.
+    app.Services.GetService<IStartupValidator>()?.Validate();
     app.Run();
     return 0;
 }
-catch (OptionsValidationException e)
+catch (Exception e) when (ConfigurationErrors(e) is { Count: > 0 } failures)
 {
     // A configuration mistake is the operator's to fix: say which keys, without a stack trace.
-    await Console.Error.WriteLineAsync("ChatOpsBot cannot start:" + string.Concat(e.Failures.Select(f => Environment.NewLine + "  " + f)));
+    await Console.Error.WriteLineAsync("ChatOpsBot cannot start:" + string.Concat(failures.Select(f => Environment.NewLine + "  " + f)));
     return 1;
 }
+
+static List<string> ConfigurationErrors(Exception e) => e switch
+{
+    OptionsValidationException invalid => [.. invalid.Failures],
+    AggregateException all when all.InnerExceptions.All(i => i is OptionsValidationException) =>
+        [.. all.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures)],
+    _ => [],
+};
 
 /// <summary>The host's entry point; public so the tests can boot it.</summary>
 public partial class Program;

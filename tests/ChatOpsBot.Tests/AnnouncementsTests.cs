@@ -9,6 +9,7 @@ using ChatOpsBot.Data;
 using ChatOpsBot.Features.Announcements;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ChatOpsBot.Tests;
@@ -30,10 +31,14 @@ public sealed class AnnouncementsTests : IDisposable
             disposable.Dispose();
     }
 
-    private ChatOpsBotApplication Host(FakeMessenger slack, FakeMessenger teams, bool jobs = true, string? dataDirectory = null)
+    /// <summary>
+    /// A host whose jobs wait in <see cref="ChatOpsBotApplication.Jobs"/> until <see cref="SettleAsync"/> runs them; with
+    /// <paramref name="jobServer"/>, Hangfire's server and the outbox sweep run in the host, for a test about them.
+    /// </summary>
+    private ChatOpsBotApplication Host(FakeMessenger slack, FakeMessenger teams, bool jobServer = false, string? dataDirectory = null)
     {
         var app = new ChatOpsBotApplication(
-            ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Jobs:Enabled"] = jobs ? "true" : "false" }),
+            ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Jobs:Enabled"] = jobServer ? "true" : "false" }),
             dataDirectory: dataDirectory,
             services: services =>
             {
@@ -98,11 +103,40 @@ public sealed class AnnouncementsTests : IDisposable
     }
 
     /// <summary>
-    /// Waits (bounded) until every delivery is delivered or failed. When all that is left are retries waiting for
-    /// their time, the fake clock is moved past it, so the recovery sweep hands them to the job server; it is
-    /// never moved while a delivery is being sent or a due one waits for its job.
+    /// Runs the host's jobs until every delivery is delivered or failed, as a job server and the host's outbox sweep
+    /// would, on the fake clock: the jobs that are due run; when all that is left waits for a retry, the clock moves to
+    /// just after the next job falls due (a job server's poll is never early); should a delivery be left without any
+    /// job, the clock moves a sweep interval and the outbox's sweep hands it one, as it does in the host every minute.
     /// </summary>
     private static async Task<List<AnnouncementDelivery>> SettleAsync(ChatOpsBotApplication app)
+    {
+        var sweep = new AnnouncementOutbox(app.Services.GetRequiredService<IServiceScopeFactory>(), app.Jobs, app.Clock,
+            NullLogger<AnnouncementOutbox>.Instance);
+        for (var round = 0; round < 1_000; round++)
+        {
+            await app.RunJobsAsync();
+            var deliveries = await DeliveriesAsync(app);
+            if (deliveries.All(d => d.State is not (DeliveryState.Pending or DeliveryState.Sending)))
+                return deliveries;
+            if (app.Jobs.NextDueAt is { } next)
+            {
+                app.Clock.Advance(next - app.Clock.GetUtcNow() + TimeSpan.FromSeconds(1));
+            }
+            else
+            {
+                app.Clock.Advance(AnnouncementOutbox.SweepInterval);
+                await sweep.SweepAsync(startUp: false, CancellationToken.None);
+            }
+        }
+        throw new InvalidOperationException("The deliveries never settled." + app.ServerErrors());
+    }
+
+    /// <summary>
+    /// Waits (bounded) until every delivery is delivered or failed on the host's own job server. When all that is left
+    /// are retries waiting for their time, the fake clock is moved past it, so the recovery sweep hands them to the job
+    /// server; it is never moved while a delivery is being sent or a due one waits for its job.
+    /// </summary>
+    private static async Task<List<AnnouncementDelivery>> SettleOnTheJobServerAsync(ChatOpsBotApplication app)
     {
         var deadline = DateTime.UtcNow + Patience;
         while (true)
@@ -238,7 +272,7 @@ public sealed class AnnouncementsTests : IDisposable
     public async Task RunningTheDeliveryJobTwiceForOneDeliveryPostsOnce()
     {
         FakeMessenger slack = new("slack"), teams = new("teams");
-        var app = Host(slack, teams, jobs: false);
+        var app = Host(slack, teams);
         var buildId = await UploadAsync(app);
         await SubscribeAsync(app, SlackGeneral);
         await AnnounceAsync(app, buildId);
@@ -268,7 +302,7 @@ public sealed class AnnouncementsTests : IDisposable
             teams1.Block(TeamsReleases);
             teams1.Block(TeamsChat);
             slack1.Answer(SlackQa, FakeMessenger.RateLimited(TimeSpan.FromMinutes(10)));
-            var first = Host(slack1, teams1, dataDirectory: dataDirectory);
+            var first = Host(slack1, teams1, jobServer: true, dataDirectory: dataDirectory);
             var buildId = await UploadAsync(first);
             await SubscribeAsync(first, SlackGeneral, SlackQa, TeamsReleases, TeamsChat);
             var announcementId = await AnnounceAsync(first, buildId);
@@ -278,9 +312,9 @@ public sealed class AnnouncementsTests : IDisposable
             first.Dispose();
 
             FakeMessenger slack2 = new("slack"), teams2 = new("teams");
-            var second = Host(slack2, teams2, dataDirectory: dataDirectory);
+            var second = Host(slack2, teams2, jobServer: true, dataDirectory: dataDirectory);
             second.Clock.Advance(TimeSpan.FromMinutes(30));
-            var afterRestart = await SettleAsync(second);
+            var afterRestart = await SettleOnTheJobServerAsync(second);
 
             Assert.Equal(
                 [DeliveryState.Delivered, DeliveryState.Pending, DeliveryState.Sending, DeliveryState.Sending],
@@ -325,7 +359,7 @@ public sealed class AnnouncementsTests : IDisposable
     public async Task AnUploaderKeyCannotAnnounceAndSuchAnUploadStoresNothing(string announce, HttpStatusCode expected)
     {
         FakeMessenger slack = new("slack"), teams = new("teams");
-        var app = Host(slack, teams, jobs: false);
+        var app = Host(slack, teams);
         using var form = new MultipartFormDataContent
         {
             { new StringContent("beta"), "channel" },
@@ -350,7 +384,7 @@ public sealed class AnnouncementsTests : IDisposable
     public async Task OnlyReleaseManagerAndAdminKeysMayAnnounceThroughTheApi(string key, HttpStatusCode expected)
     {
         FakeMessenger slack = new("slack"), teams = new("teams");
-        var app = Host(slack, teams, jobs: false);
+        var app = Host(slack, teams);
         var buildId = await UploadAsync(app);
         using var api = app.CreateClient(key);
 
@@ -365,7 +399,7 @@ public sealed class AnnouncementsTests : IDisposable
     public async Task AnnouncingAnUnknownOrRevokedBuildIsRefusedAndRecordsNothing()
     {
         FakeMessenger slack = new("slack"), teams = new("teams");
-        var app = Host(slack, teams, jobs: false);
+        var app = Host(slack, teams);
         var buildId = await UploadAsync(app);
         await SubscribeAsync(app, SlackGeneral);
         using var api = app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
@@ -387,7 +421,7 @@ public sealed class AnnouncementsTests : IDisposable
     public async Task TheIconRouteServesOnlyIconsOfActiveBuildsWithoutCaching()
     {
         FakeMessenger slack = new("slack"), teams = new("teams");
-        var app = Host(slack, teams, jobs: false);
+        var app = Host(slack, teams);
         var buildId = await UploadAsync(app);
         string icon;
         await using (var scope = app.Services.CreateAsyncScope())
@@ -439,7 +473,7 @@ public sealed class AnnouncementsTests : IDisposable
     public async Task ASubscriptionIsUniquePerAppChannelPlatformAndConversation()
     {
         FakeMessenger slack = new("slack"), teams = new("teams");
-        var app = Host(slack, teams, jobs: false);
+        var app = Host(slack, teams);
         await UploadAsync(app);
         await SubscribeAsync(app, SlackGeneral, SlackGeneral with { Platform = "teams" });
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Hangfire;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -37,18 +38,32 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         {
             ["ChatOpsBot:DataDirectory"] = DataDirectory,
             ["ChatOpsBot:PublicBaseUrl"] = PublicBaseUrl,
-            // The job server runs on the real clock; tests that need it turn it on and drive it themselves.
+            // The job server runs on the real clock: jobs go to Jobs instead, and tests run them on the fake clock.
+            // Only a test about the job server itself turns it on.
             ["ChatOpsBot:Jobs:Enabled"] = "false",
         };
+        // Not UseKestrel(port): the factory then rewrites IServerAddressesFeature.Addresses after Build(), racing the
+        // app's own start, which seals them ("cannot be modified after the server has started", dotnet/aspnetcore
+        // #67714). The address comes in as the host's standard "urls" setting instead, before anything starts.
+        _settings[WebHostDefaults.ServerUrlsKey] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in settings ?? [])
             _settings[key] = value;
-        UseKestrel(port);
+        Jobs = new ManualJobs(Clock);
+        UseKestrel();
     }
 
     public string PublicBaseUrl { get; }
 
     /// <summary>The app's clock; tests move it instead of waiting.</summary>
     public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero));
+
+    /// <summary>The jobs the app created, when its job server is off (the default); run them with <see cref="RunJobsAsync"/>.</summary>
+    public ManualJobs Jobs { get; }
+
+    /// <summary>Runs the jobs that are due by <see cref="Clock"/>, and those they create that are due too.</summary>
+    public Task<int> RunJobsAsync() => Jobs.RunDueAsync(Services);
+
+    private bool JobServerEnabled => string.Equals(_settings["ChatOpsBot:Jobs:Enabled"], "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Every log message the app wrote, formatted.</summary>
     public ConcurrentQueue<string> Logs { get; } = new();
@@ -119,6 +134,8 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services =>
         {
             services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Clock));
+            if (!JobServerEnabled)
+                services.Replace(ServiceDescriptor.Singleton<IBackgroundJobClient>(Jobs));
             _services?.Invoke(services);
         });
     }
@@ -131,21 +148,30 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
     }
 }
 
-internal sealed class RecordingLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider
+/// <summary>Records every message with its scopes, as a console logger with IncludeScopes prints them.</summary>
+internal sealed class RecordingLoggerProvider(ConcurrentQueue<string> logs) : ILoggerProvider, ISupportExternalScope
 {
-    public ILogger CreateLogger(string categoryName) => new RecordingLogger(categoryName, logs);
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public ILogger CreateLogger(string categoryName) => new RecordingLogger(categoryName, logs, this);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
     }
 
-    private sealed class RecordingLogger(string category, ConcurrentQueue<string> logs) : ILogger
+    private sealed class RecordingLogger(string category, ConcurrentQueue<string> logs, RecordingLoggerProvider provider) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => provider._scopes.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            logs.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var scopes = new System.Text.StringBuilder();
+            provider._scopes.ForEachScope((scope, text) => text.Append(" => ").Append(scope), scopes);
+            logs.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}{scopes}");
+        }
     }
 }

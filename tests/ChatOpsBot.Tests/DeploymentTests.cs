@@ -28,12 +28,16 @@ public sealed partial class DeploymentTests
             Assert.True(File.Exists(Path.Combine(output, entryPoint.Groups["dll"].Value)));
             Assert.True(File.Exists(Path.Combine(output, "appsettings.json")), "appsettings.json is not in the publish output.");
 
-            using var host = Start("dotnet", entryPoint.Groups["dll"].Value, output, new()
-            {
-                ["Urls"] = "http://127.0.0.1:0",
-                ["ChatOpsBot__DataDirectory"] = data,
-            });
+            // The image's own environment, then what an operator adds with docker run -e: a data volume, and an
+            // address of their own, which must win over the image's default port.
+            var environment = ImageEnvironment(dockerfile);
+            Assert.Equal("8080", environment.GetValueOrDefault("ASPNETCORE_HTTP_PORTS"));
+            environment["ChatOpsBot__DataDirectory"] = data;
+            environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+            using var host = HostProcess.Start("dotnet", [entryPoint.Groups["dll"].Value], output, environment);
             var address = await host.ListeningAddress;
+            Assert.Matches(@"^http://127\.0\.0\.1:[0-9]+$", address);
+            Assert.NotEqual(8080, new Uri(address).Port);
             using var client = new HttpClient { BaseAddress = new Uri(address) };
             using var response = await client.GetAsync("/healthz");
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
@@ -44,6 +48,16 @@ public sealed partial class DeploymentTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    /// <summary>The variables the Dockerfile's ENV instructions set, as the container starts with them.</summary>
+    private static Dictionary<string, string> ImageEnvironment(string dockerfile) =>
+        EnvInstruction().Matches(dockerfile.Replace("\\\n", " ", StringComparison.Ordinal))
+            .SelectMany(m => m.Groups["pairs"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(pair => pair.Split('=', 2))
+            .ToDictionary(pair => pair[0], pair => pair[1], StringComparer.Ordinal);
+
+    [GeneratedRegex(@"^ENV (?<pairs>.+)$", RegexOptions.Multiline)]
+    private static partial Regex EnvInstruction();
 
     [GeneratedRegex(@"^RUN dotnet (?<args>publish .+?) -o \S+\s*$", RegexOptions.Multiline)]
     private static partial Regex PublishCommand();
@@ -68,9 +82,6 @@ public sealed partial class DeploymentTests
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    private static RunningHost Start(string file, string arguments, string directory, Dictionary<string, string> environment) =>
-        new(Process.Start(StartInfo(file, arguments, directory, environment))!);
-
     private static ProcessStartInfo StartInfo(string file, string arguments, string directory, Dictionary<string, string> environment)
     {
         var info = new ProcessStartInfo(file, arguments)
@@ -83,39 +94,5 @@ public sealed partial class DeploymentTests
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
         return info;
-    }
-
-    private sealed partial class RunningHost : IDisposable
-    {
-        private readonly Process _process;
-        private readonly TaskCompletionSource<string> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public RunningHost(Process process)
-        {
-            _process = process;
-            _process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data is { } line && ListeningOn().Match(line) is { Success: true } match)
-                    _address.TrySetResult(match.Groups["url"].Value);
-            };
-            _process.EnableRaisingEvents = true;
-            _process.Exited += (_, _) => _address.TrySetException(new InvalidOperationException("The host exited before it listened."));
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        // Not a timing assertion: a deadline so a host that never starts fails the test instead of hanging CI.
-        public Task<string> ListeningAddress => _address.Task.WaitAsync(TimeSpan.FromMinutes(2));
-
-        [GeneratedRegex(@"Now listening on: (?<url>http://\S+)")]
-        private static partial Regex ListeningOn();
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-            _process.Dispose();
-        }
     }
 }
