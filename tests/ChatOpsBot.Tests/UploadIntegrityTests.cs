@@ -2,12 +2,16 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ChatOpsBot.Core.Tests.Builds;
+using ChatOpsBot.Features.Builds;
+using ChatOpsBot.Jobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ChatOpsBot.Tests;
 
 /// <summary>
-/// Uploads that race each other, and an upload of a revoked build's file: every created build keeps a file that
-/// downloads in full. The tests share one host and use an app each.
+/// Uploads that race each other or the retention job, and an upload of a revoked build's file: every created build
+/// keeps a file that downloads in full. The tests share one host and use an app each; retention runs directly.
 /// </summary>
 public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClassFixture<UploadIntegrityTests.Host>
 {
@@ -15,7 +19,8 @@ public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClas
     {
         public Host()
         {
-            App = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys());
+            App = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(), services: services =>
+                services.Replace(ServiceDescriptor.Singleton<IArtifactStore>(s => new HookedArtifactStore(s.GetRequiredService<FileSystemArtifactStore>()))));
             Uploader = App.CreateClient(ChatOpsBotApplication.UploaderKey);
             ReleaseManager = App.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
             Phone = App.CreateLoopbackClient();
@@ -28,6 +33,8 @@ public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClas
         public HttpClient ReleaseManager { get; }
 
         public HttpClient Phone { get; }
+
+        internal HookedArtifactStore Store => (HookedArtifactStore)App.Services.GetRequiredService<IArtifactStore>();
 
         public void Dispose()
         {
@@ -68,6 +75,28 @@ public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClas
         return (response.StatusCode, await response.Content.ReadAsByteArrayAsync());
     }
 
+    private async Task<long> UploadAsync(byte[] ipa, string app)
+    {
+        var (status, body) = await PostAsync(ipa, app);
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        return body.GetProperty("id").GetInt64();
+    }
+
+    private async Task RevokeAsync(long buildId)
+    {
+        using var response = await host.ReleaseManager.DeleteAsync($"/api/v1/builds/{buildId}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    private async Task<string> StateOfAsync(long buildId) =>
+        (await host.Uploader.GetFromJsonAsync<JsonElement>($"/api/v1/builds/{buildId}")).GetProperty("state").GetString()!;
+
+    private async Task RunRetentionAsync()
+    {
+        await using var scope = host.App.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<RetentionJob>().RunAsync(CancellationToken.None);
+    }
+
     [Fact]
     public async Task TwoIdenticalUploadsAtOnceCreateOneBuildWhoseFileDownloadsAndTellTheOtherItsId()
     {
@@ -93,5 +122,112 @@ public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClas
             Assert.Equal(ipa, body);
         }
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(host.App.DataDirectory, "artifacts", ".tmp")));
+    }
+
+    [Fact]
+    public async Task RevokedBuildsFileUploadedAgainIsANewActiveBuild()
+    {
+        var ipa = Ipa("4.0");
+        var revoked = await UploadAsync(ipa, "again");
+        await RevokeAsync(revoked);
+
+        var (status, body) = await PostAsync(ipa, "again");
+        var (repeated, conflict) = await PostAsync(ipa, "again");
+
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        var uploaded = body.GetProperty("id").GetInt64();
+        Assert.NotEqual(revoked, uploaded);
+        Assert.Equal("active", body.GetProperty("state").GetString());
+        Assert.Equal("revoked", await StateOfAsync(revoked));
+        var (download, bytes) = await DownloadAsync(uploaded);
+        Assert.Equal(HttpStatusCode.OK, download);
+        Assert.Equal(ipa, bytes);
+        Assert.Equal(HttpStatusCode.Conflict, repeated);
+        Assert.Equal(uploaded, conflict.GetProperty("buildId").GetInt64());
+    }
+
+    [Fact]
+    public async Task UploadThatLandsAfterRetentionDecidedAFileWasUnusedKeepsTheFile()
+    {
+        var ipa = Ipa("5.0");
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(ipa));
+        await RevokeAsync(await UploadAsync(ipa, "late"));
+        (HttpStatusCode Status, JsonElement Body)? upload = null;
+        // Retention has taken its snapshot (no active build uses the file) and is listing the store when the same
+        // bytes are uploaded again: the deterministic form of an upload racing the job.
+        host.Store.WhileListing = async listed =>
+        {
+            if (listed == sha256 && upload is null)
+                upload = await PostAsync(ipa, "late");
+        };
+        try
+        {
+            await RunRetentionAsync();
+        }
+        finally
+        {
+            host.Store.WhileListing = null;
+        }
+
+        Assert.NotNull(upload);
+        Assert.True(upload.Value.Status == HttpStatusCode.Created, upload.Value.Body.ToString());
+        var (status, bytes) = await DownloadAsync(upload.Value.Body.GetProperty("id").GetInt64());
+        Assert.True(status == HttpStatusCode.OK, $"app.ipa answered {(int)status}{host.App.ServerErrors()}");
+        Assert.Equal(ipa, bytes);
+    }
+
+    [Fact]
+    public async Task RetentionRunningWhileTheSameBytesAreUploadedNeverLeavesABuildWithoutItsFile()
+    {
+        for (var round = 0; round < 10; round++)
+        {
+            var ipa = Ipa($"6.{round}");
+            await RevokeAsync(await UploadAsync(ipa, "churn"));
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var upload = Task.Run(async () =>
+            {
+                await start.Task;
+                return await PostAsync(ipa, "churn");
+            });
+            var retention = Task.Run(async () =>
+            {
+                await start.Task;
+                await RunRetentionAsync();
+            });
+            start.SetResult();
+            await Task.WhenAll(upload, retention);
+
+            var (created, body) = await upload;
+            Assert.True(created == HttpStatusCode.Created, $"round {round}: {body}");
+            var (status, bytes) = await DownloadAsync(body.GetProperty("id").GetInt64());
+            Assert.True(status == HttpStatusCode.OK, $"round {round}: app.ipa answered {(int)status}{host.App.ServerErrors()}");
+            Assert.Equal(ipa, bytes);
+        }
+    }
+}
+
+/// <summary>The real store, with a hook that runs while retention lists it.</summary>
+internal sealed class HookedArtifactStore(IArtifactStore inner) : IArtifactStore
+{
+    public Func<string, Task>? WhileListing { get; set; }
+
+    public Task<bool> AddAsync(string localFile, string sha256, CancellationToken cancellationToken) => inner.AddAsync(localFile, sha256, cancellationToken);
+
+    public Task<bool> AddAsync(ReadOnlyMemory<byte> content, string sha256, CancellationToken cancellationToken) => inner.AddAsync(content, sha256, cancellationToken);
+
+    public Stream? OpenRead(string sha256) => inner.OpenRead(sha256);
+
+    public Task DeleteAsync(string sha256, CancellationToken cancellationToken) => inner.DeleteAsync(sha256, cancellationToken);
+
+    public bool Exists(string sha256) => inner.Exists(sha256);
+
+    public async IAsyncEnumerable<(string Sha256, DateTime LastWriteUtc)> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in inner.ListAsync(cancellationToken))
+        {
+            if (WhileListing is { } hook)
+                await hook(item.Sha256);
+            yield return item;
+        }
     }
 }
