@@ -2,8 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using ChatOpsBot.Core.Tests.Builds;
+using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Jobs;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -11,7 +13,8 @@ namespace ChatOpsBot.Tests;
 
 /// <summary>
 /// Uploads that race each other or the retention job, and an upload of a revoked build's file: every created build
-/// keeps a file that downloads in full. The tests share one host and use an app each; retention runs directly.
+/// keeps a file that downloads in full. Builds that could never be installed are refused and leave nothing behind.
+/// The tests share one host and use an app each; retention runs directly.
 /// </summary>
 public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClassFixture<UploadIntegrityTests.Host>
 {
@@ -122,6 +125,68 @@ public sealed class UploadIntegrityTests(UploadIntegrityTests.Host host) : IClas
             Assert.Equal(ipa, body);
         }
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(host.App.DataDirectory, "artifacts", ".tmp")));
+    }
+
+    // By name: xUnit's theory serialisation would turn a lone surrogate into U+FFFD.
+    public static TheoryData<string, string> UnwritableMetadata => new()
+    {
+        { "CFBundleDisplayName", "nul" },
+        { "CFBundleDisplayName", "u0001" },
+        { "CFBundleDisplayName", "ufffe" },
+        { "CFBundleDisplayName", "lone-surrogate" },
+        { "CFBundleShortVersionString", "nul" },
+        { "CFBundleShortVersionString", "u0001" },
+        { "CFBundleShortVersionString", "ufffe" },
+        { "CFBundleShortVersionString", "lone-surrogate" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnwritableMetadata))]
+    public async Task BuildWhoseManifestCouldNotBeWrittenIsRefusedAndNothingIsStored(string key, string kind)
+    {
+        var value = kind switch
+        {
+            "nul" => "1.0\u0000Demo",
+            "u0001" => "1.\u00010",
+            "ufffe" => "1.0\uFFFE",
+            "lone-surrogate" => "1.0\uD800",
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        var ipa = new TestIpaBuilder().WithAppFile("AppIcon60x60@2x.png", TestPng.EncodeCrushed(RgbaImage.Sample(120, 120)))
+            .WithInfoString(key, value).Build();
+        var files = host.App.DataFiles();
+        var rows = await BuildRowsAsync();
+
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("beta"), "channel" },
+            { new StringContent("unwritable"), "app" },
+            { new ByteArrayContent(ipa), "file", "Demo.ipa" },
+        };
+        using var response = await host.Uploader.PostAsync("/api/v1/builds", form);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (kind == "lone-surrogate")
+        {
+            // Invalid UTF-16 is refused by the binary reader before any key is read.
+            Assert.Equal("InvalidInfoPlist", problem.GetProperty("reason").GetString());
+        }
+        else
+        {
+            Assert.Equal("InvalidMetadata", problem.GetProperty("reason").GetString());
+            Assert.Equal(key, problem.GetProperty("key").GetString());
+            Assert.StartsWith(key, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        Assert.Equal(files, host.App.DataFiles());
+        Assert.Equal(rows, await BuildRowsAsync());
+    }
+
+    private async Task<int> BuildRowsAsync()
+    {
+        await using var scope = host.App.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().Builds.CountAsync();
     }
 
     [Fact]

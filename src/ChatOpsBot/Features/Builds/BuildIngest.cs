@@ -120,8 +120,10 @@ internal sealed partial class BuildIngest(
                 result = await IpaInspector.InspectAsync(ipa, cancellationToken: cancellationToken);
             if (!result.IsAccepted)
             {
-                return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message,
-                    new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() });
+                var extensions = new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() };
+                if (result.Rejection.Key is { } key)
+                    extensions["key"] = key;
+                return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message, extensions);
             }
 
             var outcome = await RegisterAsync(result.Inspection, channel, string.IsNullOrEmpty(requestedSlug) ? null : requestedSlug,
