@@ -224,6 +224,13 @@ internal sealed class AppBundle
         };
     }
 
+    // A root file by name when there is exactly one entry of that name (duplicates are ignored, as RootFiles does).
+    public bool TryGetUnique(string fileName, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZipArchiveEntry? entry)
+    {
+        entry = _rootFiles.TryGetValue(fileName, out var list) && list.Count == 1 ? list[0] : null;
+        return entry is not null;
+    }
+
     // A file the app needs exactly one of; two entries with one name would make the choice the attacker's.
     public ZipArchiveEntry? Single(string fileName)
     {
