@@ -24,10 +24,21 @@ public class IpaInspectionBenchmarks
     public string Shape { get; set; } = "";
 
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => _ipa = Build(Shape);
+
+    private static byte[] Build(string shape)
     {
-        var parts = Shape.Split('/');
-        _ipa = IconFloodIpa.Build(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+        var parts = shape.Split('/');
+        return IconFloodIpa.Build(int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
+    public static async Task InspectOnceAsync(string shape)
+    {
+        var ipa = Build(shape);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var stream = new MemoryStream(ipa, writable: false);
+        var result = await IpaInspector.InspectAsync(stream);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{shape}\t{clock.Elapsed.TotalMilliseconds:F0} ms\t{result}, icon {result.Inspection?.Icon?.Width}px"));
     }
 
     [Benchmark]

@@ -160,9 +160,9 @@ internal sealed partial class BuildIngest(
         try
         {
             // Held from putting the files in place until the row that uses them is committed. The collector deletes a
-            // file only under the same lock and only when no active build uses it, so it can never delete a file this
-            // upload found already stored before this upload's row exists. Identical uploads queue here, so the
-            // second one finds the first one's build.
+            // file only under the same lock and only when no active build uses it, so it cannot delete a file between
+            // this upload finding it stored (or storing it) and this upload's row being committed. Identical uploads
+            // queue here, so the second one finds the first one's build.
             using (await locks.AcquireAsync([sha256, iconSha256], cancellationToken))
             {
                 for (var attempt = 1; outcome is null; attempt++)
