@@ -63,8 +63,8 @@ public static class IpaInspector
             if (simulator is not null)
                 throw new IpaRejectedException(IpaRejectionReason.SimulatorBuild, $"This is a simulator build (CFBundleSupportedPlatforms lists {simulator}); simulator builds cannot be installed on a device. Upload a device build.");
 
-            // Everything the install manifest will carry must be writable as XML, or every manifest request would fail
-            // after the build was accepted. The title is the first of these that is set.
+            // Every string the install manifest will carry (bundle id, version, build number in the subtitle, title)
+            // must be writable as XML, or every manifest request would fail after the build was accepted.
             var shortVersion = Text(info, "CFBundleShortVersionString");
             var buildNumber = Text(info, "CFBundleVersion");
             var (displayName, displayKey) = TitleOf(app, info);
