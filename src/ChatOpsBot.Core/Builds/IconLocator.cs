@@ -1,14 +1,20 @@
 using System.IO.Compression;
-using System.Text.RegularExpressions;
 using ChatOpsBot.PropertyList;
 
 namespace ChatOpsBot.Core.Builds;
 
 // Picks the largest icon by the pixel size in its PNG header, not by its name: Xcode 14+ "single size" apps name
 // AppIcon1024x1024 in Info.plist yet ship only AppIcon60x60@2x.png (formats.md 5.3).
-internal static partial class IconLocator
+// Bounded whatever the IPA holds: at most MaxIconNames names, each looked up as its nine file names in the app
+// root's dictionary, so the work is linear in the entries (to build that dictionary) plus a constant.
+internal static class IconLocator
 {
     private const int MaxCandidates = 64, MaxDecodeAttempts = 8;
+
+    // Real apps name a handful of icons (a few dozen at most, with every legacy size); the rest would be an attack.
+    internal const int MaxIconNames = 64;
+
+    private static readonly string[] Scales = ["", "@2x", "@3x"], Idioms = ["", "~ipad", "~iphone"];
 
     public static async Task<AppIcon?> FindAsync(AppBundle app, PlistDictionary info, IpaLimits limits, CancellationToken cancellationToken)
     {
@@ -59,22 +65,33 @@ internal static partial class IconLocator
         return [.. names
             .Select(n => n.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? n[..^4] : n)
             .Where(n => n.Length > 0 && !n.Contains('/'))
-            .Distinct(StringComparer.Ordinal)];
+            .Distinct(StringComparer.Ordinal)
+            .Take(MaxIconNames)];
     }
 
-    private static List<ZipArchiveEntry> Candidates(AppBundle app, List<string> baseNames)
+    // A name matches "<name>[@2x|@3x][~ipad|~iphone].png" in the app's root: nine lookups per name, no scan.
+    internal static List<ZipArchiveEntry> Candidates(AppBundle app, List<string> baseNames)
     {
-        var files = app.RootFiles.Where(f => f.FileName.EndsWith(".png", StringComparison.Ordinal)).ToList();
-        var named = files
-            .Where(f => baseNames.Any(b => f.FileName.StartsWith(b, StringComparison.Ordinal) && IconSuffix().IsMatch(f.FileName.AsSpan(b.Length))))
-            .Select(f => f.Entry)
-            .ToList();
+        var named = new List<ZipArchiveEntry>();
+        var seen = new HashSet<ZipArchiveEntry>(ReferenceEqualityComparer.Instance);
+        foreach (var name in baseNames)
+        {
+            foreach (var scale in Scales)
+            {
+                foreach (var idiom in Idioms)
+                {
+                    if (app.TryGetUnique(name + scale + idiom + ".png", out var entry) && seen.Add(entry))
+                        named.Add(entry);
+                }
+            }
+        }
         // Named files that are absent simply match nothing; then any root AppIcon*/Icon* PNG will do.
         return named.Count > 0
             ? named
-            : [.. files.Where(f => f.FileName.StartsWith("AppIcon", StringComparison.Ordinal) || f.FileName.StartsWith("Icon", StringComparison.Ordinal)).Select(f => f.Entry)];
+            : [.. app.RootFiles
+                .Where(f => f.FileName.EndsWith(".png", StringComparison.Ordinal)
+                    && (f.FileName.StartsWith("AppIcon", StringComparison.Ordinal) || f.FileName.StartsWith("Icon", StringComparison.Ordinal)))
+                .Select(f => f.Entry)
+                .Take(MaxCandidates)];
     }
-
-    [GeneratedRegex(@"^(@[23]x)?(~ipad|~iphone)?\.png$", RegexOptions.CultureInvariant)]
-    private static partial Regex IconSuffix();
 }

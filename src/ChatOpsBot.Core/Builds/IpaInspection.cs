@@ -33,10 +33,12 @@ public enum IpaRejectionReason
     SimulatorBuild,
     InvalidProfile,
     AppStoreProfile,
+    InvalidMetadata,
 }
 
-// Why an upload was refused: a stable code for clients and a message a person can act on.
-public sealed record IpaRejection(IpaRejectionReason Reason, string Message);
+// Why an upload was refused: a stable code for clients, a message a person can act on, and the Info.plist key at
+// fault where one is.
+public sealed record IpaRejection(IpaRejectionReason Reason, string Message, string? Key = null);
 
 public sealed class IpaInspectionResult
 {
@@ -56,7 +58,7 @@ public sealed class IpaInspectionResult
 
     internal static IpaInspectionResult Accepted(IpaInspection inspection) => new(inspection, null);
 
-    internal static IpaInspectionResult Rejected(IpaRejectionReason reason, string message) => new(null, new(reason, message));
+    internal static IpaInspectionResult Rejected(IpaRejectionReason reason, string message, string? key = null) => new(null, new(reason, message, key));
 
     public override string ToString() => IsAccepted ? $"Accepted {Inspection.BundleId}" : $"Rejected {Rejection.Reason}: {Rejection.Message}";
 }
@@ -79,7 +81,9 @@ public sealed record IpaLimits
 }
 
 // Internal control flow only: the public surface reports rejections as an IpaInspectionResult.
-internal sealed class IpaRejectedException(IpaRejectionReason reason, string message) : Exception(message)
+internal sealed class IpaRejectedException(IpaRejectionReason reason, string message, string? key = null) : Exception(message)
 {
     public IpaRejectionReason Reason { get; } = reason;
+
+    public string? Key { get; } = key;
 }

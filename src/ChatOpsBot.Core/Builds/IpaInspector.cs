@@ -1,6 +1,7 @@
 using System.Collections.ObjectModel;
 using System.Globalization;
 using System.IO.Compression;
+using ChatOpsBot.Core.Manifests;
 using ChatOpsBot.PropertyList;
 
 namespace ChatOpsBot.Core.Builds;
@@ -22,7 +23,7 @@ public static class IpaInspector
         }
         catch (IpaRejectedException e)
         {
-            return IpaInspectionResult.Rejected(e.Reason, e.Message);
+            return IpaInspectionResult.Rejected(e.Reason, e.Message, e.Key);
         }
     }
 
@@ -62,6 +63,16 @@ public static class IpaInspector
             if (simulator is not null)
                 throw new IpaRejectedException(IpaRejectionReason.SimulatorBuild, $"This is a simulator build (CFBundleSupportedPlatforms lists {simulator}); simulator builds cannot be installed on a device. Upload a device build.");
 
+            // Every string the install manifest will carry (bundle id, version, build number in the subtitle, title)
+            // must be writable as XML, or every manifest request would fail after the build was accepted.
+            var shortVersion = Text(info, "CFBundleShortVersionString");
+            var buildNumber = Text(info, "CFBundleVersion");
+            var (displayName, displayKey) = TitleOf(app, info);
+            RequireManifestText(app, "CFBundleIdentifier", bundleId);
+            RequireManifestText(app, "CFBundleShortVersionString", shortVersion);
+            RequireManifestText(app, "CFBundleVersion", buildNumber);
+            RequireManifestText(app, displayKey, displayName);
+
             var profile = await ReadProfileAsync(app, limits, cancellationToken).ConfigureAwait(false);
             if (profile?.Type == ProvisioningProfileType.AppStore)
                 throw new IpaRejectedException(IpaRejectionReason.AppStoreProfile, "App Store builds cannot be installed over the air; upload a development, ad-hoc or enterprise build.");
@@ -69,15 +80,43 @@ public static class IpaInspector
             var icon = await IconLocator.FindAsync(app, info, limits, cancellationToken).ConfigureAwait(false);
             return new IpaInspection(
                 bundleId,
-                Text(info, "CFBundleShortVersionString"),
-                Text(info, "CFBundleVersion"),
-                Text(info, "CFBundleDisplayName") ?? Text(info, "CFBundleName") ?? Text(info, "CFBundleExecutable") ?? app.Name[..^".app".Length],
+                shortVersion,
+                buildNumber,
+                displayName,
                 Text(info, "MinimumOSVersion"),
                 DeviceFamilies(info),
                 platforms,
                 icon,
                 profile);
         }
+    }
+
+    // The key is null when the title falls back to the app folder's name.
+    private static (string Title, string? Key) TitleOf(AppBundle app, PlistDictionary info)
+    {
+        foreach (var key in (ReadOnlySpan<string>)["CFBundleDisplayName", "CFBundleName", "CFBundleExecutable"])
+        {
+            if (Text(info, key) is { } title)
+                return (title, key);
+        }
+        return (app.Name[..^".app".Length], null);
+    }
+
+    private static void RequireManifestText(AppBundle app, string? key, string? value)
+    {
+        if (value is null || ItmsManifest.FindUnwritable(value) is not { } at)
+            return;
+        var what = value[at] switch
+        {
+            < ' ' => "the control character",
+            '\uFFFE' or '\uFFFF' => "the noncharacter",
+            _ => "a lone surrogate",
+        };
+        var where = key is null ? $"The app folder name Payload/{app.Name}" : $"{key} in {app.InfoPlistPath}";
+        throw new IpaRejectedException(IpaRejectionReason.InvalidMetadata,
+            string.Create(CultureInfo.InvariantCulture,
+                $"{where} holds {what} U+{(int)value[at]:X4} at position {at}, which an install manifest (XML) cannot carry, so the build could never be installed. Fix the value and rebuild."),
+            key);
     }
 
     private static IpaRejectedException NotAZip(InvalidDataException e) =>
@@ -183,6 +222,13 @@ internal sealed class AppBundle
             _ => throw new IpaRejectedException(IpaRejectionReason.MultipleApps,
                 $"The IPA holds {apps.Count} apps under Payload/ ({string.Join(", ", apps.Keys.Order(StringComparer.Ordinal).Take(5))}); an IPA holds exactly one."),
         };
+    }
+
+    // A root file by name when there is exactly one entry of that name (duplicates are ignored, as RootFiles does).
+    public bool TryGetUnique(string fileName, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ZipArchiveEntry? entry)
+    {
+        entry = _rootFiles.TryGetValue(fileName, out var list) && list.Count == 1 ? list[0] : null;
+        return entry is not null;
     }
 
     // A file the app needs exactly one of; two entries with one name would make the choice the attacker's.

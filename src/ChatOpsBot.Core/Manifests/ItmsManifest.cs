@@ -39,6 +39,27 @@ public static class ItmsManifest
     }
 
     /// <summary>
+    /// The index of the first character a manifest cannot carry, or null when it can carry them all. XML 1.0 has no
+    /// C0 control characters other than tab, line feed and carriage return, no U+FFFE or U+FFFF, and no lone
+    /// surrogates; the property-list writer refuses them, so a build whose metadata holds one is refused at upload.
+    /// </summary>
+    public static int? FindUnwritable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is < ' ' and not ('\t' or '\n' or '\r') or '\uFFFE' or '\uFFFF')
+                return i;
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                i++;
+            else if (char.IsSurrogate(c))
+                return i;
+        }
+        return null;
+    }
+
+    /// <summary>
     /// <c>itms-services://?action=download-manifest&amp;url=</c> plus the manifest URL percent-encoded once, so
     /// nothing in it can be read as a second parameter.
     /// </summary>

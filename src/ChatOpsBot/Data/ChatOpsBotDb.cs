@@ -45,10 +45,13 @@ internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbC
         modelBuilder.Entity<Build>(build =>
         {
             build.HasOne(b => b.App).WithMany().HasForeignKey(b => b.AppId).OnDelete(DeleteBehavior.Restrict);
-            // The same file twice in one app and channel is one build.
-            build.HasIndex(b => new { b.AppId, b.Channel, b.Sha256 }).IsUnique();
+            // The same file twice in one app and channel is one active build; once that build is revoked, the file
+            // may be uploaded again as a new one.
+            build.HasIndex(b => new { b.AppId, b.Channel, b.Sha256 }).IsUnique().HasFilter("\"State\" = 'Active'");
             build.HasIndex(b => new { b.AppId, b.Channel, b.State });
+            // Whether an artifact may be deleted is asked by hash, as an IPA or as an icon.
             build.HasIndex(b => b.Sha256);
+            build.HasIndex(b => b.IconSha256);
             build.Property(b => b.Channel).HasMaxLength(32);
             build.Property(b => b.Sha256).HasMaxLength(64).IsFixedLength();
             build.Property(b => b.IconSha256).HasMaxLength(64).IsFixedLength();

@@ -9,11 +9,14 @@ namespace ChatOpsBot.Jobs;
 /// <summary>
 /// Hourly: per app and channel, keep the newest builds and every build younger than the minimum age; the rest are
 /// revoked (with their links) and their files deleted once no active build uses them. Files no build knows are
-/// removed too, once they are old enough not to belong to an upload that is still being registered.
+/// removed too, once they are old enough not to belong to an upload that is still being registered. Every deletion
+/// goes through <see cref="ArtifactCollector"/>, which checks the database again under the file's lock: an upload
+/// that starts using a file after this job's snapshot keeps it.
 /// </summary>
 internal sealed partial class RetentionJob(
     ChatOpsBotDb db,
     IArtifactStore artifacts,
+    ArtifactCollector collector,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
     ILogger<RetentionJob> logger)
@@ -48,7 +51,8 @@ internal sealed partial class RetentionJob(
                 .ExecuteUpdateAsync(l => l.SetProperty(x => x.RevokedAt, now), cancellationToken);
         }
 
-        // A file stays while any active build uses it (the same IPA can sit in several channels).
+        // A file stays while any active build uses it (the same IPA can sit in several channels). This snapshot only
+        // spares those files a query each; it is stale by the time a file is deleted, so the collector looks again.
         var inUse = (await db.Builds.AsNoTracking().Where(b => b.State == BuildState.Active)
                 .Select(b => new { b.Sha256, b.IconSha256 }).ToListAsync(cancellationToken))
             .SelectMany(b => new[] { b.Sha256, b.IconSha256 })
@@ -60,15 +64,16 @@ internal sealed partial class RetentionJob(
             .ToHashSet(StringComparer.Ordinal);
 
         var deleted = 0;
-        foreach (var (sha256, lastWrite) in artifacts.List())
+        await foreach (var (sha256, lastWrite) in artifacts.ListAsync(cancellationToken))
         {
             if (inUse.Contains(sha256))
                 continue;
-            // Unknown files may be an upload between "file moved into place" and "rows saved": give them time.
+            // A file no row names may be an upload by a process that does not share our lock (a host being replaced
+            // mid-upload): give it time.
             if (!known.Contains(sha256) && now - lastWrite < OrphanMinAge)
                 continue;
-            await artifacts.DeleteAsync(sha256, cancellationToken);
-            deleted++;
+            if (await collector.DeleteIfUnusedAsync(sha256, cancellationToken))
+                deleted++;
         }
 
         if (prune.Count + deleted > 0)

@@ -161,4 +161,26 @@ public sealed class IconTests
         Assert.True(result.IsAccepted, result.ToString());
         Assert.Null(result.Inspection.Icon);
     }
+
+    [Fact]
+    public async Task IpaNamingFiftyThousandIconsAmongAHundredThousandRootPngsIsInspectedAndKeepsTheRealIcon()
+    {
+        using var ipa = new MemoryStream(IconFloodIpa.Build(), writable: false);
+
+        var result = await IpaInspector.InspectAsync(ipa);
+
+        Assert.True(result.IsAccepted, result.ToString());
+        Assert.Equal(IconFloodIpa.RealIconWidth, result.Inspection.Icon?.Width);
+        Assert.Equal(IconFloodIpa.RealIcon, result.Inspection.Icon?.Png.ToArray());
+    }
+
+    [Fact]
+    public void IconNamesAreCappedInPlistOrderBeforeAnyFileIsLookedUp()
+    {
+        // The lookup costs nine dictionary probes per kept name, so this cap is what bounds it (see IconLocator).
+        var names = IconLocator.BaseNames(IconFloodIpa.Info());
+
+        Assert.Equal(IconLocator.MaxIconNames, names.Count);
+        Assert.Equal(["AppIcon60x60", "j0", "j1"], names.Take(3));
+    }
 }

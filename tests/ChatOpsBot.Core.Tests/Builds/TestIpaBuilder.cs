@@ -110,6 +110,33 @@ internal sealed class TestIpaBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets an Info.plist string in the binary plist, even one the writer refuses (a lone surrogate): such a string
+    /// is written with a stand-in character whose UTF-16 code unit is then patched, as a hand-made plist would hold it.
+    /// </summary>
+    public TestIpaBuilder WithInfoString(string key, string value)
+    {
+        var lone = Enumerable.Range(0, value.Length).Where(i => char.IsSurrogate(value[i])
+            && !(i + 1 < value.Length && char.IsSurrogatePair(value[i], value[i + 1]))
+            && !(i > 0 && char.IsSurrogatePair(value[i - 1], value[i]))).ToArray();
+        if (lone.Length == 0)
+        {
+            Info[key] = value;
+            return this;
+        }
+        const char StandIn = '\uE000';
+        var written = new string([.. value.Select((c, i) => lone.Contains(i) ? StandIn : c)]);
+        Info[key] = written;
+        var plist = Plist.ToBinary(Info);
+        var encoded = Encoding.BigEndianUnicode.GetBytes(written);
+        var at = plist.AsSpan().IndexOf(encoded);
+        if (at < 0 || plist.AsSpan(at + 1).IndexOf(encoded) >= 0)
+            throw new InvalidOperationException("The stand-in string must occur exactly once in the plist.");
+        foreach (var i in lone)
+            BinaryPrimitives.WriteUInt16BigEndian(plist.AsSpan(at + (2 * i)), value[i]);
+        return WithInfoPlistBytes(plist);
+    }
+
     public TestIpaBuilder WithoutInfoPlist()
     {
         _withoutInfoPlist = true;

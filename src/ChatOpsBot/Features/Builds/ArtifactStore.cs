@@ -2,7 +2,8 @@ namespace ChatOpsBot.Features.Builds;
 
 /// <summary>
 /// Content-addressed storage for IPAs and icons, keyed by lowercase hex SHA-256. Small on purpose, so a shared volume
-/// or an S3-compatible store can stand in for the file system.
+/// or an S3-compatible store can stand in for the file system. Adding and deleting happen under the artifact's lock
+/// (<see cref="ArtifactLocks"/>); only <see cref="ArtifactCollector"/> deletes.
 /// </summary>
 internal interface IArtifactStore
 {
@@ -18,8 +19,8 @@ internal interface IArtifactStore
 
     bool Exists(string sha256);
 
-    /// <summary>Every stored artifact with the time it was written.</summary>
-    IEnumerable<(string Sha256, DateTime LastWriteUtc)> List();
+    /// <summary>Every stored artifact with the time it was written (asynchronous: an object store lists page by page).</summary>
+    IAsyncEnumerable<(string Sha256, DateTime LastWriteUtc)> ListAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -109,10 +110,14 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
 
     public bool Exists(string sha256) => File.Exists(PathOf(sha256));
 
-    public IEnumerable<(string Sha256, DateTime LastWriteUtc)> List()
+    public IAsyncEnumerable<(string Sha256, DateTime LastWriteUtc)> ListAsync(CancellationToken cancellationToken) =>
+        List(cancellationToken).ToAsyncEnumerable();
+
+    private IEnumerable<(string Sha256, DateTime LastWriteUtc)> List(CancellationToken cancellationToken)
     {
         foreach (var directory in Directory.EnumerateDirectories(_root))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (Path.GetFileName(directory) is not { Length: 2 } prefix || !prefix.All(char.IsAsciiHexDigitLower))
                 continue;
             foreach (var file in Directory.EnumerateFiles(directory))

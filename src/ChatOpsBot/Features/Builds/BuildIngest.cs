@@ -29,10 +29,13 @@ internal sealed record IngestOutcome(Build? Build, string? AppSlug, int Status, 
 internal sealed partial class BuildIngest(
     ChatOpsBotDb db,
     FileSystemArtifactStore artifacts,
+    ArtifactLocks locks,
+    ArtifactCollector collector,
     TimeProvider time,
     ILogger<BuildIngest> logger)
 {
     private const int MaxNotesLength = 10_000;
+    private const int MaxRegistrationAttempts = 3;
     private const int MaxFieldBytes = 64 * 1024;
 
     // A section's ReadAsync returns at most what the reader has buffered (4 KB by default), and every file write is a
@@ -117,8 +120,10 @@ internal sealed partial class BuildIngest(
                 result = await IpaInspector.InspectAsync(ipa, cancellationToken: cancellationToken);
             if (!result.IsAccepted)
             {
-                return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message,
-                    new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() });
+                var extensions = new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() };
+                if (result.Rejection.Key is { } key)
+                    extensions["key"] = key;
+                return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message, extensions);
             }
 
             var outcome = await RegisterAsync(result.Inspection, channel, string.IsNullOrEmpty(requestedSlug) ? null : requestedSlug,
@@ -149,21 +154,80 @@ internal sealed partial class BuildIngest(
         string sha256, long size, string temporaryPath, string uploadedBy, CancellationToken cancellationToken)
     {
         var slug = requestedSlug ?? SlugFrom(ipa.DisplayName, ipa.BundleId);
-        var app = await db.Apps.SingleOrDefaultAsync(a => a.Slug == slug, cancellationToken);
-        if (app is not null && !string.Equals(app.BundleId, ipa.BundleId, StringComparison.Ordinal))
+        var iconSha256 = ipa.Icon is { } icon ? Convert.ToHexStringLower(SHA256.HashData(icon.Png.Span)) : null;
+        bool placed = false, addedIpa = false, addedIcon = false;
+        IngestOutcome? outcome = null;
+        try
         {
-            return IngestOutcome.Problem(StatusCodes.Status409Conflict, "Bundle identifier mismatch",
-                $"The app '{slug}' is {app.BundleId}, but this build is {ipa.BundleId}. Upload it under another app name.");
-        }
-        if (app is not null && await db.Builds.AsNoTracking()
-                .Where(b => b.AppId == app.Id && b.Channel == channel && b.Sha256 == sha256)
-                .Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken) is { } existing)
-        {
-            return IngestOutcome.Problem(StatusCodes.Status409Conflict, "Build already uploaded",
-                string.Create(CultureInfo.InvariantCulture, $"This file is already build {existing} of '{slug}' in channel '{channel}'."),
-                new Dictionary<string, object?> { ["buildId"] = existing });
-        }
+            // Held from putting the files in place until the row that uses them is committed. The collector deletes a
+            // file only under the same lock and only when no active build uses it, so it cannot delete a file between
+            // this upload finding it stored (or storing it) and this upload's row being committed. Identical uploads
+            // queue here, so the second one finds the first one's build.
+            using (await locks.AcquireAsync([sha256, iconSha256], cancellationToken))
+            {
+                for (var attempt = 1; outcome is null; attempt++)
+                {
+                    var app = await db.Apps.SingleOrDefaultAsync(a => a.Slug == slug, cancellationToken);
+                    if (app is not null && !string.Equals(app.BundleId, ipa.BundleId, StringComparison.Ordinal))
+                    {
+                        return outcome = IngestOutcome.Problem(StatusCodes.Status409Conflict, "Bundle identifier mismatch",
+                            $"The app '{slug}' is {app.BundleId}, but this build is {ipa.BundleId}. Upload it under another app name.");
+                    }
+                    // Only active builds count: a revoked build's file uploaded again is a new build (the old one stays revoked).
+                    if (app is not null && await db.Builds.AsNoTracking()
+                            .Where(b => b.AppId == app.Id && b.Channel == channel && b.Sha256 == sha256 && b.State == BuildState.Active)
+                            .Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken) is { } existing)
+                    {
+                        return outcome = IngestOutcome.Problem(StatusCodes.Status409Conflict, "Build already uploaded",
+                            string.Create(CultureInfo.InvariantCulture, $"This file is already build {existing} of '{slug}' in channel '{channel}'."),
+                            new Dictionary<string, object?> { ["buildId"] = existing });
+                    }
 
+                    var build = AddRows(app, ipa, slug, channel, notes, sha256, size, iconSha256, uploadedBy);
+                    // Files first, then rows: a row never points at a missing file.
+                    if (!placed)
+                    {
+                        placed = true;
+                        addedIpa = await artifacts.AddAsync(temporaryPath, sha256, cancellationToken);
+                        addedIcon = iconSha256 is not null && await artifacts.AddAsync(ipa.Icon!.Png, iconSha256, cancellationToken);
+                    }
+                    try
+                    {
+                        await db.SaveChangesAsync(cancellationToken);
+                        LogBuildRegistered(build.Id, slug, channel, build.Version, build.BuildNumber);
+                        outcome = IngestOutcome.Created(build, slug);
+                    }
+                    catch (DbUpdateException) when (attempt < MaxRegistrationAttempts)
+                    {
+                        // Another upload created this app (or, across replicas, this build) first: look again.
+                        db.ChangeTracker.Clear();
+                        LogRegistrationRetried(slug, attempt);
+                    }
+                    catch (DbUpdateException)
+                    {
+                        LogRegistrationConflict(slug);
+                        outcome = IngestOutcome.Problem(StatusCodes.Status409Conflict, "Concurrent upload",
+                            "Another upload of this app changed the registry at the same time; retry the upload.");
+                    }
+                }
+                return outcome;
+            }
+        }
+        finally
+        {
+            // Files this upload put in place go again unless a build uses them, whoever's build that is.
+            if (outcome?.Build is null)
+            {
+                if (addedIpa)
+                    await collector.DeleteIfUnusedAsync(sha256, CancellationToken.None);
+                if (addedIcon)
+                    await collector.DeleteIfUnusedAsync(iconSha256!, CancellationToken.None);
+            }
+        }
+    }
+
+    private Build AddRows(App? app, IpaInspection ipa, string slug, string channel, string? notes, string sha256, long size, string? iconSha256, string uploadedBy)
+    {
         var now = time.GetUtcNow().UtcDateTime;
         app ??= db.Apps.Add(new App
         {
@@ -173,12 +237,7 @@ internal sealed partial class BuildIngest(
             DefaultChannel = channel,
             CreatedAt = now,
         }).Entity;
-
-        string? iconSha256 = null;
-        if (ipa.Icon is { } icon)
-            iconSha256 = Convert.ToHexStringLower(SHA256.HashData(icon.Png.Span));
-
-        var build = db.Builds.Add(new Build
+        return db.Builds.Add(new Build
         {
             App = app,
             Channel = channel,
@@ -202,29 +261,6 @@ internal sealed partial class BuildIngest(
             ProfileExpiresAt = ipa.Profile?.ExpiresAt?.UtcDateTime,
             ProfileDeviceCount = ipa.Profile?.DeviceCount,
         }).Entity;
-
-        // Files first, then rows: a row never points at a missing file. If the rows fail, files this upload
-        // added are taken back out.
-        var addedIpa = await artifacts.AddAsync(temporaryPath, sha256, cancellationToken);
-        var addedIcon = iconSha256 is not null && await artifacts.AddAsync(ipa.Icon!.Png, iconSha256, cancellationToken);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is DbUpdateException or OperationCanceledException)
-        {
-            if (addedIpa)
-                await artifacts.DeleteAsync(sha256, CancellationToken.None);
-            if (addedIcon)
-                await artifacts.DeleteAsync(iconSha256!, CancellationToken.None);
-            if (e is OperationCanceledException)
-                throw;
-            LogRegistrationConflict(slug);
-            return IngestOutcome.Problem(StatusCodes.Status409Conflict, "Concurrent upload",
-                "Another upload of this app changed the registry at the same time; retry the upload.");
-        }
-        LogBuildRegistered(build.Id, slug, channel, build.Version, build.BuildNumber);
-        return IngestOutcome.Created(build, slug);
     }
 
     private static async Task<(string Sha256, long Size, bool TooLarge)> SpoolAsync(Stream body, FileStream file, long maxBytes, CancellationToken cancellationToken)
@@ -305,4 +341,7 @@ internal sealed partial class BuildIngest(
 
     [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Concurrent registry change while registering a build of {App}; nothing was stored")]
     private partial void LogRegistrationConflict(string app);
+
+    [LoggerMessage(EventId = 5402, Level = LogLevel.Information, Message = "Registry changed while registering a build of {App} (attempt {Attempt}); looking again")]
+    private partial void LogRegistrationRetried(string app, int attempt);
 }

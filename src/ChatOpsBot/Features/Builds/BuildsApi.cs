@@ -15,6 +15,8 @@ internal static class BuildsApi
     public static WebApplicationBuilder AddBuilds(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<BuildIngest>();
+        builder.Services.AddSingleton<ArtifactLocks>();
+        builder.Services.AddScoped<ArtifactCollector>();
         return builder;
     }
 
