@@ -30,6 +30,16 @@ public static class Plist
         return format == PlistFormat.Binary ? BinaryPlistReader.Read(data.Span) : XmlPlistReader.Read(data);
     }
 
+    /// <summary>Parses a property list, detecting XML or binary from the bytes, with non-default reading rules.</summary>
+    /// <exception cref="PropertyListFormatException">The document is malformed or unsupported.</exception>
+    public static PlistValue Parse(ReadOnlyMemory<byte> data, PlistReaderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return DetectFormat(data.Span) == PlistFormat.Binary
+            ? BinaryPlistReader.Read(data.Span, options.KeepLoneSurrogates)
+            : XmlPlistReader.Read(data);
+    }
+
     /// <summary>Reads a whole stream (at most <paramref name="maxLength"/> bytes) and parses it.</summary>
     /// <exception cref="PropertyListFormatException">The document is malformed, unsupported or too large.</exception>
     public static PlistValue Parse(Stream stream, int maxLength = DefaultMaxLength)
@@ -54,6 +64,11 @@ public static class Plist
     /// <exception cref="PropertyListFormatException">The document is malformed, or its root is not a dictionary.</exception>
     public static PlistDictionary ParseDictionary(ReadOnlyMemory<byte> data) =>
         Parse(data) as PlistDictionary ?? throw new PropertyListFormatException("The property list's root is not a dictionary.");
+
+    /// <summary>Parses a property list whose root must be a dictionary, with non-default reading rules.</summary>
+    /// <exception cref="PropertyListFormatException">The document is malformed, or its root is not a dictionary.</exception>
+    public static PlistDictionary ParseDictionary(ReadOnlyMemory<byte> data, PlistReaderOptions options) =>
+        Parse(data, options) as PlistDictionary ?? throw new PropertyListFormatException("The property list's root is not a dictionary.");
 
     /// <summary>Says whether bytes hold an XML or a binary property list.</summary>
     /// <exception cref="PropertyListFormatException">The bytes are neither.</exception>

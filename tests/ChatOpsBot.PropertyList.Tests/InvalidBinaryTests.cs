@@ -432,6 +432,30 @@ public sealed class InvalidBinaryTests
         Assert.Equal(8, AssertRejected(Build([Convert.FromHexString(hex)])).ByteOffset);
     }
 
+    [Theory]
+    [InlineData("61D800", "D800")] // code units as hex: theory data would turn a lone surrogate into U+FFFD
+    [InlineData("61DC00", "DC00")]
+    [InlineData("62D8000041", "D800 0041")]
+    [InlineData("62DC00D800", "DC00 D800")]
+    public void LoneSurrogatesAreKeptWhenTheCallerAsksForThem(string hex, string expectedUnits)
+    {
+        var value = Plist.Parse(Build([Convert.FromHexString(hex)]), new PlistReaderOptions { KeepLoneSurrogates = true });
+
+        var units = Assert.IsType<PlistString>(value).Value.Select(c => ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(expectedUnits, string.Join(' ', units));
+        Assert.Throws<ArgumentException>(() => Plist.ToXml(value));
+    }
+
+    [Theory]
+    [InlineData("6100")]
+    [InlineData("6300410042")]
+    public void TruncatedUtf16StringIsRejectedEvenWhenLoneSurrogatesAreKept(string hex)
+    {
+        var e = Assert.Throws<PropertyListFormatException>(() =>
+            Plist.Parse(Build([Convert.FromHexString(hex)]), new PlistReaderOptions { KeepLoneSurrogates = true }));
+        Assert.Equal(8, e.ByteOffset);
+    }
+
     [Fact]
     public void Utf16StringWithASurrogatePairIsRead()
     {

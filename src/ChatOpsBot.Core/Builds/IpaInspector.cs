@@ -122,6 +122,8 @@ public static class IpaInspector
     private static IpaRejectedException NotAZip(InvalidDataException e) =>
         new(IpaRejectionReason.NotAZip, $"The upload is not a readable zip archive, so it is not an IPA ({e.Message}).");
 
+    private static readonly PlistReaderOptions KeepLoneSurrogates = new() { KeepLoneSurrogates = true };
+
     private static async Task<PlistDictionary> ReadInfoPlistAsync(AppBundle app, IpaLimits limits, CancellationToken cancellationToken)
     {
         var entry = app.Single("Info.plist")
@@ -129,7 +131,8 @@ public static class IpaInspector
         var bytes = await EntryReader.ReadAsync(entry, limits.MaxInfoPlistBytes, IpaRejectionReason.InvalidInfoPlist, cancellationToken).ConfigureAwait(false);
         try
         {
-            return Plist.ParseDictionary(bytes);
+            // Lone surrogates are kept so the manifest check names the key that holds one.
+            return Plist.ParseDictionary(bytes, KeepLoneSurrogates);
         }
         catch (PropertyListFormatException e)
         {

@@ -29,10 +29,12 @@ internal ref struct BinaryPlistReader
     private readonly int _offsetSize;
     private readonly int _refSize;
     private readonly int _objectsEnd;
+    private readonly bool _keepLoneSurrogates;
     private int _depth;
 
-    private BinaryPlistReader(ReadOnlySpan<byte> data, int count, int offsetSize, int refSize, int objectsEnd)
+    private BinaryPlistReader(ReadOnlySpan<byte> data, int count, int offsetSize, int refSize, int objectsEnd, bool keepLoneSurrogates)
     {
+        _keepLoneSurrogates = keepLoneSurrogates;
         _data = data;
         _offsetTable = data.Slice(objectsEnd, count * offsetSize);
         _objects = new PlistValue?[count];
@@ -41,7 +43,7 @@ internal ref struct BinaryPlistReader
         _objectsEnd = objectsEnd;
     }
 
-    public static PlistValue Read(ReadOnlySpan<byte> data)
+    public static PlistValue Read(ReadOnlySpan<byte> data, bool keepLoneSurrogates = false)
     {
         if (data.Length < HeaderLength + 1 + 1 + TrailerLength)
             throw Fail("The binary property list is too short", 0);
@@ -85,7 +87,7 @@ internal ref struct BinaryPlistReader
                 throw Fail($"Object {i} has offset {offset}, outside the object area", objectsEnd + (long)i * offsetSize);
         }
 
-        var reader = new BinaryPlistReader(data, count, offsetSize, refSize, objectsEnd);
+        var reader = new BinaryPlistReader(data, count, offsetSize, refSize, objectsEnd, keepLoneSurrogates);
         return reader.ReadObject((int)topObject);
     }
 
@@ -151,7 +153,7 @@ internal ref struct BinaryPlistReader
             case 0x6:
             {
                 var units = ReadCount(info, ref pos, 2, start);
-                value = new PlistString(DecodeUtf16(Take(pos, units * 2, start), start));
+                value = new PlistString(_keepLoneSurrogates ? DecodeUtf16Units(Take(pos, units * 2, start)) : DecodeUtf16(Take(pos, units * 2, start), start));
                 break;
             }
             case 0x8:
@@ -288,6 +290,16 @@ internal ref struct BinaryPlistReader
                     value = (value << 8) | b;
                 return value;
         }
+    }
+
+    // Every code unit as it is, lone surrogates included, as CoreFoundation reads them: for callers that check the
+    // strings themselves and want to say which key is wrong rather than that the document is.
+    private static string DecodeUtf16Units(ReadOnlySpan<byte> bytes)
+    {
+        var units = new char[bytes.Length / 2];
+        for (var i = 0; i < units.Length; i++)
+            units[i] = (char)BinaryPrimitives.ReadUInt16BigEndian(bytes[(2 * i)..]);
+        return new string(units);
     }
 
     private static string DecodeUtf16(ReadOnlySpan<byte> bytes, int start)

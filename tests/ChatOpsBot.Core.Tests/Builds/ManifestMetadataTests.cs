@@ -48,14 +48,15 @@ public sealed class ManifestMetadataTests
     [Theory]
     [InlineData("CFBundleDisplayName")]
     [InlineData("CFBundleShortVersionString")]
-    public async Task IpaWhoseManifestStringHoldsALoneSurrogateIsRefused(string key)
+    public async Task IpaWhoseManifestStringHoldsALoneSurrogateIsRefusedNamingTheKey(string key)
     {
-        // The binary reader refuses UTF-16 that is not valid before anything reads the key; the refusal says where.
+        // The binary reader keeps the lone surrogate for the Info.plist, so the refusal can say which key holds it.
         var result = await InspectAsync(new TestIpaBuilder().WithInfoString(key, "Demo\uD800App"));
 
         Assert.False(result.IsAccepted, result.ToString());
-        Assert.Equal(IpaRejectionReason.InvalidInfoPlist, result.Rejection.Reason);
-        Assert.Contains("not valid UTF-16", result.Rejection.Message, StringComparison.Ordinal);
+        Assert.Equal(IpaRejectionReason.InvalidMetadata, result.Rejection.Reason);
+        Assert.Equal(key, result.Rejection.Key);
+        Assert.StartsWith($"{key} in Payload/Demo.app/Info.plist holds a lone surrogate U+D800 at position 4,", result.Rejection.Message, StringComparison.Ordinal);
     }
 
     [Fact]
