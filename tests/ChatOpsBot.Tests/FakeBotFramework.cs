@@ -97,11 +97,12 @@ internal sealed class FakeBotFramework : IAsyncDisposable
             {
                 Method = context.Request.Method,
             };
-            var failed = ConnectorFailures.TryDequeue(out var failure);
+            var failed = TryTakeFailureFor(call, out var failure) || ConnectorFailures.TryDequeue(out failure);
             if (failed)
                 call = call with { Status = failure.Status };
             Posts.Enqueue(call);
             await _posted.Writer.WriteAsync(call);
+            Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             if (failed)
             {
                 if (failure.RetryAfter is { } retryAfter)
@@ -121,7 +122,7 @@ internal sealed class FakeBotFramework : IAsyncDisposable
         _app.MapGet("/teams/v3/conversations/{conversationId}/members/{memberId}", (HttpContext context, string conversationId, string memberId) =>
         {
             MemberLookups.Enqueue(context.Features.Get<IHttpRequestFeature>()!.RawTarget);
-            if (MemberLookupStatus is { } status)
+            if ((MemberLookupStatuses.TryGetValue(memberId, out var failing) ? failing : MemberLookupStatus) is { } status)
                 return Results.Json(new { error = new { code = "NotFound", message = "fake failure" } }, statusCode: status);
             return Results.Json(new Dictionary<string, object?>
             {
@@ -177,16 +178,59 @@ internal sealed class FakeBotFramework : IAsyncDisposable
     /// <summary>When set, member lookups fail with this status.</summary>
     public int? MemberLookupStatus { get; set; }
 
+    /// <summary>When a member is listed, lookups of that member fail with this status: for tests that share one fake.</summary>
+    public ConcurrentDictionary<string, int> MemberLookupStatuses { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Answers the Connector gives, in order, before it starts succeeding.</summary>
     public ConcurrentQueue<(int Status, string? RetryAfter)> ConnectorFailures { get; } = new();
 
+    private readonly Lock _failuresLock = new();
+    private readonly List<(Func<ConnectorCall, bool> Match, int Status, string? RetryAfter)> _failuresFor = [];
+
+    /// <summary>The next post that matches fails with this status (once): for tests that share one fake.</summary>
+    public void FailNextPost(Func<ConnectorCall, bool> match, int status, string? retryAfter = null)
+    {
+        lock (_failuresLock)
+            _failuresFor.Add((match, status, retryAfter));
+    }
+
+    private bool TryTakeFailureFor(ConnectorCall call, out (int Status, string? RetryAfter) failure)
+    {
+        lock (_failuresLock)
+        {
+            var at = _failuresFor.FindIndex(f => f.Match(call));
+            failure = at < 0 ? default : (_failuresFor[at].Status, _failuresFor[at].RetryAfter);
+            if (at >= 0)
+                _failuresFor.RemoveAt(at);
+            return at >= 0;
+        }
+    }
+
     private readonly Channel<ConnectorCall> _posted = Channel.CreateUnbounded<ConnectorCall>();
+    private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The next post the bot makes to the Connector, or a failure after a generous deadline.</summary>
     public async Task<ConnectorCall> NextPostAsync()
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         return await _posted.Reader.ReadAsync(deadline.Token);
+    }
+
+    /// <summary>
+    /// The <paramref name="index"/>th post (from 0) that matches, arrived or still to come: for tests that share one
+    /// fake and tell their own posts by conversation. Waits for background work without a fixed sleep.
+    /// </summary>
+    public async Task<ConnectorCall> PostAsync(Func<ConnectorCall, bool> match, int index = 0)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            // Taken before looking, so a post arriving in between completes it.
+            var arrived = Volatile.Read(ref _arrived).Task;
+            if (Posts.Where(match).ElementAtOrDefault(index) is { } post)
+                return post;
+            await arrived.WaitAsync(deadline.Token);
+        }
     }
 
     /// <summary>Settings that point the bot's Teams integration at this fake.</summary>

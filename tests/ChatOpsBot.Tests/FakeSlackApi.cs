@@ -83,14 +83,17 @@ internal sealed class FakeSlackApi : IAsyncDisposable
     /// The first request, arrived or still to come, that matches: for tests that share one fake and tell their own
     /// requests by path or channel. Waits for background work without a fixed sleep.
     /// </summary>
-    public async Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match)
+    public Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match) => CallAsync(match, 0);
+
+    /// <summary>The <paramref name="index"/>th request (from 0) that matches, arrived or still to come, in the order they arrived.</summary>
+    public async Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match, int index)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
             // Taken before looking, so a request arriving in between completes it.
             var arrived = Volatile.Read(ref _arrived).Task;
-            if (_calls.FirstOrDefault(match) is { } call)
+            if (_calls.Where(match).ElementAtOrDefault(index) is { } call)
                 return call;
             await arrived.WaitAsync(deadline.Token);
         }

@@ -9,18 +9,22 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests;
 
-/// <summary>The Slack message of a link that died is replaced through its response URL, while Slack allows it.</summary>
+/// <summary>
+/// The Slack message of a link that died is replaced through its response URL, while Slack allows it. Each test has a
+/// host of its own: the clock moves, and some change the configuration.
+/// </summary>
 public sealed partial class SlackEndToEndTests
 {
     private const string CommandHook = "/hooks/commands/T0WORK/1/abc";
 
-    /// <summary>The host again, with these settings on top of the Slack ones.</summary>
+    /// <summary>This test's own host again, with these settings on top of the Slack ones.</summary>
     private void Reconfigure(Dictionary<string, string?> extra)
     {
-        _client.Dispose();
-        _app.Dispose();
-        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(SlackSettings(extra)));
-        _client = _app.CreateLoopbackClient();
+        _ownClient?.Dispose();
+        _ownApp?.Dispose();
+        _ownApp = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(SlackSettings(extra)));
+        _ownClient = _ownApp.CreateLoopbackClient();
+        _own = null;
     }
 
     private async Task RunAsync<TJob>(Func<TJob, Task> run) where TJob : notnull

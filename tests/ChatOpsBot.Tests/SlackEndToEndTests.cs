@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ChatOpsBot.Core.Manifests;
-using ChatOpsBot.Core.Tests.Builds;
 using ChatOpsBot.Data;
 using ChatOpsBot.PropertyList;
 using ChatOpsBot.Slack;
@@ -13,130 +12,83 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests;
 
-/// <summary>Slack through the real host on loopback, with Slack's Web API and response URLs faked on loopback too.</summary>
-public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
+/// <summary>
+/// Slack through the real host on loopback, with Slack's Web API and response URLs faked on loopback too. Most tests
+/// share one host (<see cref="SlackEndToEndHost"/>) through <c>_shared</c>, each with its own people, channels and app.
+/// Tests that move the clock, change configuration, or look at everything a host did get a host of their own
+/// (<c>_app</c>, started on first use, beside <c>_slack</c>).
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes through IAsyncLifetime.")]
+public sealed partial class SlackEndToEndTests(SlackEndToEndHost host) : IClassFixture<SlackEndToEndHost>, IAsyncLifetime
 {
-    private const string SigningSecret = "slack-signing-secret-for-tests";
-    private const string ReleaseManager = "U0RELEASE";
+    private const string SigningSecret = SlackEndToEndHost.SigningSecret;
     private const string SafariOnIPhone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
 
+    private readonly SlackEndToEndHost.View _shared = host.NewView();
     private FakeSlackApi _slack = null!;
-    private ChatOpsBotApplication _app = null!;
-    private HttpClient _client = null!;
+    private ChatOpsBotApplication? _ownApp;
+    private HttpClient? _ownClient;
+    private SlackEndToEndHost.View? _own;
     private byte[] _ipa = [];
 
-    public async Task InitializeAsync()
+    // This test's own host, started on first use (the tests beside this file use it too), and its view with the plain ids.
+    private ChatOpsBotApplication _app => _ownApp ??= new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(SlackSettings()));
+
+    private HttpClient _client => _ownClient ??= _app.CreateLoopbackClient();
+
+    private SlackEndToEndHost.View Own => _own ??= new SlackEndToEndHost.View(_slack, () => _app, () => _client, null);
+
+    public async Task InitializeAsync() => _slack = await FakeSlackApi.StartAsync();
+
+    public async Task DisposeAsync()
     {
-        _slack = await FakeSlackApi.StartAsync();
-        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(SlackSettings()));
-        _client = _app.CreateLoopbackClient();
+        _ownClient?.Dispose();
+        if (_ownApp is not null)
+            await _ownApp.DisposeAsync();
+        await _slack.DisposeAsync();
     }
 
-    public async Task DisposeAsync() => await _slack.DisposeAsync();
+    private Dictionary<string, string?> SlackSettings(Dictionary<string, string?>? extra = null) => SlackEndToEndHost.Settings(_slack, extra);
 
-    public void Dispose()
-    {
-        _client?.Dispose();
-        _app?.Dispose();
-    }
-
-    private Dictionary<string, string?> SlackSettings(Dictionary<string, string?>? extra = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Slack:SigningSecret"] = SigningSecret,
-            ["Slack:BotToken"] = "xoxb-test-token",
-            ["Slack:ApiBaseUrl"] = _slack.ApiBaseUrl,
-            ["Slack:ReleaseManagers:0"] = ReleaseManager,
-        };
-        foreach (var (key, value) in extra ?? [])
-            settings[key] = value;
-        return settings;
-    }
+    // Requests to this test's own host, as U0ALICE in C0GENERAL about app "demo".
 
     private async Task<long> UploadAsync(string channel = "beta")
     {
-        var builder = new TestIpaBuilder().WithProfile(TestProfiles.Sign(TestProfiles.AdHoc()));
-        builder.Info["CFBundleDisplayName"] = "Demo & Co";
-        builder.WithAppFile("AppIcon60x60@2x.png", TestPng.EncodeCrushed(RgbaImage.Sample(120, 120)));
-        _ipa = builder.Build();
-        using var api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        using var form = new MultipartFormDataContent
-        {
-            { new StringContent(channel), "channel" },
-            { new StringContent("demo"), "app" },
-            { new StringContent("Fixes the <login> crash & more"), "notes" },
-            { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
-        };
-        using var response = await api.PostAsync("/api/v1/builds", form);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        (var id, _ipa) = await Own.UploadAsync(channel);
+        return id;
     }
 
-    private static string Form(params (string Name, string Value)[] fields) =>
-        string.Join('&', fields.Select(f => f.Name + "=" + Uri.EscapeDataString(f.Value).Replace("%20", "+", StringComparison.Ordinal)));
+    private static string Form(params (string Name, string Value)[] fields) => SlackEndToEndHost.View.Form(fields);
 
-    private string SlashCommand(string command, string text, string teamId = "T0WORK", string userId = "U0ALICE") => Form(
-        ("token", "deprecated"), ("team_id", teamId), ("team_domain", "work"), ("channel_id", "C0GENERAL"), ("channel_name", "general"),
-        ("user_id", userId), ("user_name", "alice"), ("command", command), ("text", text), ("api_app_id", "A0APP"),
-        ("is_enterprise_install", "false"), ("response_url", _slack.ResponseUrl("commands/T0WORK/1/abc")), ("trigger_id", "1.2.3"));
+    private string SlashCommand(string command, string text, string teamId = "T0WORK", string userId = "U0ALICE") => Own.SlashCommand(command, text, teamId, userId);
 
-    private string Timestamp(int secondsFromNow = 0) =>
-        _app.Clock.GetUtcNow().AddSeconds(secondsFromNow).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+    private string Timestamp(int secondsFromNow = 0) => Own.Timestamp(secondsFromNow);
 
-    private async Task<HttpResponseMessage> PostAsync(string path, string body, string contentType, string? timestamp = null,
-        string? signature = null, bool signed = true, string? retryNum = null)
+    private Task<HttpResponseMessage> PostAsync(string path, string body, string contentType, string? timestamp = null,
+        string? signature = null, bool signed = true, string? retryNum = null) =>
+        Own.PostAsync(path, body, contentType, timestamp, signature, signed, retryNum);
+
+    private Task<HttpResponseMessage> CommandAsync(string command, string text, string teamId = "T0WORK") => Own.CommandAsync(command, text, teamId);
+
+    private Task<HttpResponseMessage> EventAsync(object envelope, string? retryNum = null) => Own.EventAsync(envelope, retryNum);
+
+    private Task<HttpResponseMessage> InteractionAsync(object payload) => Own.InteractionAsync(payload);
+
+    private object Mention(string eventId, string text, string? subtype = null, string? botId = null) => Own.Mention(eventId, text, subtype, botId);
+
+    private int LinkCount()
     {
-        var bytes = Encoding.UTF8.GetBytes(body);
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(bytes) };
-        request.Content.Headers.ContentType = new(contentType);
-        if (signed)
-        {
-            timestamp ??= Timestamp();
-            request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
-            request.Headers.Add("X-Slack-Signature", signature ?? SlackSignature.Sign(SigningSecret, timestamp, bytes));
-        }
-        if (retryNum is not null)
-        {
-            request.Headers.Add("X-Slack-Retry-Num", retryNum);
-            request.Headers.Add("X-Slack-Retry-Reason", "http_timeout");
-        }
-        return await _client.SendAsync(request);
+        using var scope = _app.Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Count();
     }
 
-    private Task<HttpResponseMessage> CommandAsync(string command, string text, string teamId = "T0WORK") =>
-        PostAsync("/slack/commands", SlashCommand(command, text, teamId), "application/x-www-form-urlencoded");
-
-    private Task<HttpResponseMessage> EventAsync(object envelope, string? retryNum = null) =>
-        PostAsync("/slack/events", JsonSerializer.Serialize(envelope), "application/json", retryNum: retryNum);
-
-    private Task<HttpResponseMessage> InteractionAsync(object payload) =>
-        PostAsync("/slack/interactions", Form(("payload", JsonSerializer.Serialize(payload))), "application/x-www-form-urlencoded");
-
-    private static object Mention(string eventId, string text, string? subtype = null, string? botId = null) => new
+    /// <summary>Uploads a build of this test's app to the shared host; its id.</summary>
+    private async Task<long> UploadSharedAsync(string channel = "beta")
     {
-        token = "deprecated",
-        team_id = "T0WORK",
-        api_app_id = "A0APP",
-        type = "event_callback",
-        event_id = eventId,
-        event_time = 1795424400,
-        authorizations = new[] { new { team_id = "T0WORK", user_id = "U0BOT", is_bot = true } },
-        @event = new { type = "app_mention", user = "U0ALICE", text, ts = "1795424400.000100", channel = "C0GENERAL", event_ts = "1795424400.000100", subtype, bot_id = botId },
-    };
-
-    private static object DirectMessage(string eventId, string text, string? subtype = null, string? botId = null) => new
-    {
-        token = "deprecated",
-        team_id = "T0WORK",
-        api_app_id = "A0APP",
-        type = "event_callback",
-        event_id = eventId,
-        event_time = 1795424400,
-        authorizations = new[] { new { team_id = "T0WORK", user_id = "U0BOT", is_bot = true } },
-        @event = new { type = "message", channel_type = "im", user = "U0ALICE", text, ts = "1795424400.000200", channel = "D0ALICE", subtype, bot_id = botId },
-    };
+        (var id, _ipa) = await _shared.UploadAsync(channel);
+        return id;
+    }
 
     private static JsonElement.ArrayEnumerator Blocks(JsonElement message) => message.GetProperty("blocks").EnumerateArray();
 
@@ -145,18 +97,12 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
         .SelectMany(b => b.GetProperty("elements").EnumerateArray())
         .Single(e => e.GetProperty("action_id").GetString() == "open_link");
 
-    private int LinkCount()
-    {
-        using var scope = _app.Services.CreateScope();
-        return scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Count();
-    }
-
     [Fact]
     public async Task SignedInstallCommandAnswersBlockKitWhoseButtonLeadsToTheUploadedIpa()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await CommandAsync("/install", "demo beta");
+        using var response = await _shared.CommandAsync("/install", $"{_shared.Slug} beta");
         var message = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -171,7 +117,7 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
         Assert.Contains("*Version*\n1.4.2", fields);
         Assert.Contains("*Build*\n187", fields);
         Assert.Contains("*Channel*\nbeta", fields);
-        var expires = _app.Clock.GetUtcNow().AddHours(1);
+        var expires = _shared.App.Clock.GetUtcNow().AddHours(1);
         Assert.Contains(fields, f => f.Contains($"<!date^{expires.ToUnixTimeSeconds()}^{{date_short_pretty}} {{time}}|{expires:yyyy-MM-dd HH:mm} UTC>", StringComparison.Ordinal));
         var texts = blocks.Where(b => b.GetProperty("type").GetString() == "section" && b.TryGetProperty("text", out _))
             .Select(b => b.GetProperty("text").GetProperty("text").GetString()!).ToList();
@@ -193,7 +139,7 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
         Assert.Contains("Safari", context, StringComparison.Ordinal);
         Assert.Contains(installUrl, context, StringComparison.Ordinal);
 
-        using var phone = _app.CreateLoopbackClient();
+        using var phone = _shared.App.CreateLoopbackClient();
         phone.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", SafariOnIPhone);
         var page = await phone.GetStringAsync(new Uri(installUrl).AbsolutePath);
         var itms = WebUtility.HtmlDecode(InstallHref().Match(page).Groups["href"].Value);
@@ -203,134 +149,134 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
         var ipaUrl = ((PlistDictionary)manifest.GetArray("items")!.Single()).GetArray("assets")!.Cast<PlistDictionary>()
             .Single(a => a.GetString("kind") == "software-package").GetString("url")!;
         Assert.Equal(_ipa, await phone.GetByteArrayAsync(new Uri(ipaUrl).AbsolutePath));
-        Assert.Empty(_slack.Calls);
+        Assert.Empty(_shared.Calls);
     }
 
     [Fact]
     public async Task InstallLinkFromSlackIsMintedForThePersonWhoAsked()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await CommandAsync("/install", "demo beta");
+        using var response = await _shared.CommandAsync("/install", $"{_shared.Slug} beta");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        using var scope = _app.Services.CreateScope();
-        var link = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Single();
-        Assert.Equal("U0ALICE", link.UserId);
+        var link = Assert.Single(_shared.Links());
+        Assert.Equal(_shared.Alice, link.UserId);
     }
 
     [Fact]
     public async Task BuildsCommandListsBuildsWithGetLinkButtonsCarryingTheBuildId()
     {
-        var buildId = await UploadAsync();
+        var buildId = await UploadSharedAsync();
 
-        using var response = await CommandAsync("/builds", "demo");
+        using var response = await _shared.CommandAsync("/builds", _shared.Slug);
         var message = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         var accessory = Blocks(message).Where(b => b.TryGetProperty("accessory", out _)).Select(b => b.GetProperty("accessory")).Single();
         Assert.Equal("get_link", accessory.GetProperty("action_id").GetString());
         Assert.Equal(buildId.ToString(CultureInfo.InvariantCulture), accessory.GetProperty("value").GetString());
         Assert.InRange(accessory.GetProperty("text").GetProperty("text").GetString()!.Length, 1, 75);
-        Assert.Equal(0, LinkCount());
+        Assert.Empty(_shared.Links());
     }
 
     [Fact]
     public async Task GetLinkButtonAnswersThroughTheResponseUrlWithAPersonalLink()
     {
-        var buildId = await UploadAsync();
+        var buildId = await UploadSharedAsync();
 
-        using var response = await InteractionAsync(new
+        using var response = await _shared.InteractionAsync(new
         {
             type = "block_actions",
             team = new { id = "T0WORK", domain = "work" },
-            user = new { id = "U0BOB", username = "bob", team_id = "T0WORK" },
+            user = new { id = _shared.Bob, username = "bob", team_id = "T0WORK" },
             api_app_id = "A0APP",
-            container = new { type = "message", message_ts = "1.2", channel_id = "C0GENERAL", is_ephemeral = false },
+            container = new { type = "message", message_ts = "1.2", channel_id = _shared.General, is_ephemeral = false },
             trigger_id = "1.2.3",
-            channel = new { id = "C0GENERAL", name = "general" },
-            response_url = _slack.ResponseUrl("actions/T0WORK/2/def"),
+            channel = new { id = _shared.General, name = "general" },
+            response_url = _shared.ResponseUrl("actions/T0WORK/2/def"),
             actions = new[] { new { type = "button", action_id = "get_link", block_id = "b1", value = buildId.ToString(CultureInfo.InvariantCulture), action_ts = "1.3" } },
         });
-        var call = await _slack.NextCallAsync();
+        var call = await _shared.NextCallAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("/hooks/actions/T0WORK/2/def", call.Path);
+        Assert.Equal(_shared.HookPath("actions/T0WORK/2/def"), call.Path);
         Assert.Null(call.Authorization);
         Assert.Equal("ephemeral", call.Json.GetProperty("response_type").GetString());
         Assert.False(call.Json.GetProperty("replace_original").GetBoolean());
         var installUrl = InstallButton(call.Json).GetProperty("url").GetString()!;
         Assert.StartsWith("https://ota.example.test/i/", installUrl, StringComparison.Ordinal);
-        using var page = await _client.GetAsync(new Uri(installUrl).AbsolutePath);
+        using var page = await _shared.Client.GetAsync(new Uri(installUrl).AbsolutePath);
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        using var scope = _app.Services.CreateScope();
-        Assert.Equal("U0BOB", scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.Single().UserId);
+        Assert.Equal(_shared.Bob, Assert.Single(_shared.Links()).UserId);
     }
 
     [Fact]
     public async Task LinkButtonPressIsAcknowledgedAndNothingElse()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await InteractionAsync(new
+        using var response = await _shared.InteractionAsync(new
         {
             type = "block_actions",
             team = new { id = "T0WORK" },
-            user = new { id = "U0ALICE", username = "alice" },
-            response_url = _slack.ResponseUrl("actions/link"),
+            user = new { id = _shared.Alice, username = "alice" },
+            response_url = _shared.ResponseUrl("actions/link"),
             actions = new[] { new { type = "button", action_id = "open_link", url = "https://ota.example.test/i/abc", action_ts = "1.3" } },
         });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(0, LinkCount());
-        Assert.Empty(_slack.Calls);
+        Assert.Empty(_shared.Links());
+        Assert.Empty(_shared.Calls);
     }
 
     [Fact]
     public async Task MentionDeliveredTwiceIsAnsweredOnceWithAnEphemeralMessage()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
+        var install = $"<@U0BOT> install {_shared.Slug} beta";
 
-        using var first = await EventAsync(Mention("Ev0001", "<@U0BOT> install demo beta"));
-        using var retry = await EventAsync(Mention("Ev0001", "<@U0BOT> install demo beta"), retryNum: "1");
+        using var first = await _shared.EventAsync(_shared.Mention("Ev0001", install));
+        using var retry = await _shared.EventAsync(_shared.Mention("Ev0001", install), retryNum: "1");
         // Recognised while answering the retry, before any work could start.
-        Assert.Contains(_app.Logs, l => l.Contains("[3003]", StringComparison.Ordinal) && l.Contains("Ev0001", StringComparison.Ordinal));
-        var call = await _slack.NextCallAsync();
-        using var sentinel = await EventAsync(DirectMessage("Ev0002", "help"));
-        var sentinelCall = await _slack.NextCallAsync();
+        Assert.Contains(_shared.App.Logs, l => l.Contains("[3003]", StringComparison.Ordinal) && l.Contains(_shared.EventId("Ev0001"), StringComparison.Ordinal));
+        var call = await _shared.NextCallAsync();
+        using var sentinel = await _shared.EventAsync(_shared.DirectMessage("Ev0002", "help"));
+        var sentinelCall = await _shared.NextCallAsync();
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
         Assert.Equal("/api/chat.postEphemeral", call.Path);
         Assert.Equal("Bearer xoxb-test-token", call.Authorization);
         Assert.Equal("application/json; charset=utf-8", call.ContentType);
-        Assert.Equal("C0GENERAL", call.Json.GetProperty("channel").GetString());
-        Assert.Equal("U0ALICE", call.Json.GetProperty("user").GetString());
+        Assert.Equal(_shared.General, call.Json.GetProperty("channel").GetString());
+        Assert.Equal(_shared.Alice, call.Json.GetProperty("user").GetString());
         Assert.StartsWith("https://ota.example.test/i/", InstallButton(call.Json).GetProperty("url").GetString(), StringComparison.Ordinal);
         Assert.Equal("/api/chat.postMessage", sentinelCall.Path);
-        Assert.Single(_slack.Calls, c => c.Path == "/api/chat.postEphemeral");
-        Assert.Equal(1, LinkCount());
+        Assert.Single(_shared.Calls, c => c.Path == "/api/chat.postEphemeral");
+        Assert.Single(_shared.Links());
     }
 
     [Fact]
     public async Task SubscribeMentionedInAChannelSubscribesThatChannelAndTellsEveryoneThere()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await EventAsync(Mention("Ev0010", "<@U0BOT> subscribe demo beta"));
-        var call = await _slack.NextCallAsync();
+        using var response = await _shared.EventAsync(_shared.Mention("Ev0010", $"<@U0BOT> subscribe {_shared.Slug} beta"));
+        var call = await _shared.NextCallAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("/api/chat.postMessage", call.Path);
-        Assert.Equal("C0GENERAL", call.Json.GetProperty("channel").GetString());
+        Assert.Equal(_shared.General, call.Json.GetProperty("channel").GetString());
         Assert.StartsWith("Subscribed", call.Json.GetProperty("text").GetString(), StringComparison.Ordinal);
-        using var scope = _app.Services.CreateScope();
-        var subscription = Assert.Single(scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().Subscriptions);
-        Assert.Equal(("slack", "T0WORK", "C0GENERAL", "beta"), (subscription.Platform, subscription.Workspace, subscription.ConversationId, subscription.Channel));
+        using var scope = _shared.App.Services.CreateScope();
+        var subscription = Assert.Single(scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().Subscriptions.Where(s => s.App.Slug == _shared.Slug));
+        Assert.Equal(("slack", "T0WORK", _shared.General, "beta"), (subscription.Platform, subscription.Workspace, subscription.ConversationId, subscription.Channel));
     }
 
     [Fact]
     public async Task BuildsSlashCommandInASubscribedChannelShowsWhatIsAnnouncedThere()
     {
+        // A host of its own: "/builds" lists every app the host has.
         await UploadAsync();
         using (await EventAsync(Mention("Ev0011", "<@U0BOT> subscribe demo beta")))
             await _slack.NextCallAsync();
@@ -346,38 +292,39 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task DirectMessageIsAnsweredInTheConversationAsTyped()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await EventAsync(DirectMessage("Ev0003", "install demo beta"));
-        var call = await _slack.NextCallAsync();
+        using var response = await _shared.EventAsync(_shared.DirectMessage("Ev0003", $"install {_shared.Slug} beta"));
+        var call = await _shared.NextCallAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("/api/chat.postMessage", call.Path);
-        Assert.Equal("D0ALICE", call.Json.GetProperty("channel").GetString());
+        Assert.Equal(_shared.AliceDm, call.Json.GetProperty("channel").GetString());
         Assert.StartsWith("https://ota.example.test/i/", InstallButton(call.Json).GetProperty("url").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task BotMessagesAndMessageSubtypesAreIgnored()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
+        var install = $"install {_shared.Slug} beta";
 
-        using var fromBot = await EventAsync(DirectMessage("Ev0010", "install demo beta", botId: "B0OTHER"));
-        using var edited = await EventAsync(DirectMessage("Ev0011", "install demo beta", subtype: "message_changed"));
-        using var botMention = await EventAsync(Mention("Ev0012", "<@U0BOT> install demo beta", subtype: "bot_message", botId: "B0OTHER"));
-        using var sentinel = await EventAsync(DirectMessage("Ev0013", "help"));
-        var call = await _slack.NextCallAsync();
+        using var fromBot = await _shared.EventAsync(_shared.DirectMessage("Ev0010", install, botId: "B0OTHER"));
+        using var edited = await _shared.EventAsync(_shared.DirectMessage("Ev0011", install, subtype: "message_changed"));
+        using var botMention = await _shared.EventAsync(_shared.Mention("Ev0012", "<@U0BOT> " + install, subtype: "bot_message", botId: "B0OTHER"));
+        using var sentinel = await _shared.EventAsync(_shared.DirectMessage("Ev0013", "help"));
+        var call = await _shared.NextCallAsync();
 
         Assert.All([fromBot, edited, botMention, sentinel], r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         Assert.Equal("/api/chat.postMessage", call.Path);
-        Assert.Single(_slack.Calls);
-        Assert.Equal(0, LinkCount());
+        Assert.Single(_shared.Calls);
+        Assert.Empty(_shared.Links());
     }
 
     [Fact]
     public async Task UrlVerificationEchoesTheChallenge()
     {
-        using var response = await EventAsync(new { token = "deprecated", challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type = "url_verification" });
+        using var response = await _shared.EventAsync(new { token = "deprecated", challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type = "url_verification" });
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -387,7 +334,7 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task SslCheckIsAnsweredWithAnEmptyOk()
     {
-        using var response = await PostAsync("/slack/commands", "token=deprecated&ssl_check=1", "application/x-www-form-urlencoded");
+        using var response = await _shared.PostAsync("/slack/commands", "token=deprecated&ssl_check=1", "application/x-www-form-urlencoded");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("", await response.Content.ReadAsStringAsync());
@@ -400,10 +347,11 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
     [InlineData("/slack/commands", "application/x-www-form-urlencoded", "text=demo")]
     public async Task SignedButMalformedPayloadIsABadRequest(string path, string contentType, string body)
     {
-        using var response = await PostAsync(path, body, contentType);
+        using var response = await _shared.PostAsync(path, body, contentType);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Empty(_slack.Calls);
+        // Nothing in these payloads tells whose they are, so nothing at all may have reached Slack.
+        Assert.Empty(_shared.CallsSinceTheTestBegan);
     }
 
     public static TheoryData<string> Routes => new() { "/slack/commands", "/slack/interactions", "/slack/events" };
@@ -412,25 +360,25 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
     [MemberData(nameof(Routes))]
     public async Task UnsignedRequestIsRejectedAndNothingHappens(string path)
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await PostAsync(path, SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", signed: false);
+        using var response = await _shared.PostAsync(path, _shared.SlashCommand("/install", $"{_shared.Slug} beta"), "application/x-www-form-urlencoded", signed: false);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(0, LinkCount());
+        Assert.Empty(_shared.Links());
     }
 
     [Fact]
     public async Task TamperedCommandIsRejectedAndNothingHappens()
     {
-        await UploadAsync();
-        var timestamp = Timestamp();
-        var signature = SlackSignature.Sign(SigningSecret, timestamp, Encoding.UTF8.GetBytes(SlashCommand("/builds", "")));
+        await UploadSharedAsync();
+        var timestamp = _shared.Timestamp();
+        var signature = SlackSignature.Sign(SigningSecret, timestamp, Encoding.UTF8.GetBytes(_shared.SlashCommand("/builds", "")));
 
-        using var response = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", timestamp, signature);
+        using var response = await _shared.PostAsync("/slack/commands", _shared.SlashCommand("/install", $"{_shared.Slug} beta"), "application/x-www-form-urlencoded", timestamp, signature);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(0, LinkCount());
+        Assert.Empty(_shared.Links());
     }
 
     [Theory]
@@ -438,17 +386,18 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
     [InlineData(301)]
     public async Task CommandSignedOutsideTheReplayWindowIsRejected(int seconds)
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", Timestamp(seconds));
+        using var response = await _shared.PostAsync("/slack/commands", _shared.SlashCommand("/install", $"{_shared.Slug} beta"), "application/x-www-form-urlencoded", _shared.Timestamp(seconds));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(0, LinkCount());
+        Assert.Empty(_shared.Links());
     }
 
     [Fact]
     public async Task ReplayedCommandIsRejectedOnceTheClockHasMovedOn()
     {
+        // A host of its own: the clock moves.
         await UploadAsync();
         var timestamp = Timestamp();
         using var first = await PostAsync("/slack/commands", SlashCommand("/install", "demo beta"), "application/x-www-form-urlencoded", timestamp);
@@ -543,10 +492,10 @@ public sealed partial class SlackEndToEndTests : IAsyncLifetime, IDisposable
         Assert.All(urls, u => Assert.Equal("https://chatopsbot.example.com", u.GetLeftPart(UriPartial.Authority)));
         foreach (var url in urls)
         {
-            using var response = await _client.PostAsync(url.AbsolutePath, new StringContent("{}", Encoding.UTF8, "application/json"));
+            using var response = await _shared.Client.PostAsync(url.AbsolutePath, new StringContent("{}", Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
-        using var unknown = await _client.PostAsync("/slack/unknown", new StringContent("{}", Encoding.UTF8, "application/json"));
+        using var unknown = await _shared.Client.PostAsync("/slack/unknown", new StringContent("{}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
     }
 

@@ -12,31 +12,49 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests;
 
+/// <summary>
+/// Teams through the real host on loopback, with Microsoft's side faked on loopback too. Most tests share one host
+/// (<see cref="TeamsEndToEndHost"/>) through <c>_shared</c>, each as its own person in its own conversations. Tests
+/// that move the clock, count every token or key the fake handed out, restart or reconfigure the host get a fake and a
+/// host of their own (<c>_microsoft</c>, <c>_app</c>), started on first use.
+/// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes through IAsyncLifetime.")]
-public sealed partial class TeamsEndToEndTests : IAsyncLifetime
+public sealed partial class TeamsEndToEndTests(TeamsEndToEndHost host) : IClassFixture<TeamsEndToEndHost>, IAsyncLifetime
 {
     private const string Installer = "com.apple.appstored/1.0 iOS/18.1 model/iPhone15,2 hwp/t8120 build/22B83 (6; dt:281) AMS/1";
 
-    private readonly FakeBotFramework _microsoft = new();
-    private readonly ChatOpsBotApplication _app;
-    private readonly HttpClient _connector;
+    private readonly TeamsEndToEndHost.View _shared = host.NewView();
+    private FakeBotFramework? _ownMicrosoft;
+    private ChatOpsBotApplication? _ownApp;
+    private HttpClient? _ownConnector;
     private byte[] _ipa = [];
 
-    public TeamsEndToEndTests()
-    {
-        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(_microsoft.Settings()));
-        _connector = _app.CreateLoopbackClient();
-    }
+    // This test's own fake and host, started on first use (the dead-link tests beside this file use them too).
+    private FakeBotFramework _microsoft => _ownMicrosoft ??= new FakeBotFramework();
+
+    private ChatOpsBotApplication _app => _ownApp ??= new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(_microsoft.Settings()));
+
+    private HttpClient _connector => _ownConnector ??= _app.CreateLoopbackClient();
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        _connector.Dispose();
-        await _app.DisposeAsync();
-        await _microsoft.DisposeAsync();
+        _ownConnector?.Dispose();
+        if (_ownApp is not null)
+            await _ownApp.DisposeAsync();
+        if (_ownMicrosoft is not null)
+            await _ownMicrosoft.DisposeAsync();
     }
 
+    /// <summary>Uploads a build of this test's app to the shared host; its id.</summary>
+    private async Task<long> UploadSharedAsync(string displayName = "Demo")
+    {
+        (var id, _ipa) = await _shared.UploadAsync(displayName);
+        return id;
+    }
+
+    /// <summary>Uploads a build of app "demo" to this test's own host; its id.</summary>
     private async Task<long> UploadAsync(string displayName = "Demo")
     {
         (var id, _ipa) = await UploadAsync(_app, displayName);
@@ -60,6 +78,7 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
         return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64(), ipa);
     }
 
+    /// <summary>Posts to this test's own host.</summary>
     private Task<HttpResponseMessage> PostActivityAsync(JsonObject activity, string? token) => PostActivityAsync(_connector, activity, token);
 
     private static async Task<HttpResponseMessage> PostActivityAsync(HttpClient connector, JsonObject activity, string? token)
@@ -73,8 +92,8 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
         return await connector.SendAsync(request);
     }
 
+    // The conversations of the default person of a host of the test's own (FakeBotFramework.Message's).
     private const string ChannelThread = "19:releases@thread.tacv2;messageid=1700000000001";
-    private const string ChannelThreadTarget = "/teams/v3/conversations/19%3Areleases%40thread.tacv2%3Bmessageid%3D1700000000001/activities/1700000000001";
     private static readonly string PersonalChatTarget =
         $"/teams/v3/conversations/{Uri.EscapeDataString(FakeBotFramework.PersonalConversationId("29:1user-teams-id"))}/activities";
 
@@ -94,7 +113,7 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
 
     private JsonObject GetLinkInvoke(long buildId)
     {
-        var invoke = _microsoft.Message("");
+        var invoke = _shared.Message("");
         invoke["type"] = "invoke";
         invoke["name"] = "adaptiveCard/action";
         invoke["replyToId"] = "1:announcement-card";
@@ -111,15 +130,18 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
         return invoke;
     }
 
-    /// <summary>The 1:1 chat was asked for the way Teams wants it, and the link card went there.</summary>
-    private static string AssertLinkWentToThePrivateChat(ConnectorCall create, ConnectorCall link)
+    /// <summary>The 1:1 chat with this test's person was asked for the way Teams wants it, and the link card went there.</summary>
+    private string AssertLinkWentToThePrivateChat(ConnectorCall create, ConnectorCall link) =>
+        AssertLinkWentToThePrivateChat(create, link, _shared.UserId, _shared.PrivateChatTarget);
+
+    private static string AssertLinkWentToThePrivateChat(ConnectorCall create, ConnectorCall link, string userId, string privateChatTarget)
     {
         Assert.Equal("/teams/v3/conversations", create.RawTarget);
         Assert.Equal(FakeBotFramework.BotId, create.Body.GetProperty("bot").GetProperty("id").GetString());
-        Assert.Equal("29:1user-teams-id", Assert.Single(create.Body.GetProperty("members").EnumerateArray()).GetProperty("id").GetString());
+        Assert.Equal(userId, Assert.Single(create.Body.GetProperty("members").EnumerateArray()).GetProperty("id").GetString());
         Assert.Equal(FakeBotFramework.TenantId, create.Body.GetProperty("channelData").GetProperty("tenant").GetProperty("id").GetString());
         Assert.False(create.Body.GetProperty("isGroup").GetBoolean());
-        Assert.Equal(PersonalChatTarget, link.RawTarget);
+        Assert.Equal(privateChatTarget, link.RawTarget);
         var installUrl = InstallUrl(Card(link));
         Assert.StartsWith("https://ota.example.test/i/", installUrl, StringComparison.Ordinal);
         return installUrl;
@@ -141,19 +163,23 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
         return open.GetProperty("url").GetString()!;
     }
 
-    /// <summary>A valid message, answered: proves the previous, rejected request left nothing behind.</summary>
+    /// <summary>
+    /// A valid message, answered: proves the previous, rejected request of this test left nothing behind in its
+    /// conversations (on the shared host).
+    /// </summary>
     private async Task AssertOnlyValidMessagesAreAnsweredAsync(int earlierPosts = 0)
     {
-        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> help", id: "1700000000999"), ValidToken());
+        using var response = await _shared.PostActivityAsync(_shared.Message("<at>ChatOpsBot</at> help", id: "1700000000999"), _shared.ValidToken());
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var call = await _microsoft.NextPostAsync();
+        var call = await _shared.NextPostAsync();
         Assert.EndsWith("/activities/1700000000999", call.RawTarget, StringComparison.Ordinal);
-        Assert.Equal(earlierPosts + 1, _microsoft.Posts.Count);
+        Assert.Equal(earlierPosts + 1, _shared.Posts.Count);
     }
 
     [Fact]
     public async Task InstallMessageIsAnsweredWithACardWhoseButtonLeadsToTheUploadedIpa()
     {
+        // A host of its own: the bot's first and only token request is this test's.
         await UploadAsync();
 
         using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), ValidToken());
@@ -217,43 +243,44 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [InlineData(Forgery.UnsignedToken)]
     public async Task ForgedActivitiesAreRejectedWith401AndNothingIsPosted(Forgery forgery)
     {
-        await UploadAsync();
-        var now = _app.Clock.GetUtcNow();
-        using var impostor = new FakeSigningKey(_microsoft.ChannelKey.Kid, "msteams");
+        await UploadSharedAsync();
+        var microsoft = _shared.Microsoft;
+        var now = _shared.App.Clock.GetUtcNow();
+        using var impostor = new FakeSigningKey(microsoft.ChannelKey.Kid, "msteams");
         using var rogue = new FakeSigningKey("rogue-key", "msteams");
-        using var webchat = new FakeSigningKey("webchat-key", "webchat");
-        _microsoft.Published.Add(webchat);
         var token = forgery switch
         {
             Forgery.NoToken => null,
-            Forgery.ForgedSignature => _microsoft.Token(now, key: impostor),
-            Forgery.UnknownKey => _microsoft.Token(now, key: rogue),
-            Forgery.WrongIssuer => _microsoft.Token(now, p => p["iss"] = "https://api.botframework.example"),
-            Forgery.WrongAudience => _microsoft.Token(now, p => p["aud"] = "0b5e1a6f-7777-4c1e-9a3f-5d2b8e7c4a10"),
-            Forgery.Expired => _microsoft.Token(now.AddHours(-2)),
-            Forgery.ChannelNotEndorsed => _microsoft.Token(now, key: webchat),
-            Forgery.ServiceUrlMismatch => _microsoft.Token(now, p => p["serviceurl"] = "https://smba.trafficmanager.net/amer/"),
-            Forgery.EntraTokenFromAnotherTenant => _microsoft.Token(now, p =>
+            Forgery.ForgedSignature => microsoft.Token(now, key: impostor),
+            Forgery.UnknownKey => microsoft.Token(now, key: rogue),
+            Forgery.WrongIssuer => microsoft.Token(now, p => p["iss"] = "https://api.botframework.example"),
+            Forgery.WrongAudience => microsoft.Token(now, p => p["aud"] = "0b5e1a6f-7777-4c1e-9a3f-5d2b8e7c4a10"),
+            Forgery.Expired => microsoft.Token(now.AddHours(-2)),
+            // Published by the shared host's fake from the start, endorsed for Web Chat only.
+            Forgery.ChannelNotEndorsed => microsoft.Token(now, key: host.WebChatKey),
+            Forgery.ServiceUrlMismatch => microsoft.Token(now, p => p["serviceurl"] = "https://smba.trafficmanager.net/amer/"),
+            Forgery.EntraTokenFromAnotherTenant => microsoft.Token(now, p =>
             {
                 p["iss"] = "https://login.microsoftonline.com/9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a/v2.0";
                 p["tid"] = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a";
             }),
-            Forgery.UnsignedToken => _microsoft.Token(now).Split('.') is var parts
+            Forgery.UnsignedToken => microsoft.Token(now).Split('.') is var parts
                 ? FakeBotFramework.Base64Url("{\"alg\":\"none\",\"typ\":\"JWT\"}"u8.ToArray()) + "." + parts[1] + "."
                 : null,
             _ => throw new ArgumentOutOfRangeException(nameof(forgery)),
         };
 
-        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), token);
+        using var response = await _shared.PostActivityAsync(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta"), token);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Empty(_microsoft.Posts);
+        Assert.Empty(_shared.Posts);
         await AssertOnlyValidMessagesAreAnsweredAsync();
     }
 
     [Fact]
     public async Task TokenIsAcceptedUntilFiveMinutesAfterItsExpiryAndRejectedAfter()
     {
+        // A host of its own: the clock moves.
         var token = ValidToken();
         _app.Clock.Advance(TimeSpan.FromMinutes(60));
         using (var response = await PostActivityAsync(_microsoft.Message("help", id: "1"), token))
@@ -270,6 +297,7 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task UnknownKeyIdRefreshesTheKeysAtMostOnceEveryFiveMinutes()
     {
+        // A fake and a host of its own: every key fetch is counted, the published keys change and the clock moves.
         using (var response = await PostActivityAsync(_microsoft.Message("help", id: "1"), ValidToken()))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await _microsoft.NextPostAsync();
@@ -297,46 +325,46 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task EntraIssuedTokenOfTheAppsOwnTenantIsAccepted()
     {
-        var token = _microsoft.Token(_app.Clock.GetUtcNow(), p =>
+        var token = _shared.Microsoft.Token(_shared.App.Clock.GetUtcNow(), p =>
         {
             p["iss"] = $"https://login.microsoftonline.com/{FakeBotFramework.TenantId}/v2.0";
             p["tid"] = FakeBotFramework.TenantId;
         });
 
-        using var response = await PostActivityAsync(_microsoft.Message("help"), token);
+        using var response = await _shared.PostActivityAsync(_shared.Message("help"), token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("What I can do", Card(await _microsoft.NextPostAsync()).GetRawText(), StringComparison.Ordinal);
+        Assert.Contains("What I can do", Card(await _shared.NextPostAsync()).GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task ActivityFromATenantThatIsNotAllowedIsRefusedAndNothingIsPosted()
     {
-        using var response = await PostActivityAsync(
-            _microsoft.Message("<at>ChatOpsBot</at> help", tenantId: "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"), ValidToken());
+        using var response = await _shared.PostActivityAsync(
+            _shared.Message("<at>ChatOpsBot</at> help", tenantId: "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a"), _shared.ValidToken());
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Empty(_microsoft.Posts);
+        Assert.Empty(_shared.Posts);
         await AssertOnlyValidMessagesAreAnsweredAsync();
     }
 
     [Fact]
     public async Task BotAddedToAConversationGreetsWithHelpOnce()
     {
-        var update = _microsoft.Message("");
+        var update = _shared.Message("");
         update["type"] = "conversationUpdate";
         update.Remove("text");
         update.Remove("id");
-        update["conversation"] = new JsonObject { ["id"] = "19:general@thread.tacv2", ["conversationType"] = "channel", ["tenantId"] = FakeBotFramework.TenantId };
+        update["conversation"] = new JsonObject { ["id"] = _shared.General, ["conversationType"] = "channel", ["tenantId"] = FakeBotFramework.TenantId };
         update["membersAdded"] = new JsonArray(new JsonObject { ["id"] = FakeBotFramework.BotId });
 
-        using (var response = await PostActivityAsync(update, ValidToken()))
+        using (var response = await _shared.PostActivityAsync(update, _shared.ValidToken()))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var greeting = await _microsoft.NextPostAsync();
-        using (var again = await PostActivityAsync(update, ValidToken()))
+        var greeting = await _shared.NextPostAsync();
+        using (var again = await _shared.PostActivityAsync(update, _shared.ValidToken()))
             Assert.Equal(HttpStatusCode.OK, again.StatusCode);
 
-        Assert.Equal("/teams/v3/conversations/19%3Ageneral%40thread.tacv2/activities", greeting.RawTarget);
+        Assert.Equal(_shared.GeneralTarget, greeting.RawTarget);
         Assert.Contains("What I can do", Card(greeting).GetRawText(), StringComparison.Ordinal);
         await AssertOnlyValidMessagesAreAnsweredAsync(earlierPosts: 1);
     }
@@ -344,8 +372,8 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task ExecuteActionIsAnsweredInTheResponseBodyWithTheLinkCard()
     {
-        var buildId = await UploadAsync();
-        var invoke = _microsoft.Message("");
+        var buildId = await UploadSharedAsync();
+        var invoke = _shared.Message("");
         invoke["type"] = "invoke";
         invoke["name"] = "adaptiveCard/action";
         invoke["value"] = new JsonObject
@@ -359,36 +387,36 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
             ["trigger"] = "manual",
         };
 
-        using var response = await PostActivityAsync(invoke, ValidToken());
+        using var response = await _shared.PostActivityAsync(invoke, _shared.ValidToken());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(200, body.GetProperty("statusCode").GetInt32());
         Assert.Equal("application/vnd.microsoft.card.adaptive", body.GetProperty("type").GetString());
         Assert.StartsWith("https://ota.example.test/i/", InstallUrl(body.GetProperty("value")), StringComparison.Ordinal);
-        Assert.Empty(_microsoft.Posts);
+        Assert.Empty(_shared.Posts);
     }
 
     [Fact]
     public async Task SubmittedGetLinkIsAnsweredWithTheLinkCard()
     {
-        var buildId = await UploadAsync();
-        var submit = _microsoft.Message("");
+        var buildId = await UploadSharedAsync();
+        var submit = _shared.Message("");
         submit["value"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
-        using var response = await PostActivityAsync(submit, ValidToken());
+        using var response = await _shared.PostActivityAsync(submit, _shared.ValidToken());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.StartsWith("https://ota.example.test/i/", InstallUrl(Card(await _microsoft.NextPostAsync())), StringComparison.Ordinal);
+        Assert.StartsWith("https://ota.example.test/i/", InstallUrl(Card(await _shared.NextPostAsync())), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task BuildsListOffersGetLinkButtonsThatComeBackAsActions()
     {
-        var buildId = await UploadAsync();
+        var buildId = await UploadSharedAsync();
 
-        using var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at>builds demo"), ValidToken());
-        var card = Card(await _microsoft.NextPostAsync());
+        using var response = await _shared.PostActivityAsync(_shared.Message($"<at>ChatOpsBot</at>builds {_shared.Slug}"), _shared.ValidToken());
+        var card = Card(await _shared.NextPostAsync());
 
         Assert.Equal("1.5", card.GetProperty("version").GetString());
         var raw = card.GetRawText();
@@ -402,10 +430,10 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [InlineData("event")]
     public async Task OtherActivityTypesAreAcknowledgedAndIgnored(string type)
     {
-        var activity = _microsoft.Message("<at>ChatOpsBot</at> help");
+        var activity = _shared.Message("<at>ChatOpsBot</at> help");
         activity["type"] = type;
 
-        using var response = await PostActivityAsync(activity, ValidToken());
+        using var response = await _shared.PostActivityAsync(activity, _shared.ValidToken());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await AssertOnlyValidMessagesAreAnsweredAsync();
@@ -414,12 +442,12 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task GetLinkPressedInAChannelSendsTheLinkToThePressersPrivateChatAndLeavesTheCardAsItIs()
     {
-        var buildId = await UploadAsync();
+        var buildId = await UploadSharedAsync();
 
-        using var response = await PostActivityAsync(Elsewhere(GetLinkInvoke(buildId)), ValidToken());
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(GetLinkInvoke(buildId)), _shared.ValidToken());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        var create = await _microsoft.NextPostAsync();
-        var link = await _microsoft.NextPostAsync();
+        var create = await _shared.NextPostAsync();
+        var link = await _shared.NextPostAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(200, body.GetProperty("statusCode").GetInt32());
@@ -428,17 +456,17 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
         Assert.DoesNotContain("/i/", body.GetRawText(), StringComparison.Ordinal);
         AssertLinkWentToThePrivateChat(create, link);
         await AssertOnlyValidMessagesAreAnsweredAsync(earlierPosts: 2);
-        Assert.DoesNotContain(_microsoft.Posts, p => p.RawTarget.Contains("releases", StringComparison.Ordinal));
+        Assert.DoesNotContain(_shared.Posts, p => p.RawTarget.Contains("releases", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task GetLinkPressedInAChannelForARevokedBuildAnswersThePresserWithAMessageAndPostsNothing()
     {
-        var buildId = await UploadAsync();
-        using (var api = _app.CreateClient(ChatOpsBotApplication.AdminKey))
+        var buildId = await UploadSharedAsync();
+        using (var api = _shared.App.CreateClient(ChatOpsBotApplication.AdminKey))
             Assert.True((await api.DeleteAsync($"/api/v1/builds/{buildId}")).IsSuccessStatusCode);
 
-        using var response = await PostActivityAsync(Elsewhere(GetLinkInvoke(buildId)), ValidToken());
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(GetLinkInvoke(buildId)), _shared.ValidToken());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal("application/vnd.microsoft.activity.message", body.GetProperty("type").GetString());
@@ -451,16 +479,17 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [InlineData("groupChat")]
     public async Task InstallTypedWhereOthersReadSendsTheLinkPrivatelyAndTellsTheConversationWithoutIt(string conversationType)
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), conversationType), ValidToken());
-        var create = await _microsoft.NextPostAsync();
-        var link = await _microsoft.NextPostAsync();
-        var note = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(
+            _shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta"), conversationType), _shared.ValidToken());
+        var create = await _shared.NextPostAsync();
+        var link = await _shared.NextPostAsync();
+        var note = await _shared.NextPostAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         AssertLinkWentToThePrivateChat(create, link);
-        Assert.Equal(ChannelThreadTarget, note.RawTarget);
+        Assert.Equal(_shared.ChannelThreadTarget, note.RawTarget);
         Assert.Contains("private chat", Card(note).GetRawText(), StringComparison.Ordinal);
         Assert.DoesNotContain("/i/", note.Body.GetRawText(), StringComparison.Ordinal);
     }
@@ -468,33 +497,34 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task SubmittedGetLinkInAGroupChatSendsTheLinkPrivately()
     {
-        var buildId = await UploadAsync();
-        var submit = Elsewhere(_microsoft.Message(""), "groupChat", "19:group-chat@thread.v2");
+        var buildId = await UploadSharedAsync();
+        var submit = _shared.InChannel(_shared.Message(""), "groupChat", _shared.GroupChat);
         submit["value"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
-        using var response = await PostActivityAsync(submit, ValidToken());
-        var create = await _microsoft.NextPostAsync();
-        var link = await _microsoft.NextPostAsync();
-        var note = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(submit, _shared.ValidToken());
+        var create = await _shared.NextPostAsync();
+        var link = await _shared.NextPostAsync();
+        var note = await _shared.NextPostAsync();
 
         AssertLinkWentToThePrivateChat(create, link);
-        Assert.Equal("/teams/v3/conversations/19%3Agroup-chat%40thread.v2/activities/1700000000001", note.RawTarget);
+        Assert.Equal(_shared.GroupChatTarget, note.RawTarget);
         Assert.DoesNotContain("/i/", note.Body.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task WhenNoPrivateChatCanBeOpenedTheChannelIsToldWithoutTheLink()
     {
-        await UploadAsync();
-        _microsoft.ConnectorFailures.Enqueue((403, null));
+        await UploadSharedAsync();
+        _shared.Microsoft.FailNextPost(p => p.RawTarget == "/teams/v3/conversations" && _shared.IsMine(p), 403);
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta")), ValidToken());
-        var create = await _microsoft.NextPostAsync();
-        var note = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(
+            _shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta")), _shared.ValidToken());
+        var create = await _shared.NextPostAsync();
+        var note = await _shared.NextPostAsync();
 
         Assert.Equal("/teams/v3/conversations", create.RawTarget);
         Assert.Equal(403, create.Status);
-        Assert.Equal(ChannelThreadTarget, note.RawTarget);
+        Assert.Equal(_shared.ChannelThreadTarget, note.RawTarget);
         Assert.Contains("open a private chat with you", Card(note).GetRawText(), StringComparison.Ordinal);
         Assert.DoesNotContain("/i/", note.Body.GetRawText(), StringComparison.Ordinal);
     }
@@ -502,25 +532,27 @@ public sealed partial class TeamsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task SubscribeInAChannelSubscribesTheChannelWithItsServiceUrlAndWithoutTheThread()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> subscribe demo beta")), ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(
+            _shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> subscribe {_shared.Slug} beta")), _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
-        Assert.Equal(ChannelThreadTarget, reply.RawTarget);
+        Assert.Equal(_shared.ChannelThreadTarget, reply.RawTarget);
         Assert.Contains("Subscribed", Card(reply).GetRawText(), StringComparison.Ordinal);
-        using var scope = _app.Services.CreateScope();
+        using var scope = _shared.App.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
-        var subscription = Assert.Single(db.Subscriptions.AsNoTracking());
-        Assert.Equal(("teams", FakeBotFramework.TenantId, "19:releases@thread.tacv2", _microsoft.ServiceUrl, "Releases"),
+        var subscription = Assert.Single(db.Subscriptions.AsNoTracking().Where(s => s.App.Slug == _shared.Slug));
+        Assert.Equal(("teams", FakeBotFramework.TenantId, _shared.Channel, _shared.Microsoft.ServiceUrl, "Releases"),
             (subscription.Platform, subscription.Workspace, subscription.ConversationId, subscription.ServiceUrl, subscription.ConversationName));
-        var remembered = Assert.Single(db.TeamsConversations.AsNoTracking(), c => c.ConversationId == "19:releases@thread.tacv2");
-        Assert.Equal(_microsoft.ServiceUrl, remembered.ServiceUrl);
+        var remembered = Assert.Single(db.TeamsConversations.AsNoTracking(), c => c.ConversationId == _shared.Channel);
+        Assert.Equal(_shared.Microsoft.ServiceUrl, remembered.ServiceUrl);
     }
 
     [Fact]
     public async Task RememberedConversationSurvivesARestartWithoutASecondGreetingAndCanStillBeAnnouncedTo()
     {
+        // A fake and hosts of its own: the host restarts, and every post is counted.
         var dataDirectory = Directory.CreateTempSubdirectory("chatopsbot-test-").FullName;
         try
         {

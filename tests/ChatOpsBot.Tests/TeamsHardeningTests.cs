@@ -20,7 +20,6 @@ public sealed partial class TeamsEndToEndTests
     private const string EvilLink = "[Click here](https://evil.example)";
     private const string ForeignTenant = "9d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a";
     private const string AdaUserId = "29:1user-teams-id";
-    private const string AdaLookup = "/teams/v3/conversations/19%3Areleases%40thread.tacv2/members/29%3A1user-teams-id";
     private const int MaxBodyBytes = 1024 * 1024;
 
     /// <summary>Every string in a card: texts, facts, titles and values alike.</summary>
@@ -45,20 +44,20 @@ public sealed partial class TeamsEndToEndTests
     [Fact]
     public async Task BuildWhoseDisplayNameIsAMarkdownLinkShowsAsTextInTheInstallCardAndTheBuildsList()
     {
-        await UploadAsync(EvilLink);
+        await UploadSharedAsync(EvilLink);
 
-        using (var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> install demo beta", id: "1"), ValidToken()))
+        using (var response = await _shared.PostActivityAsync(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta", id: "1"), _shared.ValidToken()))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var install = Card(await _microsoft.NextPostAsync());
-        using (var response = await PostActivityAsync(_microsoft.Message("<at>ChatOpsBot</at> builds", id: "2"), ValidToken()))
+        var install = Card(await _shared.NextPostAsync());
+        using (var response = await _shared.PostActivityAsync(_shared.Message("<at>ChatOpsBot</at> builds", id: "2"), _shared.ValidToken()))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var builds = Card(await _microsoft.NextPostAsync());
+        var builds = Card(await _shared.NextPostAsync());
 
         AssertNoLinkTo("evil.example", install);
         AssertNoLinkTo("evil.example", builds);
         var header = install.GetProperty("body")[0].GetProperty("text").GetString();
         Assert.StartsWith("\\[Click here\\]\\(https://evil.example) ", header, StringComparison.Ordinal);
-        Assert.Contains(MarkdownTexts(builds), t => t.StartsWith("\\[Click here\\]\\(https://evil.example) (demo)", StringComparison.Ordinal));
+        Assert.Contains(MarkdownTexts(builds), t => t.StartsWith($"\\[Click here\\]\\(https://evil.example) ({_shared.Slug})", StringComparison.Ordinal));
         // The install button is the bot's own and still leads to the install page.
         Assert.StartsWith("https://ota.example.test/i/", InstallUrl(install), StringComparison.Ordinal);
     }
@@ -66,11 +65,11 @@ public sealed partial class TeamsEndToEndTests
     [Fact]
     public async Task UnknownCommandThatIsAMarkdownLinkTypedInAChannelIsEchoedIntoTheChannelAsText()
     {
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> [x](https://evil.example)")), ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(_shared.Message("<at>ChatOpsBot</at> [x](https://evil.example)")), _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(ChannelThreadTarget, reply.RawTarget);
+        Assert.Equal(_shared.ChannelThreadTarget, reply.RawTarget);
         var card = Card(reply);
         AssertNoLinkTo("evil.example", card);
         Assert.Equal("I don't know \"\\[x\\]\\(https://evil.example)\". Try \"help\" to see what I can do.",
@@ -92,7 +91,7 @@ public sealed partial class TeamsEndToEndTests
     /// </summary>
     private async Task<int> RawPostAsync(string? authorization, Framing framing, long declaredLength, Func<Stream, CancellationToken, Task> body)
     {
-        var server = _connector.BaseAddress!;
+        var server = _shared.Connector.BaseAddress!;
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(server.Host, server.Port);
         var stream = tcp.GetStream();
@@ -159,20 +158,20 @@ public sealed partial class TeamsEndToEndTests
     public async Task UnauthenticatedPostIsRefusedWith401WithoutWaitingForItsBody(string? authorization, Framing framing)
     {
         // A token signed by a key the fake does not publish: well-formed, and only its signature gives it away.
-        using var impostor = new FakeSigningKey(_microsoft.ChannelKey.Kid, "msteams");
-        var header = authorization == "forged" ? "Bearer " + _microsoft.Token(_app.Clock.GetUtcNow(), key: impostor) : authorization;
+        using var impostor = new FakeSigningKey(_shared.Microsoft.ChannelKey.Kid, "msteams");
+        var header = authorization == "forged" ? "Bearer " + _shared.Microsoft.Token(_shared.App.Clock.GetUtcNow(), key: impostor) : authorization;
 
         var status = await RawPostAsync(header, framing, 28L * 1024 * 1024, EndlessBody(framing));
 
         Assert.Equal(401, status);
-        Assert.Empty(_microsoft.Posts);
+        Assert.Empty(_shared.Posts);
         await AssertOnlyValidMessagesAreAnsweredAsync();
     }
 
     /// <summary>An activity whose JSON is exactly <paramref name="length"/> bytes long.</summary>
     private byte[] ActivityOfLength(int length)
     {
-        var activity = _microsoft.Message("<at>ChatOpsBot</at> help", id: "1700000000777");
+        var activity = _shared.Message("<at>ChatOpsBot</at> help", id: "1700000000777");
         activity["padding"] = "";
         var padding = length - Encoding.UTF8.GetByteCount(activity.ToJsonString());
         activity["padding"] = new string('p', padding);
@@ -186,12 +185,12 @@ public sealed partial class TeamsEndToEndTests
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/messages") { Content = new ByteArrayContent(ActivityOfLength(MaxBodyBytes)) };
         request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Authorization = new("Bearer", ValidToken());
+        request.Headers.Authorization = new("Bearer", _shared.ValidToken());
 
-        using var response = await _connector.SendAsync(request);
+        using var response = await _shared.Connector.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.EndsWith("/activities/1700000000777", (await _microsoft.NextPostAsync()).RawTarget, StringComparison.Ordinal);
+        Assert.EndsWith("/activities/1700000000777", (await _shared.NextPostAsync()).RawTarget, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -201,7 +200,7 @@ public sealed partial class TeamsEndToEndTests
     {
         var json = ActivityOfLength(MaxBodyBytes + 1);
 
-        var status = await RawPostAsync("Bearer " + ValidToken(), framing, json.Length, async (stream, ct) =>
+        var status = await RawPostAsync("Bearer " + _shared.ValidToken(), framing, json.Length, async (stream, ct) =>
         {
             if (framing == Framing.DeclaredLength)
             {
@@ -217,114 +216,111 @@ public sealed partial class TeamsEndToEndTests
         });
 
         Assert.Equal(413, status);
-        Assert.Empty(_microsoft.Posts);
+        Assert.Empty(_shared.Posts);
         await AssertOnlyValidMessagesAreAnsweredAsync();
-    }
-
-    private async Task<int> InstallLinkCountAsync()
-    {
-        await using var scope = _app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.CountAsync();
     }
 
     [Fact]
     public async Task PersonOfAnotherTenantInASharedChannelIsToldPolitelyAndNothingIsRun()
     {
-        await UploadAsync();
-        _microsoft.MemberTenants[AdaUserId] = ForeignTenant;
+        await UploadSharedAsync();
+        _shared.Microsoft.MemberTenants[_shared.UserId] = ForeignTenant;
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta")), ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta")), _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(ChannelThreadTarget, reply.RawTarget);
+        Assert.Equal(_shared.ChannelThreadTarget, reply.RawTarget);
         Assert.Equal(ChatReply.OutsideOrganisation().Text, Card(reply).GetProperty("body")[0].GetProperty("text").GetString());
-        Assert.Equal([AdaLookup], _microsoft.MemberLookups);
-        Assert.Equal(0, await InstallLinkCountAsync());
+        Assert.Equal([_shared.Lookup], _shared.MemberLookups);
+        Assert.Equal(0, await _shared.InstallLinkCountAsync());
         await AssertOnlyValidMessagesAreAnsweredAsync(earlierPosts: 1);
-        Assert.DoesNotContain(_microsoft.Posts, p => p.RawTarget == "/teams/v3/conversations");
+        Assert.DoesNotContain(_shared.Posts, p => p.RawTarget == "/teams/v3/conversations");
     }
 
     [Fact]
     public async Task SubscribeTypedByAPersonOfAnotherTenantSubscribesNothing()
     {
-        await UploadAsync();
-        _microsoft.MemberTenants[AdaUserId] = ForeignTenant;
+        await UploadSharedAsync();
+        _shared.Microsoft.MemberTenants[_shared.UserId] = ForeignTenant;
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> subscribe demo beta")), ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> subscribe {_shared.Slug} beta")), _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
         Assert.Contains("organisation that runs me", Card(reply).GetRawText(), StringComparison.Ordinal);
-        await using var scope = _app.Services.CreateAsyncScope();
+        await using var scope = _shared.App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
-        Assert.Empty(db.Subscriptions.AsNoTracking());
-        Assert.Empty(db.TeamsConversations.AsNoTracking());
+        // Nothing of this test's app or channel, in either form of the channel's id.
+        string[] channel = [_shared.Channel, _shared.ChannelThread];
+        Assert.Empty(db.Subscriptions.AsNoTracking().Where(s => s.App.Slug == _shared.Slug || channel.Contains(s.ConversationId)));
+        Assert.Empty(db.TeamsConversations.AsNoTracking().Where(c => channel.Contains(c.ConversationId)));
     }
 
     [Fact]
     public async Task GetLinkPressedInASharedChannelByAPersonOfAnotherTenantIsAnsweredWithTheRefusalAndMintsNothing()
     {
-        var buildId = await UploadAsync();
-        _microsoft.MemberTenants[AdaUserId] = ForeignTenant;
+        var buildId = await UploadSharedAsync();
+        _shared.Microsoft.MemberTenants[_shared.UserId] = ForeignTenant;
 
-        using var response = await PostActivityAsync(Elsewhere(GetLinkInvoke(buildId)), ValidToken());
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(GetLinkInvoke(buildId)), _shared.ValidToken());
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/vnd.microsoft.activity.message", body.GetProperty("type").GetString());
         Assert.Equal(ChatReply.OutsideOrganisation().Text, body.GetProperty("value").GetString());
-        Assert.Equal(0, await InstallLinkCountAsync());
+        Assert.Equal(0, await _shared.InstallLinkCountAsync());
         await AssertOnlyValidMessagesAreAnsweredAsync();
     }
 
     [Fact]
     public async Task SubmittedGetLinkFromAPersonOfAnotherTenantIsRefusedAndMintsNothing()
     {
-        var buildId = await UploadAsync();
-        _microsoft.MemberTenants[AdaUserId] = ForeignTenant;
-        var submit = Elsewhere(_microsoft.Message(""), "groupChat", "19:group-chat@thread.v2");
+        var buildId = await UploadSharedAsync();
+        _shared.Microsoft.MemberTenants[_shared.UserId] = ForeignTenant;
+        var submit = _shared.InChannel(_shared.Message(""), "groupChat", _shared.GroupChat);
         submit["value"] = new JsonObject { ["action"] = "get_link", ["value"] = buildId.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
-        using var response = await PostActivityAsync(submit, ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(submit, _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
-        Assert.Equal("/teams/v3/conversations/19%3Agroup-chat%40thread.v2/activities/1700000000001", reply.RawTarget);
+        Assert.Equal(_shared.GroupChatTarget, reply.RawTarget);
         Assert.Contains("organisation that runs me", Card(reply).GetRawText(), StringComparison.Ordinal);
-        Assert.Equal(0, await InstallLinkCountAsync());
+        Assert.Equal(0, await _shared.InstallLinkCountAsync());
     }
 
     [Fact]
     public async Task PersonWhoseTenantCannotBeReadIsNotServed()
     {
-        await UploadAsync();
-        _microsoft.MemberLookupStatus = 404;
+        await UploadSharedAsync();
+        _shared.Microsoft.MemberLookupStatuses[_shared.UserId] = 404;
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta")), ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta")), _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
-        Assert.Equal(ChannelThreadTarget, reply.RawTarget);
+        Assert.Equal(_shared.ChannelThreadTarget, reply.RawTarget);
         Assert.Contains("couldn't check which organisation you belong to", Card(reply).GetProperty("body")[0].GetProperty("text").GetString(), StringComparison.Ordinal);
-        Assert.Equal(0, await InstallLinkCountAsync());
+        Assert.Equal(0, await _shared.InstallLinkCountAsync());
     }
 
     [Fact]
     public async Task PersonNamingAnotherTenantInTheirActivityIsRefusedEvenInAPersonalChat()
     {
-        await UploadAsync();
-        var message = _microsoft.Message("<at>ChatOpsBot</at> install demo beta");
+        await UploadSharedAsync();
+        var message = _shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta");
         message["from"]!["tenantId"] = ForeignTenant;
 
-        using var response = await PostActivityAsync(message, ValidToken());
-        var reply = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(message, _shared.ValidToken());
+        var reply = await _shared.NextPostAsync();
 
         Assert.Contains("organisation that runs me", Card(reply).GetRawText(), StringComparison.Ordinal);
-        Assert.Empty(_microsoft.MemberLookups);
-        Assert.Equal(0, await InstallLinkCountAsync());
+        Assert.Empty(_shared.MemberLookups);
+        Assert.Equal(0, await _shared.InstallLinkCountAsync());
     }
 
     [Fact]
     public async Task PersonOfATenantListedInAllowedTenantIdsIsServedInASharedChannel()
     {
+        // A fake and a host of its own, configured to serve a second tenant.
         var settings = ChatOpsBotApplication.WithApiKeys(_microsoft.Settings());
         settings["Teams:AllowedTenantIds:0"] = FakeBotFramework.TenantId;
         settings["Teams:AllowedTenantIds:1"] = ForeignTenant;
@@ -339,22 +335,22 @@ public sealed partial class TeamsEndToEndTests
         var link = await _microsoft.NextPostAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        AssertLinkWentToThePrivateChat(create, link);
-        Assert.Equal([AdaLookup], _microsoft.MemberLookups);
+        AssertLinkWentToThePrivateChat(create, link, AdaUserId, PersonalChatTarget);
+        Assert.Equal(["/teams/v3/conversations/19%3Areleases%40thread.tacv2/members/29%3A1user-teams-id"], _microsoft.MemberLookups);
     }
 
     [Fact]
     public async Task ColleagueInAChannelIsServedAfterTheirTenantIsRead()
     {
-        await UploadAsync();
+        await UploadSharedAsync();
 
-        using var response = await PostActivityAsync(Elsewhere(_microsoft.Message("<at>ChatOpsBot</at> install demo beta")), ValidToken());
-        var create = await _microsoft.NextPostAsync();
-        var link = await _microsoft.NextPostAsync();
+        using var response = await _shared.PostActivityAsync(_shared.InChannel(_shared.Message($"<at>ChatOpsBot</at> install {_shared.Slug} beta")), _shared.ValidToken());
+        var create = await _shared.NextPostAsync();
+        var link = await _shared.NextPostAsync();
 
         AssertLinkWentToThePrivateChat(create, link);
-        Assert.Equal([AdaLookup], _microsoft.MemberLookups);
-        Assert.Equal(1, await InstallLinkCountAsync());
+        Assert.Equal([_shared.Lookup], _shared.MemberLookups);
+        Assert.Equal(1, await _shared.InstallLinkCountAsync());
     }
 
     [Theory]
@@ -364,15 +360,15 @@ public sealed partial class TeamsEndToEndTests
     [InlineData(null)]
     public async Task InvokesTheBotDoesNotHandleAreAnswered501AndNothingIsPosted(string? name)
     {
-        var invoke = _microsoft.Message("");
+        var invoke = _shared.Message("");
         invoke["type"] = "invoke";
         invoke["name"] = name;
         invoke["value"] = new JsonObject { ["commandId"] = "search", ["parameters"] = new JsonArray() };
 
-        using var response = await PostActivityAsync(invoke, ValidToken());
+        using var response = await _shared.PostActivityAsync(invoke, _shared.ValidToken());
 
         Assert.Equal(HttpStatusCode.NotImplemented, response.StatusCode);
-        Assert.Empty(_microsoft.Posts);
+        Assert.Empty(_shared.Posts);
         await AssertOnlyValidMessagesAreAnsweredAsync();
     }
 
@@ -383,10 +379,10 @@ public sealed partial class TeamsEndToEndTests
     [InlineData("\"just a string\"")]
     public async Task CardSubmitWithoutTheBotsActionFieldsIsIgnored(string value)
     {
-        var submit = Elsewhere(_microsoft.Message(""));
+        var submit = _shared.InChannel(_shared.Message(""));
         submit["value"] = JsonNode.Parse(value);
 
-        using var response = await PostActivityAsync(submit, ValidToken());
+        using var response = await _shared.PostActivityAsync(submit, _shared.ValidToken());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await AssertOnlyValidMessagesAreAnsweredAsync();
