@@ -11,12 +11,14 @@ using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Slack;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ChatOpsBot.Tests;
 
 /// <summary>
-/// An announcement through the real Slack and Teams adapters and the host's job server, against the loopback fakes of
-/// Slack and the Bot Connector, with rate limits and server errors on the way.
+/// An announcement through the real Slack and Teams adapters and the host's jobs, against the loopback fakes of Slack
+/// and the Bot Connector, with rate limits and server errors on the way. The jobs run when the test says, on the fake
+/// clock (see <see cref="ManualJobs"/>), never on a worker that wakes up on the real one.
 /// </summary>
 [Collection(nameof(AnnouncementsTests))]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes through IAsyncLifetime.")]
@@ -25,7 +27,6 @@ public sealed class AnnouncementEndToEndTests : IAsyncLifetime
     private const string SigningSecret = "slack-signing-secret-for-tests";
     private const string Releases = "19:releases@thread.tacv2";
     private const string ReleasesTarget = "/teams/v3/conversations/19%3Areleases%40thread.tacv2/activities";
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     private readonly FakeBotFramework _microsoft = new();
     private FakeSlackApi _slack = null!;
@@ -39,7 +40,6 @@ public sealed class AnnouncementEndToEndTests : IAsyncLifetime
         settings["Slack:SigningSecret"] = SigningSecret;
         settings["Slack:BotToken"] = "xoxb-test-token";
         settings["Slack:ApiBaseUrl"] = _slack.ApiBaseUrl;
-        settings["ChatOpsBot:Jobs:Enabled"] = "true";
         _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(settings));
         _client = _app.CreateLoopbackClient();
     }
@@ -128,23 +128,30 @@ public sealed class AnnouncementEndToEndTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// Waits (bounded) until every delivery is delivered or failed; when all that is left are retries waiting for
-    /// their time, the fake clock is moved so the recovery sweep hands them to the job server.
+    /// Runs the due jobs until every delivery is delivered or failed; when all that is left are retries waiting for their
+    /// time, the fake clock is moved to the next one (or a sweep interval on, where the recovery sweep hands it over).
     /// </summary>
     private async Task<List<AnnouncementDelivery>> SettleAsync()
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
+        var sweep = new AnnouncementOutbox(_app.Services.GetRequiredService<IServiceScopeFactory>(), _app.Jobs, _app.Clock,
+            NullLogger<AnnouncementOutbox>.Instance);
+        for (var round = 0; round < 1_000; round++)
         {
+            await _app.RunJobsAsync();
             var deliveries = await DeliveriesAsync();
-            var open = deliveries.Where(d => d.State is DeliveryState.Pending or DeliveryState.Sending).ToList();
-            if ((deliveries.Count > 0 && open.Count == 0) || DateTime.UtcNow > deadline)
+            if (deliveries.Count > 0 && deliveries.All(d => d.State is not (DeliveryState.Pending or DeliveryState.Sending)))
                 return deliveries;
-            var now = _app.Clock.GetUtcNow().UtcDateTime;
-            if (open.Count > 0 && open.All(d => d.State == DeliveryState.Pending && d.Attempts > 0 && d.NextAttemptAt + AnnouncementOutbox.SweepGrace > now))
-                _app.Clock.Advance(open.Min(d => d.NextAttemptAt) + AnnouncementOutbox.SweepGrace + AnnouncementOutbox.SweepInterval - now);
-            await Task.Delay(20);
+            if (_app.Jobs.NextDueAt is { } next)
+            {
+                _app.Clock.Advance(next - _app.Clock.GetUtcNow() + TimeSpan.FromSeconds(1));
+            }
+            else
+            {
+                _app.Clock.Advance(AnnouncementOutbox.SweepInterval);
+                await sweep.SweepAsync(startUp: false, CancellationToken.None);
+            }
         }
+        throw new InvalidOperationException("The deliveries never settled." + _app.ServerErrors());
     }
 
     /// <summary>Skips what the fakes received earlier (replies, announcements) up to the first call that matches; each wait is bounded.</summary>

@@ -61,13 +61,14 @@ public sealed partial class SlackEndToEndTests
     [Fact]
     public async Task InlineInstallAnswerIsReplacedOnceThroughItsResponseUrlWhenTheLinkExpiresWithinSlacksThirtyMinutes()
     {
-        Reconfigure(new() { ["ChatOpsBot:Links:Lifetime"] = "00:20:00", ["ChatOpsBot:Jobs:Enabled"] = "true" });
+        Reconfigure(new() { ["ChatOpsBot:Links:Lifetime"] = "00:20:00" });
         await UploadAsync();
         await InstallInlineAsync();
 
         _app.Clock.Advance(TimeSpan.FromMinutes(20));
-        // The expiry job hands the message to an update job, which Hangfire's worker runs.
+        // The expiry job hands the message to an update job, which runs with the other due jobs.
         await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
+        Assert.Equal(1, await _app.RunJobsAsync());
         var call = await _slack.NextCallAsync();
 
         AssertDeadLinkNotice(call, "This install link has expired.");
