@@ -19,25 +19,26 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
-builder.AddHosting();
-builder.AddChatOpsBotOptions();
-builder.AddHttpApi();
-builder.AddHealth();
-builder.AddData();
-builder.AddApiKeys();
-builder.AddBuilds();
-builder.AddLinks();
-builder.AddInstall();
-builder.AddChat();
-builder.AddJobs();
-builder.AddAnnouncements();
-builder.AddLinkMessages();
-builder.AddSlack();
-builder.AddTeams();
-builder.AddTeamsPersistence();
-
+// Some settings are read while services are registered: a value that is not a number or a time fails there.
 try
 {
+    builder.AddHosting();
+    builder.AddChatOpsBotOptions();
+    builder.AddHttpApi();
+    builder.AddHealth();
+    builder.AddData();
+    builder.AddApiKeys();
+    builder.AddBuilds();
+    builder.AddLinks();
+    builder.AddInstall();
+    builder.AddChat();
+    builder.AddJobs();
+    builder.AddAnnouncements();
+    builder.AddLinkMessages();
+    builder.AddSlack();
+    builder.AddTeams();
+    builder.AddTeamsPersistence();
+
     var app = builder.Build();
 
     app.UseHttpApi();
@@ -66,8 +67,11 @@ catch (Exception e) when (ConfigurationErrors(e) is { Count: > 0 } failures)
 static List<string> ConfigurationErrors(Exception e) => e switch
 {
     OptionsValidationException invalid => [.. invalid.Failures],
-    AggregateException all when all.InnerExceptions.All(i => i is OptionsValidationException) =>
-        [.. all.InnerExceptions.Cast<OptionsValidationException>().SelectMany(i => i.Failures)],
+    // The binder's own sentence names the key, the value and the type it should have been.
+    InvalidOperationException { InnerException: not null } unreadable when unreadable.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
+        [unreadable.Message],
+    AggregateException all when all.InnerExceptions.Select(ConfigurationErrors).ToList() is var each && each.All(f => f.Count > 0) =>
+        [.. each.SelectMany(f => f)],
     _ => [],
 };
 

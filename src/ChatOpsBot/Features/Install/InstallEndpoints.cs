@@ -135,18 +135,26 @@ internal static partial class InstallEndpoints
             return;
         }
         var etag = IpaDownload.ETagOf(resolved.Build.Sha256);
-        if (IpaDownload.Select(http.Request, file.Length, etag) is not { } range)
+        var range = IpaDownload.Select(http.Request, file.Length, etag);
+        // Past a link's end (used up, or expired within the grace) only a GET may go on, which a download under way
+        // then has to pass: a HEAD or an unsatisfiable range would describe the file (size, hash) to anyone.
+        if (resolved.Status != LinkStatus.Ready && (range is null || HttpMethods.IsHead(http.Request.Method)))
+        {
+            await Gone(resolved.Status).ExecuteAsync(http);
+            return;
+        }
+        if (range is null)
         {
             IpaDownload.AnswerUnsatisfiable(http.Response, file.Length, etag);
             return;
         }
         if (HttpMethods.IsHead(http.Request.Method))
         {
-            await IpaDownload.SendAsync(http, file, etag, range, headOnly: true, cancellationToken);
+            await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: true, cancellationToken);
             return;
         }
         var reservation = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
-            new ByteRangeRequest(range.Length, range.Partial, file.Length), cancellationToken);
+            new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
         if (reservation is null)
         {
             await Gone(resolved.Status == LinkStatus.Expired ? LinkStatus.Expired : LinkStatus.DownloadLimitReached).ExecuteAsync(http);
@@ -155,7 +163,7 @@ internal static partial class InstallEndpoints
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
-            sent = await IpaDownload.SendAsync(http, file, etag, range, headOnly: false, cancellationToken);
+            sent = await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: false, cancellationToken);
         }
         finally
         {
