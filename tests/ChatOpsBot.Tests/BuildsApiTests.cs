@@ -11,22 +11,40 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests;
 
-public sealed class BuildsApiTests : IDisposable
+/// <summary>
+/// The builds API on one host that the tests of the class share; xUnit runs them one after another. Each test uploads
+/// under an app of its own (only the upload that shows the slug derived from the display name uses that slug), and
+/// "changes nothing" means the files and build rows a test finds before its request are all there are after it.
+/// </summary>
+public sealed class BuildsApiTests(BuildsApiTests.Host host) : IClassFixture<BuildsApiTests.Host>
 {
-    private readonly ChatOpsBotApplication _app;
-    private readonly HttpClient _client;
-
-    public BuildsApiTests()
+    public sealed class Host : IDisposable
     {
-        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Uploads:MaxBytes"] = MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
-        _client = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        private int _apps;
+
+        public Host()
+        {
+            App = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Uploads:MaxBytes"] = MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            Client = App.CreateClient(ChatOpsBotApplication.UploaderKey);
+        }
+
+        internal ChatOpsBotApplication App { get; }
+
+        public HttpClient Client { get; }
+
+        /// <summary>An app name no other test on this host uploads to.</summary>
+        public string NewAppSlug() => "demo-" + Interlocked.Increment(ref _apps).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        public void Dispose()
+        {
+            Client.Dispose();
+            App.Dispose();
+        }
     }
 
-    public void Dispose()
-    {
-        _client.Dispose();
-        _app.Dispose();
-    }
+    private readonly ChatOpsBotApplication _app = host.App;
+    private readonly HttpClient _client = host.Client;
+    private readonly string _appSlug = host.NewAppSlug();
 
     private const int MaxBytes = 32_000_000;
 
@@ -79,6 +97,7 @@ public sealed class BuildsApiTests : IDisposable
     public async Task UploadRegistersTheBuildAndStoresTheIpaByItsSha256()
     {
         var ipa = AdHocIpa(nestedBundles: true);
+        var before = _app.DataFiles();
 
         using var response = await _client.PostAsync("/api/v1/builds", Form(ipa, notes: "Fixes the login crash."));
         var build = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -106,7 +125,10 @@ public sealed class BuildsApiTests : IDisposable
         Assert.Equal("2027-01-15T09:30:00Z", profile.GetProperty("expiresAt").GetString());
         Assert.NotNull(profile.GetProperty("teamId").GetString());
         Assert.True(build.GetProperty("hasIcon").GetBoolean());
-        var icon = Assert.Single(_app.DataFiles(), f => !f.EndsWith(sha256, StringComparison.Ordinal));
+        // Only this test's build has an icon or these bytes: the upload added exactly the IPA and its icon.
+        var added = _app.DataFiles().Except(before).ToArray();
+        Assert.Contains(added, f => f.EndsWith(sha256, StringComparison.Ordinal));
+        var icon = Assert.Single(added, f => !f.EndsWith(sha256, StringComparison.Ordinal));
         var iconBytes = await File.ReadAllBytesAsync(Path.Combine(_app.DataDirectory, icon));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(iconBytes)), Path.GetFileName(icon));
         var decoded = PythonPng.Decode(iconBytes);
@@ -125,61 +147,64 @@ public sealed class BuildsApiTests : IDisposable
     public async Task SameFileInTheSameChannelIsRefusedWithTheExistingBuildId()
     {
         var ipa = AdHocIpa();
-        var first = await UploadAsync(ipa);
+        var first = await UploadAsync(ipa, app: _appSlug);
         var files = _app.DataFiles();
+        var rows = BuildRows();
 
-        using var response = await _client.PostAsync("/api/v1/builds", Form(ipa));
+        using var response = await _client.PostAsync("/api/v1/builds", Form(ipa, app: _appSlug));
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal(first.GetProperty("id").GetInt64(), problem.GetProperty("buildId").GetInt64());
         Assert.Equal(files, _app.DataFiles());
-        Assert.Equal(1, BuildRows());
+        Assert.Equal(rows, BuildRows());
     }
 
     [Fact]
     public async Task SameFileInAnotherChannelIsStoredOnce()
     {
         var ipa = AdHocIpa();
-        await UploadAsync(ipa, "beta");
+        await UploadAsync(ipa, "beta", app: _appSlug);
         var files = _app.DataFiles();
+        var rows = BuildRows();
 
-        var second = await UploadAsync(ipa, "qa");
+        var second = await UploadAsync(ipa, "qa", app: _appSlug);
 
         Assert.Equal("qa", second.GetProperty("channel").GetString());
         Assert.Equal(files, _app.DataFiles());
-        Assert.Equal(2, BuildRows());
+        Assert.Equal(rows + 1, BuildRows());
     }
 
     [Fact]
     public async Task AnAppsBundleIdIsFixedByItsFirstBuild()
     {
-        await UploadAsync(AdHocIpa(), app: "demo");
+        await UploadAsync(AdHocIpa(), app: _appSlug);
         var files = _app.DataFiles();
+        var rows = BuildRows();
 
-        using var response = await _client.PostAsync("/api/v1/builds", Form(AdHocIpa(bundleId: "com.other.app"), app: "demo"));
+        using var response = await _client.PostAsync("/api/v1/builds", Form(AdHocIpa(bundleId: "com.other.app"), app: _appSlug));
         var problem = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Contains("com.example.demo", problem, StringComparison.Ordinal);
         Assert.Contains("com.other.app", problem, StringComparison.Ordinal);
         Assert.Equal(files, _app.DataFiles());
-        Assert.Equal(1, BuildRows());
+        Assert.Equal(rows, BuildRows());
     }
 
     [Fact]
     public async Task AppsAndBuildsAreListedNewestFirst()
     {
-        await UploadAsync(AdHocIpa("1.0"), "beta", app: "demo");
-        await UploadAsync(AdHocIpa("1.1"), "beta", app: "demo");
-        await UploadAsync(AdHocIpa("2.0"), "qa", app: "demo");
+        await UploadAsync(AdHocIpa("1.0"), "beta", app: _appSlug);
+        await UploadAsync(AdHocIpa("1.1"), "beta", app: _appSlug);
+        await UploadAsync(AdHocIpa("2.0"), "qa", app: _appSlug);
 
         var apps = await _client.GetFromJsonAsync<JsonElement>("/api/v1/apps");
-        var beta = await _client.GetFromJsonAsync<JsonElement>("/api/v1/apps/demo/builds?channel=beta");
-        var all = await _client.GetFromJsonAsync<JsonElement>("/api/v1/apps/demo/builds");
+        var beta = await _client.GetFromJsonAsync<JsonElement>($"/api/v1/apps/{_appSlug}/builds?channel=beta");
+        var all = await _client.GetFromJsonAsync<JsonElement>($"/api/v1/apps/{_appSlug}/builds");
 
-        var app = Assert.Single(apps.EnumerateArray());
-        Assert.Equal("demo", app.GetProperty("slug").GetString());
+        // Other tests' apps are listed too; this one is listed once, with its channels.
+        var app = Assert.Single(apps.EnumerateArray(), a => a.GetProperty("slug").GetString() == _appSlug);
         Assert.Equal("beta", app.GetProperty("defaultChannel").GetString());
         Assert.Equal(["beta", "qa"], app.GetProperty("channels").EnumerateArray().Select(c => c.GetProperty("name").GetString()));
         Assert.Equal(["1.1", "1.0"], beta.EnumerateArray().Select(b => b.GetProperty("version").GetString()));
@@ -201,7 +226,7 @@ public sealed class BuildsApiTests : IDisposable
     [Fact]
     public async Task ReleaseManagersRevokeBuildsAndUploadersMayNot()
     {
-        var build = await UploadAsync(AdHocIpa());
+        var build = await UploadAsync(AdHocIpa(), app: _appSlug);
         var id = build.GetProperty("id").GetInt64();
         using var releaseManager = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
 
@@ -218,7 +243,7 @@ public sealed class BuildsApiTests : IDisposable
     [Fact]
     public async Task AdminKeyConfiguredByHashMayRevoke()
     {
-        var build = await UploadAsync(AdHocIpa());
+        var build = await UploadAsync(AdHocIpa(), app: _appSlug);
         using var admin = _app.CreateClient(ChatOpsBotApplication.AdminKey);
 
         using var revoked = await admin.DeleteAsync($"/api/v1/builds/{build.GetProperty("id").GetInt64()}");
@@ -235,6 +260,7 @@ public sealed class BuildsApiTests : IDisposable
         using var client = _app.CreateLoopbackClient();
         if (key is not null)
             client.DefaultRequestHeaders.Authorization = new("Bearer", key);
+        var rows = BuildRows();
 
         using var list = await client.GetAsync("/api/v1/apps");
         using var upload = await client.PostAsync("/api/v1/builds", Form(AdHocIpa()));
@@ -242,7 +268,7 @@ public sealed class BuildsApiTests : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
         Assert.Equal("application/problem+json", list.Content.Headers.ContentType!.MediaType);
         Assert.Equal(HttpStatusCode.Unauthorized, upload.StatusCode);
-        Assert.Equal(0, BuildRows());
+        Assert.Equal(rows, BuildRows());
     }
 
     public static TheoryData<string, int, string> BadUploads => new()
@@ -269,8 +295,9 @@ public sealed class BuildsApiTests : IDisposable
     [MemberData(nameof(BadUploads))]
     public async Task BadUploadsAnswerAProblemAndChangeNothing(string kind, int status, string expected)
     {
-        await UploadAsync(AdHocIpa("0.9"), app: "demo");
+        await UploadAsync(AdHocIpa("0.9"), app: _appSlug);
         var files = _app.DataFiles();
+        var rows = BuildRows();
 
         HttpContent content = kind switch
         {
@@ -299,7 +326,7 @@ public sealed class BuildsApiTests : IDisposable
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains(expected, body, StringComparison.Ordinal);
         Assert.Equal(files, _app.DataFiles());
-        Assert.Equal(1, BuildRows());
+        Assert.Equal(rows, BuildRows());
         using var health = await _client.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
 
@@ -332,8 +359,9 @@ public sealed class BuildsApiTests : IDisposable
     [Fact]
     public async Task ClientThatDisconnectsMidUploadLeavesNothingBehind()
     {
-        await UploadAsync(AdHocIpa("0.9"), app: "demo");
+        await UploadAsync(AdHocIpa("0.9"), app: _appSlug);
         var files = _app.DataFiles();
+        var rows = BuildRows();
         var ipa = AdHocIpa();
         const string boundary = "b0undary";
         var head = Encoding.ASCII.GetBytes(
@@ -375,7 +403,7 @@ public sealed class BuildsApiTests : IDisposable
         while (!files.SequenceEqual(_app.DataFiles()) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         Assert.Equal(files, _app.DataFiles());
-        Assert.Equal(1, BuildRows());
+        Assert.Equal(rows, BuildRows());
     }
 
     [Fact]

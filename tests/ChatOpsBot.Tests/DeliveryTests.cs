@@ -9,31 +9,69 @@ using ChatOpsBot.PropertyList;
 
 namespace ChatOpsBot.Tests;
 
-public sealed class DeliveryTests : IDisposable
+/// <summary>
+/// Links and what a phone fetches through them, on one host that the tests of the class share; xUnit runs them one
+/// after another. Each test uploads to an app of its own and mints its own links. The tests that move the clock boot
+/// a host of their own instead, so the shared host's clock stays where it started.
+/// </summary>
+public sealed class DeliveryTests(DeliveryTests.Host shared) : IClassFixture<DeliveryTests.Host>, IDisposable
 {
     private const string SafariOnIPhone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
     private const string Installer = "com.apple.appstored/1.0 iOS/18.1 model/iPhone15,2 hwp/t8120 build/22B83 (6; dt:281) AMS/1";
 
-    private readonly ChatOpsBotApplication _app;
-    private readonly HttpClient _api;
-    private readonly HttpClient _phone;
+    /// <summary>
+    /// A host with API keys, an uploader's client and a phone (the iOS installer). Shared, it serves every test's
+    /// unknown-token lookups from loopback in one rate-limit window: together they stay well inside that budget.
+    /// </summary>
+    public sealed class Host : IDisposable
+    {
+        private int _apps;
+
+        public Host()
+        {
+            App = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys());
+            Api = App.CreateClient(ChatOpsBotApplication.UploaderKey);
+            Phone = App.CreateLoopbackClient();
+            Phone.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", Installer);
+        }
+
+        internal ChatOpsBotApplication App { get; }
+
+        public HttpClient Api { get; }
+
+        public HttpClient Phone { get; }
+
+        /// <summary>An app name no other test on this host uploads to.</summary>
+        public string NewAppSlug() => "demo-" + Interlocked.Increment(ref _apps).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        public void Dispose()
+        {
+            Api.Dispose();
+            Phone.Dispose();
+            App.Dispose();
+        }
+    }
+
+    private Host _host = shared;
+    private Host? _own;
+    private string _appSlug = shared.NewAppSlug();
     private byte[] _ipa = [];
 
-    public DeliveryTests()
+    private ChatOpsBotApplication App => _host.App;
+
+    private HttpClient Api => _host.Api;
+
+    private HttpClient Phone => _host.Phone;
+
+    /// <summary>For a test that moves the clock: the rest of the test runs on a host of its own.</summary>
+    private void UseOwnHost()
     {
-        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys());
-        _api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        _phone = _app.CreateLoopbackClient();
-        _phone.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", Installer);
+        _own = _host = new Host();
+        _appSlug = _host.NewAppSlug();
     }
 
-    public void Dispose()
-    {
-        _api.Dispose();
-        _phone.Dispose();
-        _app.Dispose();
-    }
+    public void Dispose() => _own?.Dispose();
 
     private async Task<long> UploadAsync(string displayName = "Demo & Co", string channel = "beta", bool withIcon = true, Action<TestIpaBuilder>? change = null)
     {
@@ -46,17 +84,17 @@ public sealed class DeliveryTests : IDisposable
         using var form = new MultipartFormDataContent
         {
             { new StringContent(channel), "channel" },
-            { new StringContent("demo"), "app" },
+            { new StringContent(_appSlug), "app" },
             { new ByteArrayContent(_ipa), "file", "Demo.ipa" },
         };
-        using var response = await _api.PostAsync("/api/v1/builds", form);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync() + _app.ServerErrors());
+        using var response = await Api.PostAsync("/api/v1/builds", form);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync() + App.ServerErrors());
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
     }
 
-    private async Task<JsonElement> MintAsync(object? body = null, string app = "demo")
+    private async Task<JsonElement> MintAsync(object? body = null)
     {
-        using var response = await _api.PostAsJsonAsync($"/api/v1/apps/{app}/links", body ?? new { channel = "beta" });
+        using var response = await Api.PostAsJsonAsync($"/api/v1/apps/{_appSlug}/links", body ?? new { channel = "beta" });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
@@ -69,12 +107,12 @@ public sealed class DeliveryTests : IDisposable
     public async Task LinkUrlsComeFromThePublicBaseUrlWhateverTheRequestSays()
     {
         await UploadAsync();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/apps/demo/links") { Content = JsonContent.Create(new { channel = "beta" }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/apps/{_appSlug}/links") { Content = JsonContent.Create(new { channel = "beta" }) };
         request.Headers.Host = "attacker.example";
         request.Headers.Add("X-Forwarded-Host", "attacker.example");
         request.Headers.Add("X-Forwarded-Proto", "http");
 
-        using var response = await _api.SendAsync(request);
+        using var response = await Api.SendAsync(request);
         var link = await response.Content.ReadFromJsonAsync<JsonElement>();
 
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -86,7 +124,7 @@ public sealed class DeliveryTests : IDisposable
         var itms = link.GetProperty("itmsServicesUrl").GetString()!;
         Assert.Equal($"itms-services://?action=download-manifest&url=https%3A%2F%2Fota.example.test%2Fi%2F{token}%2Fmanifest.plist", itms);
         Assert.Equal(link.GetProperty("manifestUrl").GetString(), ItmsManifest.ManifestUrlOf(itms));
-        Assert.Equal(_app.Clock.GetUtcNow().AddHours(1).UtcDateTime, link.GetProperty("expiresAt").GetDateTime().ToUniversalTime());
+        Assert.Equal(App.Clock.GetUtcNow().AddHours(1).UtcDateTime, link.GetProperty("expiresAt").GetDateTime().ToUniversalTime());
     }
 
     [Theory]
@@ -98,7 +136,7 @@ public sealed class DeliveryTests : IDisposable
         var link = await MintAsync();
         var token = Token(link);
 
-        using var response = await _phone.GetAsync(PathOf(link, "manifestUrl"));
+        using var response = await Phone.GetAsync(PathOf(link, "manifestUrl"));
         var bytes = await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -126,11 +164,11 @@ public sealed class DeliveryTests : IDisposable
         await UploadAsync(withIcon: false);
         var link = await MintAsync();
 
-        var manifest = Plist.ParseDictionary(await _phone.GetByteArrayAsync(PathOf(link, "manifestUrl")));
+        var manifest = Plist.ParseDictionary(await Phone.GetByteArrayAsync(PathOf(link, "manifestUrl")));
 
         var assets = ((PlistDictionary)manifest.GetArray("items")!.Single()).GetArray("assets")!;
         Assert.Equal("software-package", ((PlistDictionary)Assert.Single(assets)).GetString("kind"));
-        using var icon = await _phone.GetAsync($"/i/{Token(link)}/icon.png");
+        using var icon = await Phone.GetAsync($"/i/{Token(link)}/icon.png");
         Assert.Equal(HttpStatusCode.NotFound, icon.StatusCode);
     }
 
@@ -141,8 +179,8 @@ public sealed class DeliveryTests : IDisposable
         var link = await MintAsync();
         var ipaPath = $"/i/{Token(link)}/app.ipa";
 
-        using var head = await _phone.SendAsync(new HttpRequestMessage(HttpMethod.Head, ipaPath));
-        using var get = await _phone.GetAsync(ipaPath);
+        using var head = await Phone.SendAsync(new HttpRequestMessage(HttpMethod.Head, ipaPath));
+        using var get = await Phone.GetAsync(ipaPath);
         var body = await get.Content.ReadAsByteArrayAsync();
 
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(_ipa));
@@ -170,7 +208,7 @@ public sealed class DeliveryTests : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/i/{Token(link)}/app.ipa");
         request.Headers.TryAddWithoutValidation("Range", range);
 
-        using var response = await _phone.SendAsync(request);
+        using var response = await Phone.SendAsync(request);
         var body = await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
@@ -188,7 +226,7 @@ public sealed class DeliveryTests : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/i/{Token(link)}/app.ipa");
         request.Headers.TryAddWithoutValidation("Range", range);
 
-        using var response = await _phone.SendAsync(request);
+        using var response = await Phone.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
         Assert.Equal($"bytes */{_ipa.Length}", response.Content.Headers.ContentRange!.ToString());
@@ -207,7 +245,7 @@ public sealed class DeliveryTests : IDisposable
         if (ifRange is not null)
             request.Headers.TryAddWithoutValidation("If-Range", ifRange);
 
-        using var response = await _phone.SendAsync(request);
+        using var response = await Phone.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(_ipa, await response.Content.ReadAsByteArrayAsync());
@@ -216,17 +254,18 @@ public sealed class DeliveryTests : IDisposable
     [Fact]
     public async Task LinkWorksUntilOneSecondBeforeExpiryAndIsGoneAtExpiry()
     {
+        UseOwnHost();
         await UploadAsync();
         var link = await MintAsync();
         var token = Token(link);
 
-        _app.Clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
-        using var pageBefore = await _phone.GetAsync($"/i/{token}");
-        using var manifestBefore = await _phone.GetAsync($"/i/{token}/manifest.plist");
-        _app.Clock.Advance(TimeSpan.FromSeconds(1));
-        using var pageAt = await _phone.GetAsync($"/i/{token}");
-        using var manifestAt = await _phone.GetAsync($"/i/{token}/manifest.plist");
-        using var ipaAt = await _phone.GetAsync($"/i/{token}/app.ipa");
+        App.Clock.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
+        using var pageBefore = await Phone.GetAsync($"/i/{token}");
+        using var manifestBefore = await Phone.GetAsync($"/i/{token}/manifest.plist");
+        App.Clock.Advance(TimeSpan.FromSeconds(1));
+        using var pageAt = await Phone.GetAsync($"/i/{token}");
+        using var manifestAt = await Phone.GetAsync($"/i/{token}/manifest.plist");
+        using var ipaAt = await Phone.GetAsync($"/i/{token}/app.ipa");
 
         Assert.Equal(HttpStatusCode.OK, pageBefore.StatusCode);
         Assert.Equal(HttpStatusCode.OK, manifestBefore.StatusCode);
@@ -241,20 +280,21 @@ public sealed class DeliveryTests : IDisposable
     [Fact]
     public async Task DownloadBegunBeforeExpiryResumesWithRangesDuringTheGrace()
     {
+        UseOwnHost();
         await UploadAsync();
         var link = await MintAsync();
         var ipaPath = $"/i/{Token(link)}/app.ipa";
-        using (var first = await RangeAsync(_phone, ipaPath, "bytes=0-99"))
+        using (var first = await RangeAsync(Phone, ipaPath, "bytes=0-99"))
             Assert.Equal(HttpStatusCode.PartialContent, first.StatusCode);
 
-        _app.Clock.Advance(TimeSpan.FromHours(2));
-        using var resumed = await RangeAsync(_phone, ipaPath, "bytes=100-");
-        using var fresh = await _phone.GetAsync(ipaPath);
-        using var otherClient = _app.CreateLoopbackClient();
+        App.Clock.Advance(TimeSpan.FromHours(2));
+        using var resumed = await RangeAsync(Phone, ipaPath, "bytes=100-");
+        using var fresh = await Phone.GetAsync(ipaPath);
+        using var otherClient = App.CreateLoopbackClient();
         otherClient.DefaultRequestHeaders.UserAgent.ParseAdd("Someone/1.0");
         using var other = await RangeAsync(otherClient, ipaPath, "bytes=100-");
-        _app.Clock.Advance(TimeSpan.FromHours(1));
-        using var afterGrace = await RangeAsync(_phone, ipaPath, "bytes=200-");
+        App.Clock.Advance(TimeSpan.FromHours(1));
+        using var afterGrace = await RangeAsync(Phone, ipaPath, "bytes=200-");
 
         Assert.Equal(HttpStatusCode.PartialContent, resumed.StatusCode);
         Assert.Equal(_ipa[100..], await resumed.Content.ReadAsByteArrayAsync());
@@ -269,20 +309,20 @@ public sealed class DeliveryTests : IDisposable
         var buildId = await UploadAsync();
         var link = await MintAsync();
         var token = Token(link);
-        using var releaseManager = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
+        using var releaseManager = App.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
 
         using (var revoke = await releaseManager.DeleteAsync($"/api/v1/builds/{buildId}"))
             Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
-        using var page = await _phone.GetAsync($"/i/{token}");
-        using var manifest = await _phone.GetAsync($"/i/{token}/manifest.plist");
-        using var ipa = await _phone.GetAsync($"/i/{token}/app.ipa");
-        using var mint = await _api.PostAsJsonAsync($"/api/v1/builds/{buildId}/links", new { });
+        using var page = await Phone.GetAsync($"/i/{token}");
+        using var manifest = await Phone.GetAsync($"/i/{token}/manifest.plist");
+        using var ipa = await Phone.GetAsync($"/i/{token}/app.ipa");
+        using var mint = await Api.PostAsJsonAsync($"/api/v1/builds/{buildId}/links", new { });
 
         Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
         Assert.Equal(HttpStatusCode.Gone, manifest.StatusCode);
         Assert.Equal(HttpStatusCode.Gone, ipa.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, mint.StatusCode);
-        var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        var activity = await Api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
         Assert.Equal(JsonValueKind.String, activity.GetProperty("revokedAt").ValueKind);
     }
 
@@ -292,13 +332,13 @@ public sealed class DeliveryTests : IDisposable
         await UploadAsync();
         var revoked = await MintAsync();
         var kept = await MintAsync();
-        using var releaseManager = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
+        using var releaseManager = App.CreateClient(ChatOpsBotApplication.ReleaseManagerKey);
 
         using (var revoke = await releaseManager.DeleteAsync($"/api/v1/links/{revoked.GetProperty("id").GetInt64()}"))
             Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
-        using var gone = await _phone.GetAsync(PathOf(revoked, "manifestUrl"));
-        using var ok = await _phone.GetAsync(PathOf(kept, "manifestUrl"));
-        using var uploaderRevoke = await _api.DeleteAsync($"/api/v1/links/{kept.GetProperty("id").GetInt64()}");
+        using var gone = await Phone.GetAsync(PathOf(revoked, "manifestUrl"));
+        using var ok = await Phone.GetAsync(PathOf(kept, "manifestUrl"));
+        using var uploaderRevoke = await Api.DeleteAsync($"/api/v1/links/{kept.GetProperty("id").GetInt64()}");
 
         Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
@@ -311,10 +351,10 @@ public sealed class DeliveryTests : IDisposable
     [InlineData("AAAAAAAAAAAAAAAAAAAAAB")]
     public async Task UnknownTokensAreNotFound(string token)
     {
-        using var page = await _phone.GetAsync($"/i/{token}");
-        using var manifest = await _phone.GetAsync($"/i/{token}/manifest.plist");
-        using var ipa = await _phone.GetAsync($"/i/{token}/app.ipa");
-        using var qr = await _phone.GetAsync($"/i/{token}/qr.png");
+        using var page = await Phone.GetAsync($"/i/{token}");
+        using var manifest = await Phone.GetAsync($"/i/{token}/manifest.plist");
+        using var ipa = await Phone.GetAsync($"/i/{token}/app.ipa");
+        using var qr = await Phone.GetAsync($"/i/{token}/qr.png");
 
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
@@ -331,10 +371,10 @@ public sealed class DeliveryTests : IDisposable
         var link = await MintAsync(new { channel = "beta", maxDownloads = 1 });
         var ipaPath = $"/i/{Token(link)}/app.ipa";
 
-        using var part = await RangeAsync(_phone, ipaPath, "bytes=0-99");
-        using var rest = await RangeAsync(_phone, ipaPath, "bytes=100-");
-        using var again = await _phone.GetAsync(ipaPath);
-        using var page = await _phone.GetAsync($"/i/{Token(link)}");
+        using var part = await RangeAsync(Phone, ipaPath, "bytes=0-99");
+        using var rest = await RangeAsync(Phone, ipaPath, "bytes=100-");
+        using var again = await Phone.GetAsync(ipaPath);
+        using var page = await Phone.GetAsync($"/i/{Token(link)}");
 
         Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
         Assert.Equal(HttpStatusCode.PartialContent, rest.StatusCode);
@@ -348,28 +388,28 @@ public sealed class DeliveryTests : IDisposable
         await UploadAsync();
         var link = await MintAsync(new { channel = "beta", requestedFor = "Ada Lovelace" });
         var token = Token(link);
-        using var safari = _app.CreateLoopbackClient();
+        using var safari = App.CreateLoopbackClient();
         safari.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", SafariOnIPhone);
 
         (await safari.GetAsync($"/i/{token}")).Dispose();
-        (await _phone.GetAsync($"/i/{token}/manifest.plist")).Dispose();
-        (await _phone.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/i/{token}/app.ipa"))).Dispose();
+        (await Phone.GetAsync($"/i/{token}/manifest.plist")).Dispose();
+        (await Phone.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/i/{token}/app.ipa"))).Dispose();
         var half = _ipa.Length / 2;
-        (await RangeAsync(_phone, $"/i/{token}/app.ipa", $"bytes=0-{half - 1}")).Dispose();
-        (await RangeAsync(_phone, $"/i/{token}/app.ipa", $"bytes={half}-")).Dispose();
+        (await RangeAsync(Phone, $"/i/{token}/app.ipa", $"bytes=0-{half - 1}")).Dispose();
+        (await RangeAsync(Phone, $"/i/{token}/app.ipa", $"bytes={half}-")).Dispose();
         // Bytes are recorded once the server has finished sending, which can be just after the client has them all;
         // manifest fetches are committed in the background, just after the response.
-        var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        var activity = await Api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
         for (var wait = 0; wait < 200 && !(activity.GetProperty("downloads").EnumerateArray().All(d => d.GetProperty("completed").GetBoolean())
                  && activity.GetProperty("manifestFetches").GetArrayLength() > 0); wait++)
         {
             await Task.Delay(50);
-            activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+            activity = await Api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
         }
 
         Assert.Equal("Ada Lovelace", activity.GetProperty("requestedFor").GetProperty("userName").GetString());
         Assert.Equal("api", activity.GetProperty("requestedFor").GetProperty("platform").GetString());
-        Assert.Equal("demo", activity.GetProperty("app").GetString());
+        Assert.Equal(_appSlug, activity.GetProperty("app").GetString());
         Assert.Equal(SafariOnIPhone, Assert.Single(activity.GetProperty("pageViews").EnumerateArray()).GetProperty("userAgent").GetString());
         Assert.Equal(Installer, Assert.Single(activity.GetProperty("manifestFetches").EnumerateArray()).GetProperty("userAgent").GetString());
         var download = Assert.Single(activity.GetProperty("downloads").EnumerateArray());
@@ -388,16 +428,16 @@ public sealed class DeliveryTests : IDisposable
         // Rows from concurrent requests share group-committed transactions; none may be lost or written twice.
         var fetches = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
         {
-            using var response = await _phone.GetAsync(manifestPath);
+            using var response = await Phone.GetAsync(manifestPath);
             return response.StatusCode;
         }));
         var mints = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => MintAsync()));
         // Manifest fetches are committed in the background just after each response: wait (bounded) for all 40.
-        var activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+        var activity = await Api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
         for (var wait = 0; wait < 200 && activity.GetProperty("manifestFetches").GetArrayLength() < 40; wait++)
         {
             await Task.Delay(50);
-            activity = await _api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
+            activity = await Api.GetFromJsonAsync<JsonElement>($"/api/v1/links/{link.GetProperty("id").GetInt64()}");
         }
 
         Assert.All(fetches, status => Assert.Equal(HttpStatusCode.OK, status));
@@ -406,7 +446,7 @@ public sealed class DeliveryTests : IDisposable
         Assert.Equal(20, mints.Select(m => Token(m)).Distinct().Count());
         foreach (var minted in mints)
         {
-            using var page = await _phone.GetAsync(PathOf(minted, "manifestUrl"));
+            using var page = await Phone.GetAsync(PathOf(minted, "manifestUrl"));
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         }
     }
@@ -417,7 +457,7 @@ public sealed class DeliveryTests : IDisposable
         await UploadAsync();
         var link = await MintAsync();
 
-        using var page = await _phone.GetAsync(PathOf(link, "installPageUrl"));
+        using var page = await Phone.GetAsync(PathOf(link, "installPageUrl"));
         var html = await page.Content.ReadAsStringAsync();
 
         Assert.Equal("no-store", page.Headers.CacheControl!.ToString());
@@ -437,11 +477,11 @@ public sealed class DeliveryTests : IDisposable
         await UploadAsync();
         var link = await MintAsync();
 
-        using var response = await _phone.GetAsync(PathOf(link, "qrCodeUrl"));
+        using var response = await Phone.GetAsync(PathOf(link, "qrCodeUrl"));
         var png = await response.Content.ReadAsByteArrayAsync();
 
         Assert.Equal("image/png", response.Content.Headers.ContentType!.MediaType);
-        var file = Path.Combine(_app.DataDirectory, "qr-under-test.png");
+        var file = Path.Combine(App.DataDirectory, "qr-under-test.png");
         await File.WriteAllBytesAsync(file, png);
         var decoded = await RunAsync("zbarimg", ["--raw", "-q", file], []);
         Assert.Equal(link.GetProperty("installPageUrl").GetString(), decoded.Trim());
@@ -450,18 +490,19 @@ public sealed class DeliveryTests : IDisposable
     [Fact]
     public async Task TokensNeverReachTheLogs()
     {
+        UseOwnHost();
         await UploadAsync();
         var link = await MintAsync();
         var token = Token(link);
 
-        (await _phone.GetAsync($"/i/{token}")).Dispose();
-        (await _phone.GetAsync($"/i/{token}/manifest.plist")).Dispose();
-        (await _phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
-        _app.Clock.Advance(TimeSpan.FromHours(5));
-        (await _phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
+        (await Phone.GetAsync($"/i/{token}")).Dispose();
+        (await Phone.GetAsync($"/i/{token}/manifest.plist")).Dispose();
+        (await Phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
+        App.Clock.Advance(TimeSpan.FromHours(5));
+        (await Phone.GetAsync($"/i/{token}/app.ipa")).Dispose();
 
-        Assert.Contains(_app.Logs, l => l.Contains("[3202] Minted link", StringComparison.Ordinal));
-        Assert.DoesNotContain(_app.Logs, l => l.Contains(token, StringComparison.Ordinal));
+        Assert.Contains(App.Logs, l => l.Contains("[3202] Minted link", StringComparison.Ordinal));
+        Assert.DoesNotContain(App.Logs, l => l.Contains(token, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -469,9 +510,9 @@ public sealed class DeliveryTests : IDisposable
     {
         await UploadAsync(channel: "beta");
 
-        using var response = await _api.PostAsJsonAsync("/api/v1/apps/demo/links", new { channel = "nightly" });
-        using var unknownApp = await _api.PostAsJsonAsync("/api/v1/apps/nope/links", new { channel = "beta" });
-        using var unknownBuild = await _api.PostAsJsonAsync("/api/v1/builds/999/links", new { });
+        using var response = await Api.PostAsJsonAsync($"/api/v1/apps/{_appSlug}/links", new { channel = "nightly" });
+        using var unknownApp = await Api.PostAsJsonAsync("/api/v1/apps/nope/links", new { channel = "beta" });
+        using var unknownBuild = await Api.PostAsJsonAsync("/api/v1/builds/999/links", new { });
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Contains("Channels with builds: beta", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);

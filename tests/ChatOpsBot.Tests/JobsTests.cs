@@ -12,28 +12,39 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests;
 
-public sealed class JobsTests : IDisposable
+/// <summary>
+/// The jobs, run directly on the fake clock. A test of a job moves the clock and looks at every link and build, so it
+/// has a host of its own, booted when the test first uses it; the dashboard's access checks share one host.
+/// </summary>
+public sealed class JobsTests(JobsTests.DashboardHost dashboard) : IClassFixture<JobsTests.DashboardHost>, IDisposable
 {
-    private readonly ChatOpsBotApplication _app;
-    private readonly HttpClient _api;
-    private readonly HttpClient _phone;
-
-    public JobsTests()
+    // No job server: the jobs run when a test runs them, on the fake clock, so nothing else moves under a test.
+    private static Dictionary<string, string?> Settings() => ChatOpsBotApplication.WithApiKeys(new()
     {
-        // No job server: the jobs run when a test runs them, on the fake clock, so nothing else moves under a test.
-        _app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(new()
-        {
-            ["ChatOpsBot:Retention:KeepBuildsPerChannel"] = "2",
-            ["ChatOpsBot:Retention:MinAge"] = "1.00:00:00",
-        }));
-        _api = _app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        _phone = _app.CreateLoopbackClient();
+        ["ChatOpsBot:Retention:KeepBuildsPerChannel"] = "2",
+        ["ChatOpsBot:Retention:MinAge"] = "1.00:00:00",
+    });
+
+    /// <summary>The host the dashboard tests share: they only read, and each with a client of its own.</summary>
+    public sealed class DashboardHost : IDisposable
+    {
+        internal ChatOpsBotApplication App { get; } = new(Settings());
+
+        public void Dispose() => App.Dispose();
     }
+
+    private readonly ChatOpsBotApplication _app = new(Settings());
+    private HttpClient? _api;
+    private HttpClient? _phone;
+
+    private HttpClient Api => _api ??= _app.CreateClient(ChatOpsBotApplication.UploaderKey);
+
+    private HttpClient Phone => _phone ??= _app.CreateLoopbackClient();
 
     public void Dispose()
     {
-        _api.Dispose();
-        _phone.Dispose();
+        _api?.Dispose();
+        _phone?.Dispose();
         _app.Dispose();
     }
 
@@ -46,7 +57,7 @@ public sealed class JobsTests : IDisposable
             { new StringContent("demo"), "app" },
             { new ByteArrayContent(ipa), "file", "Demo.ipa" },
         };
-        using var response = await _api.PostAsync("/api/v1/builds", form);
+        using var response = await Api.PostAsync("/api/v1/builds", form);
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
@@ -60,7 +71,7 @@ public sealed class JobsTests : IDisposable
 
     private async Task<string> MintTokenAsync(string channel = "beta")
     {
-        using var response = await _api.PostAsJsonAsync("/api/v1/apps/demo/links", new { channel });
+        using var response = await Api.PostAsJsonAsync("/api/v1/apps/demo/links", new { channel });
         var link = await response.Content.ReadFromJsonAsync<JsonElement>();
         return new Uri(link.GetProperty("installPageUrl").GetString()!).AbsolutePath["/i/".Length..];
     }
@@ -97,9 +108,9 @@ public sealed class JobsTests : IDisposable
         _app.Clock.Advance(TimeSpan.FromHours(2));
         await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
         var afterGrace = await LinksAsync();
-        using var firstPage = await _phone.GetAsync($"/i/{first}");
-        using var secondPage = await _phone.GetAsync($"/i/{second}");
-        using var audit = await _api.GetAsync($"/api/v1/links/{afterGrace[0].Id}");
+        using var firstPage = await Phone.GetAsync($"/i/{first}");
+        using var secondPage = await Phone.GetAsync($"/i/{second}");
+        using var audit = await Api.GetAsync($"/api/v1/links/{afterGrace[0].Id}");
 
         Assert.NotNull(afterExpiry[0].ExpiredAt);
         Assert.Null(afterExpiry[1].ExpiredAt);
@@ -172,7 +183,7 @@ public sealed class JobsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_app.DataDirectory, "artifacts", secondSha[..2], secondSha)));
         Assert.False(File.Exists(orphan));
         Assert.True(File.Exists(youngOrphan));
-        using var page = await _phone.GetAsync($"/i/{token}");
+        using var page = await Phone.GetAsync($"/i/{token}");
         Assert.Equal(HttpStatusCode.Gone, page.StatusCode);
     }
 
@@ -194,7 +205,7 @@ public sealed class JobsTests : IDisposable
     [InlineData(ChatOpsBotApplication.AdminKey, HttpStatusCode.OK)]
     public async Task DashboardIsForAdminKeysOnly(string? key, HttpStatusCode expected)
     {
-        using var client = _app.CreateLoopbackClient();
+        using var client = dashboard.App.CreateLoopbackClient();
         if (key is not null)
             client.DefaultRequestHeaders.Authorization = new("Bearer", key);
 
