@@ -50,38 +50,43 @@ internal static class SlackCommands
         var responseUrl = SlackPayloads.WebUrl(form.GetValueOrDefault("response_url"));
         try
         {
-            var answer = await reply.WaitAsync(settings.CommandBudget, time, http.RequestAborted);
-            // The inline answer is the command's own message: its response_url, unused yet, can replace it later.
-            if (responseUrl is not null)
-                await SlackLinkMessages.RememberAsync(linkMessages, answer, responseUrl, receivedAt, uses: 0, logger, http.RequestAborted);
-            return TypedResults.Json(SlackBlockKit.RenderResponse(answer));
+            // A zero budget always acknowledges first, even when the engine happens to have finished already.
+            if (settings.CommandBudget > TimeSpan.Zero)
+            {
+                var answer = await reply.WaitAsync(settings.CommandBudget, time, http.RequestAborted);
+                // The inline answer is the command's own message: its response_url, unused yet, can replace it later.
+                if (responseUrl is not null)
+                    await SlackLinkMessages.RememberAsync(linkMessages, answer, responseUrl, receivedAt, uses: 0, logger, http.RequestAborted);
+                return TypedResults.Json(SlackBlockKit.RenderResponse(answer));
+            }
         }
         catch (TimeoutException)
         {
-            if (responseUrl is null)
-                return Ephemeral(Failed);
-            SlackLog.CommandDeferred(logger, command);
-            _ = work.Run("slash command response", async (services, cancellationToken) =>
-            {
-                ChatReply answer;
-                try
-                {
-                    answer = await reply;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    answer = ChatReply.Message(Failed);
-                }
-                // Replaces the "Working on it…" message the person is looking at.
-                await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(answer, replaceOriginal: true), cancellationToken);
-                await SlackLinkMessages.RememberAsync(services.GetRequiredService<ILinkMessages>(), answer, responseUrl, receivedAt, uses: 1, logger, cancellationToken);
-            });
-            return Ephemeral(Working);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             return Ephemeral(Failed);
         }
+
+        if (responseUrl is null)
+            return Ephemeral(Failed);
+        SlackLog.CommandDeferred(logger, command);
+        _ = work.Run("slash command response", async (services, cancellationToken) =>
+        {
+            ChatReply answer;
+            try
+            {
+                answer = await reply;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                answer = ChatReply.Message(Failed);
+            }
+            // Replaces the "Working on it…" message the person is looking at.
+            await services.GetRequiredService<SlackApiClient>().RespondAsync(responseUrl, SlackBlockKit.RenderResponse(answer, replaceOriginal: true), cancellationToken);
+            await SlackLinkMessages.RememberAsync(services.GetRequiredService<ILinkMessages>(), answer, responseUrl, receivedAt, uses: 1, logger, cancellationToken);
+        });
+        return Ephemeral(Working);
     }
 
     private static JsonHttpResult<JsonObject> Ephemeral(string text) =>
