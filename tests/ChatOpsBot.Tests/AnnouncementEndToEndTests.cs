@@ -7,11 +7,9 @@ using System.Text.Json.Nodes;
 using ChatOpsBot.Core.Chat;
 using ChatOpsBot.Core.Tests.Builds;
 using ChatOpsBot.Data;
-using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Slack;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ChatOpsBot.Tests;
 
@@ -121,39 +119,6 @@ public sealed class AnnouncementEndToEndTests : IAsyncLifetime
         return activity;
     }
 
-    private async Task<List<AnnouncementDelivery>> DeliveriesAsync()
-    {
-        await using var scope = _app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().AnnouncementDeliveries.AsNoTracking().OrderBy(d => d.Id).ToListAsync();
-    }
-
-    /// <summary>
-    /// Runs the due jobs until every delivery is delivered or failed; when all that is left are retries waiting for their
-    /// time, the fake clock is moved to the next one (or a sweep interval on, where the recovery sweep hands it over).
-    /// </summary>
-    private async Task<List<AnnouncementDelivery>> SettleAsync()
-    {
-        var sweep = new AnnouncementOutbox(_app.Services.GetRequiredService<IServiceScopeFactory>(), _app.Jobs, _app.Clock,
-            NullLogger<AnnouncementOutbox>.Instance);
-        for (var round = 0; round < 1_000; round++)
-        {
-            await _app.RunJobsAsync();
-            var deliveries = await DeliveriesAsync();
-            if (deliveries.Count > 0 && deliveries.All(d => d.State is not (DeliveryState.Pending or DeliveryState.Sending)))
-                return deliveries;
-            if (_app.Jobs.NextDueAt is { } next)
-            {
-                _app.Clock.Advance(next - _app.Clock.GetUtcNow() + TimeSpan.FromSeconds(1));
-            }
-            else
-            {
-                _app.Clock.Advance(AnnouncementOutbox.SweepInterval);
-                await sweep.SweepAsync(startUp: false, CancellationToken.None);
-            }
-        }
-        throw new InvalidOperationException("The deliveries never settled." + _app.ServerErrors());
-    }
-
     /// <summary>Skips what the fakes received earlier (replies, announcements) up to the first call that matches; each wait is bounded.</summary>
     private async Task<FakeSlackCall> NextSlackCallAsync(Func<FakeSlackCall, bool> match)
     {
@@ -196,7 +161,7 @@ public sealed class AnnouncementEndToEndTests : IAsyncLifetime
         _microsoft.ConnectorFailures.Enqueue((502, null));
 
         var buildId = await UploadAsync("2.0", announce: true);
-        var deliveries = await SettleAsync();
+        var deliveries = await AnnouncementsTests.SettleAsync(_app);
 
         Assert.Equal(3, deliveries.Count);
         Assert.All(deliveries, d => Assert.Equal(DeliveryState.Delivered, d.State));

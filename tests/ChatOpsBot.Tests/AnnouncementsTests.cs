@@ -96,7 +96,7 @@ public sealed class AnnouncementsTests : IDisposable
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
     }
 
-    private static async Task<List<AnnouncementDelivery>> DeliveriesAsync(ChatOpsBotApplication app)
+    internal static async Task<List<AnnouncementDelivery>> DeliveriesAsync(ChatOpsBotApplication app)
     {
         await using var scope = app.Services.CreateAsyncScope();
         return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().AnnouncementDeliveries.AsNoTracking().OrderBy(d => d.Id).ToListAsync();
@@ -108,7 +108,7 @@ public sealed class AnnouncementsTests : IDisposable
     /// just after the next job falls due (a job server's poll is never early); should a delivery be left without any
     /// job, the clock moves a sweep interval and the outbox's sweep hands it one, as it does in the host every minute.
     /// </summary>
-    private static async Task<List<AnnouncementDelivery>> SettleAsync(ChatOpsBotApplication app)
+    internal static async Task<List<AnnouncementDelivery>> SettleAsync(ChatOpsBotApplication app)
     {
         var sweep = new AnnouncementOutbox(app.Services.GetRequiredService<IServiceScopeFactory>(), app.Jobs, app.Clock,
             NullLogger<AnnouncementOutbox>.Instance);
