@@ -99,6 +99,12 @@ internal sealed class DatabaseOptions
 
     /// <summary>Empty means the SQLite file <c>chatopsbot.db</c> in the data directory.</summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// Apply pending schema migrations when the host starts. Off, the host refuses to start on a database that is
+    /// behind it, and <c>dotnet ChatOpsBot.dll migrate</c> is the deploy step that upgrades it.
+    /// </summary>
+    public bool MigrateAtStart { get; set; } = true;
 }
 
 internal sealed class UploadOptions

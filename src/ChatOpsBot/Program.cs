@@ -12,9 +12,11 @@ using ChatOpsBot.Slack;
 using ChatOpsBot.Teams;
 using Microsoft.Extensions.Options;
 
+// `dotnet ChatOpsBot.dll migrate` upgrades the database and exits, for operators who migrate as a deploy step.
+var migrateOnly = args is ["migrate", ..];
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
-    Args = args,
+    Args = migrateOnly ? args[1..] : args,
     // appsettings.json travels next to the binaries; the working directory is where data lives.
     ContentRootPath = AppContext.BaseDirectory,
 });
@@ -54,6 +56,11 @@ try
     // Before the host starts, so a configuration mistake is reported here rather than logged with a stack trace by
     // the host (which then throws it again), and every mistake at once.
     app.Services.GetService<IStartupValidator>()?.Validate();
+    // Also before the host starts: a database this binary cannot serve is reported like a configuration mistake.
+    var options = app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;
+    await app.Services.GetRequiredService<DatabaseSchema>().PrepareAsync(migrate: migrateOnly || options.Database.MigrateAtStart, CancellationToken.None);
+    if (migrateOnly)
+        return 0;
     app.Run();
     return 0;
 }
@@ -66,6 +73,7 @@ catch (Exception e) when (ConfigurationErrors(e) is { Count: > 0 } failures)
 
 static List<string> ConfigurationErrors(Exception e) => e switch
 {
+    DatabaseSchemaException schema => [schema.Message],
     OptionsValidationException invalid => [.. invalid.Failures],
     // The binder's own sentence names the key, the value and the type it should have been.
     InvalidOperationException { InnerException: not null } unreadable when unreadable.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>

@@ -3,7 +3,11 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace ChatOpsBot.Data;
 
-internal sealed class ChatOpsBotDb(DbContextOptions<ChatOpsBotDb> options) : DbContext(options)
+/// <summary>
+/// The registry's model, the same for every provider. Each provider has a derived context of its own
+/// (<see cref="SqliteChatOpsBotDb"/>) that its migration set belongs to, as EF Core needs one set per provider.
+/// </summary>
+internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
 {
     public DbSet<App> Apps => Set<App>();
 

@@ -10,7 +10,7 @@ internal static class DataExtensions
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
         // Pooled: every manifest and IPA request uses a context, and building one per request showed in profiles.
-        builder.Services.AddDbContextPool<ChatOpsBotDb>((services, db) =>
+        builder.Services.AddDbContextPool<ChatOpsBotDb, SqliteChatOpsBotDb>((services, db) =>
         {
             var options = services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;
             db.UseSqlite(options.Database.ConnectionString is { Length: > 0 } connectionString
@@ -25,30 +25,24 @@ internal static class DataExtensions
         builder.Services.AddSingleton(services =>
             new FileSystemArtifactStore(services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.DataPath));
         builder.Services.AddSingleton<IArtifactStore>(services => services.GetRequiredService<FileSystemArtifactStore>());
+        builder.Services.AddSingleton<DatabaseSchema>();
         builder.Services.AddHostedService<DataInitializer>();
         builder.Services.AddHealthChecks().AddCheck<DataHealthCheck>("data", tags: ["ready"]);
         return builder;
     }
 }
 
-/// <summary>Creates the schema and clears temporary upload files before the server takes requests.</summary>
-internal sealed partial class DataInitializer(IServiceScopeFactory scopes, FileSystemArtifactStore artifacts, IOptions<ChatOpsBotOptions> options, ILogger<DataInitializer> logger) : IHostedService
+/// <summary>Clears temporary upload files before the server takes requests; the schema is <see cref="DatabaseSchema"/>'s, done before the host starts.</summary>
+internal sealed partial class DataInitializer(FileSystemArtifactStore artifacts, IOptions<ChatOpsBotOptions> options, ILogger<DataInitializer> logger) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Value.DataPath);
-        await using (var scope = scopes.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
-            await db.Database.EnsureCreatedAsync(cancellationToken);
-            // Write-ahead logging lets readers (manifest and IPA requests) proceed while a job or an upload writes.
-            // It is a property of the database file, so setting it once is enough.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
         var removed = artifacts.RemoveTemporaryFiles();
         if (removed > 0)
             LogTemporaryFilesRemoved(removed);
         LogDataReady(options.Value.DataPath);
+        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
