@@ -30,9 +30,11 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
 
         var known = db.Database.GetMigrations().ToList();
-        await AdoptReleasedDatabaseAsync(db, known[0], cancellationToken);
-
-        var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).ToList();
+        var released = await IsReleasedDatabaseAsync(db, cancellationToken);
+        // Recording the Initial migration creates the history table: only when migrating is what the operator asked for.
+        if (released && migrate)
+            await AdoptReleasedDatabaseAsync(db, known[0], cancellationToken);
+        List<string> applied = released && !migrate ? [known[0]] : [.. await db.Database.GetAppliedMigrationsAsync(cancellationToken)];
         var unknown = applied.Except(known, StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
             throw new DatabaseSchemaException(
@@ -64,8 +66,6 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
     private async Task AdoptReleasedDatabaseAsync(ChatOpsBotDb db, string initial, CancellationToken cancellationToken)
     {
         var history = db.GetService<IHistoryRepository>();
-        if (await history.ExistsAsync(cancellationToken) || !await TableExistsAsync(db, "Builds", cancellationToken))
-            return;
         // An immediate transaction takes SQLite's write lock, so a replica adopting at the same moment waits here and
         // then finds the history made.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -85,6 +85,10 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         await transaction.CommitAsync(cancellationToken);
         LogAdopted(initial);
     }
+
+    /// <summary>The tables are there but no migration history: the released version made it with EnsureCreated.</summary>
+    private static async Task<bool> IsReleasedDatabaseAsync(ChatOpsBotDb db, CancellationToken cancellationToken) =>
+        !await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken) && await TableExistsAsync(db, "Builds", cancellationToken);
 
     private static async Task<bool> TableExistsAsync(ChatOpsBotDb db, string table, CancellationToken cancellationToken) =>
         await db.Database.SqlQuery<int>($"SELECT COUNT(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = {table}")

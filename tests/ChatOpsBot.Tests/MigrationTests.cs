@@ -1,0 +1,139 @@
+using System.Net;
+using System.Text.Json;
+using ChatOpsBot.Data;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ChatOpsBot.Tests;
+
+/// <summary>
+/// Schema migrations: a database the released version wrote (ef88340, schema by EnsureCreated) keeps every row, a fresh
+/// one gets every migration, and the host refuses what it cannot serve.
+/// </summary>
+public sealed class MigrationTests
+{
+    private static readonly string Fixtures = Path.Combine(AppContext.BaseDirectory, "Fixtures");
+
+    private static readonly string[] Tables =
+        ["Apps", "Builds", "InstallLinks", "LinkEvents", "LinkDownloads", "Subscriptions", "Announcements", "AnnouncementDeliveries", "TeamsConversations", "LinkMessages"];
+
+    /// <summary>The migrations this binary has, in order.</summary>
+    private static List<string> KnownMigrations()
+    {
+        using var db = new SqliteChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
+        return [.. db.Database.GetMigrations()];
+    }
+
+    private static string CopyReleasedDatabase()
+    {
+        var data = Directory.CreateTempSubdirectory("chatopsbot-released-").FullName;
+        File.Copy(Path.Combine(Fixtures, "released-ef88340.db"), Path.Combine(data, "chatopsbot.db"));
+        return data;
+    }
+
+    private static SqliteConnection Open(string data)
+    {
+        var connection = new SqliteConnection($"Data Source={Path.Combine(data, "chatopsbot.db")};Pooling=False");
+        connection.Open();
+        return connection;
+    }
+
+    private static List<string> Query(string data, string sql)
+    {
+        using var connection = Open(data);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        return rows;
+    }
+
+    /// <summary>Every row of every table of the released schema, as text.</summary>
+    private static Dictionary<string, List<string>> Rows(string data) =>
+        Tables.ToDictionary(t => t, t => Query(data, $"SELECT * FROM \"{t}\" ORDER BY rowid"));
+
+    private static List<string> History(string data) => Query(data, "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\" ORDER BY \"MigrationId\"");
+
+    private static List<string> Schema(string data) =>
+        Query(data, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE '%EFMigrations%' ORDER BY name");
+
+    [Fact]
+    public async Task ADatabaseTheReleasedVersionWroteKeepsEveryRowAndItsLiveInstallLinkAndGetsTheLaterMigrations()
+    {
+        var data = CopyReleasedDatabase();
+        try
+        {
+            var before = Rows(data);
+            using var fixture = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Fixtures, "released-ef88340.json")));
+            Assert.All(Tables, t => Assert.Equal(fixture.RootElement.GetProperty("rows").GetProperty(t).GetInt64(), before[t].Count));
+            Assert.All(Tables, t => Assert.NotEmpty(before[t]));
+            var token = fixture.RootElement.GetProperty("installToken").GetString();
+
+            await using (var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(), dataDirectory: data))
+            {
+                using var client = app.CreateLoopbackClient();
+                // The fixture's links were minted at the test clock's start and live for an hour.
+                using (var page = await client.GetAsync($"/i/{token}"))
+                    Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                using (var manifest = await client.GetAsync($"/i/{token}/manifest.plist"))
+                {
+                    Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+                    Assert.Contains("com.example", await manifest.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                }
+                Assert.Contains(app.Logs, l => l.Contains("recorded as at migration", StringComparison.Ordinal));
+            }
+            SqliteConnection.ClearAllPools();
+
+            var after = Rows(data);
+            // The visits above add link events; every row that was there is still there, unchanged.
+            foreach (var table in Tables)
+                Assert.Equal(before[table], after[table].Take(before[table].Count));
+            Assert.Equal(before.Where(t => t.Key != "LinkEvents"), after.Where(t => t.Key != "LinkEvents"));
+            Assert.Equal(KnownMigrations(), History(data));
+            // And the upgraded schema is the one a fresh install gets.
+            var fresh = Directory.CreateTempSubdirectory("chatopsbot-fresh-").FullName;
+            try
+            {
+                await using (var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(), dataDirectory: fresh))
+                    app.CreateLoopbackClient().Dispose();
+                SqliteConnection.ClearAllPools();
+                Assert.Equal(Schema(fresh), Schema(data));
+            }
+            finally
+            {
+                Directory.Delete(fresh, recursive: true);
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AFreshDataDirectoryGetsEveryMigrationAndTheSchemaTheModelDescribes()
+    {
+        await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys());
+        app.CreateLoopbackClient().Dispose();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+
+        Assert.IsType<SqliteChatOpsBotDb>(db);
+        Assert.Equal(KnownMigrations(), await db.Database.GetAppliedMigrationsAsync());
+        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+        Assert.Equal(2, KnownMigrations().Count);
+        Assert.EndsWith("_Initial", KnownMigrations()[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheSqliteMigrationsDescribeTheWholeModel()
+    {
+        using var db = new SqliteChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
+
+        Assert.False(db.Database.HasPendingModelChanges(), "The model changed without a migration: run dotnet ef migrations add (docs/operations.md).");
+    }
+}
