@@ -97,7 +97,7 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
     [LoggerMessage(EventId = 5700, Level = LogLevel.Information, Message = "Database made by the released version (no migration history) recorded as at migration {Migration}")]
     private partial void LogAdopted(string migration);
 
-    [LoggerMessage(EventId = 5701, Level = LogLevel.Information, Message = "Applying {Count} database migrations: {Migrations}")]
+    [LoggerMessage(EventId = 5701, Level = LogLevel.Information, Message = "Migrating the database: {Count} pending database migrations {Migrations}")]
     private partial void LogMigrating(int count, IEnumerable<string> migrations);
 
     [LoggerMessage(EventId = 5702, Level = LogLevel.Information, Message = "Database schema is current (migration {Migration})")]
