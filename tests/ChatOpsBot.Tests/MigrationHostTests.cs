@@ -126,9 +126,13 @@ public sealed class MigrationHostTests : IDisposable
         AssertCleanRefusal(migrateExit, migrateOutput);
     }
 
-    [Fact]
-    public async Task TwoHostsStartingAtOnceOnAFreshDataDirectoryBothServeAndApplyEachMigrationOnce()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TwoHostsStartingAtOnceOnOneDataDirectoryBothServeAndApplyEachMigrationOnce(bool released)
     {
+        if (released)
+            File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "released-ef88340.db"), Path.Combine(_data, "chatopsbot.db"));
         using var first = HostProcess.Start("dotnet", [HostDll], _data, Environment());
         using var second = HostProcess.Start("dotnet", [HostDll], _data, Environment());
 
@@ -137,9 +141,9 @@ public sealed class MigrationHostTests : IDisposable
             using var client = new HttpClient { BaseAddress = new Uri(await host.ListeningAddress) };
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
         }
-        // Both found the migrations pending; EF Core's lock let one apply them (the other would have failed on tables
-        // that already exist) while the other waited and then found nothing left to do.
-        Assert.All(new[] { first.Output, second.Output }, o => Assert.Contains("2 pending database migrations", o, StringComparison.Ordinal));
+        // Usually both find the migrations pending; EF Core's lock lets one apply them (the other would fail on tables
+        // that already exist) while the other waits and then finds nothing left to do.
+        Assert.Contains(new[] { first.Output, second.Output }, o => o.Contains(released ? "1 pending database migrations" : "2 pending database migrations", StringComparison.Ordinal));
         Assert.Equal(KnownMigrations(), History());
         Execute("SELECT COUNT(*) FROM \"__EFMigrationsLock\"");
     }
