@@ -60,7 +60,11 @@ try
     var options = app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;
     await app.Services.GetRequiredService<DatabaseSchema>().PrepareAsync(migrate: migrateOnly || options.Database.MigrateAtStart, CancellationToken.None);
     if (migrateOnly)
+    {
+        // Flushes the log of what was applied.
+        await app.DisposeAsync();
         return 0;
+    }
     app.Run();
     return 0;
 }
