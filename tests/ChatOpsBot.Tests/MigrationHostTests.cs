@@ -87,7 +87,8 @@ public sealed class MigrationHostTests : IDisposable
     [Fact]
     public async Task WithMigrateAtStartOffTheHostRefusesADatabaseBehindItAndSaysToRunMigrateLeavingItUntouched()
     {
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "released-ef88340.db"), Path.Combine(_data, "chatopsbot.db"));
+        var released = Path.Combine(AppContext.BaseDirectory, "Fixtures", "released-ef88340.db");
+        File.Copy(released, Path.Combine(_data, "chatopsbot.db"));
 
         var (exit, output) = await HostProcess.RunToExitAsync([], _data, Environment(new() { ["ChatOpsBot__Database__MigrateAtStart"] = "false" }));
 
@@ -95,6 +96,7 @@ public sealed class MigrationHostTests : IDisposable
         Assert.Contains("dotnet ChatOpsBot.dll migrate", output, StringComparison.Ordinal);
         Assert.Contains("ChatOpsBot:Database:MigrateAtStart", output, StringComparison.Ordinal);
         Assert.Contains(KnownMigrations()[1], output, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(released), await File.ReadAllBytesAsync(Path.Combine(_data, "chatopsbot.db")));
         Assert.Throws<SqliteException>(History);
     }
 
