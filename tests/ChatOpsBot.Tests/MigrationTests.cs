@@ -137,3 +137,55 @@ public sealed class MigrationTests
         Assert.False(db.Database.HasPendingModelChanges(), "The model changed without a migration: run dotnet ef migrations add (docs/operations.md).");
     }
 }
+
+/// <summary>A migration lock left by a host killed while migrating: the start waits, says why, and goes on once it is removed.</summary>
+public sealed class MigrationLockTests
+{
+    [Fact]
+    public async Task AStartWaitingForAMigrationLockLogsHowToRemoveItAndServesOnceItIsGone()
+    {
+        var data = Directory.CreateTempSubdirectory("chatopsbot-lock-").FullName;
+        var file = $"Data Source={Path.Combine(data, "chatopsbot.db")};Pooling=False";
+        try
+        {
+            using (var connection = new SqliteConnection(file))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = """
+                    CREATE TABLE "__EFMigrationsLock" ("Id" INTEGER NOT NULL CONSTRAINT "PK___EFMigrationsLock" PRIMARY KEY, "Timestamp" TEXT NOT NULL);
+                    INSERT INTO "__EFMigrationsLock" ("Id", "Timestamp") VALUES (1, '2026-11-23 08:00:00');
+                    """;
+                command.ExecuteNonQuery();
+            }
+            await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(), dataDirectory: data);
+            var started = Task.Run(app.CreateLoopbackClient);
+
+            // A deadline, not a timing assertion: the clock moves until the waiting start has said why it waits.
+            var deadline = DateTime.UtcNow.AddMinutes(1);
+            while (!app.Logs.Any(l => l.Contains("DELETE FROM \"__EFMigrationsLock\"", StringComparison.Ordinal)))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "The start did not say it waits for the migration lock.");
+                Assert.False(started.IsCompleted, "The start did not wait for the migration lock.");
+                app.Clock.Advance(DatabaseSchema.Patience);
+                await Task.Delay(20);
+            }
+            Assert.False(started.IsCompleted);
+            using (var connection = new SqliteConnection(file))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "DELETE FROM \"__EFMigrationsLock\"";
+                command.ExecuteNonQuery();
+            }
+
+            using var client = await started.WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}

@@ -13,8 +13,11 @@ internal sealed class DatabaseSchemaException(string message) : Exception(messag
 /// that the released version made with EnsureCreated, refuses one that a newer version migrated, and applies the
 /// pending migrations (or, with <c>MigrateAtStart</c> off, refuses to run behind them).
 /// </summary>
-internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptions<ChatOpsBotOptions> options, ILogger<DatabaseSchema> logger)
+internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptions<ChatOpsBotOptions> options, TimeProvider time, ILogger<DatabaseSchema> logger)
 {
+    /// <summary>How long migrating may take before the log says why a start may be stuck, and again each time after.</summary>
+    internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
     /// <summary>The tables the released version (ef88340, before migrations) created; the Initial migration's.</summary>
     private static readonly string[] ReleasedTables =
         ["Apps", "Builds", "InstallLinks", "LinkEvents", "LinkDownloads", "Subscriptions", "Announcements", "AnnouncementDeliveries", "TeamsConversations", "LinkMessages"];
@@ -55,7 +58,11 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         LogMigrating(pending.Count, pending);
         // EF Core holds a database-wide lock while it migrates (on SQLite a row in __EFMigrationsLock) and reads the
         // history after taking it, so replicas starting at once apply each migration once; the others wait.
-        await db.Database.MigrateAsync(cancellationToken);
+        // A host killed while migrating leaves that lock behind and every later start waits for it, without a word
+        // from EF Core: say so while it lasts.
+        var started = time.GetTimestamp();
+        await using (time.CreateTimer(_ => LogStillMigrating(time.GetElapsedTime(started)), null, Patience, Patience))
+            await db.Database.MigrateAsync(cancellationToken);
         LogSchemaCurrent(known[^1]);
     }
 
@@ -99,6 +106,9 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
 
     [LoggerMessage(EventId = 5701, Level = LogLevel.Information, Message = "Migrating the database: {Count} pending database migrations {Migrations}")]
     private partial void LogMigrating(int count, IEnumerable<string> migrations);
+
+    [LoggerMessage(EventId = 5703, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host may be migrating it, or one killed while migrating left its lock. If no other host is running, remove the lock: DELETE FROM \"__EFMigrationsLock\"")]
+    private partial void LogStillMigrating(TimeSpan elapsed);
 
     [LoggerMessage(EventId = 5702, Level = LogLevel.Information, Message = "Database schema is current (migration {Migration})")]
     private partial void LogSchemaCurrent(string migration);
