@@ -71,13 +71,14 @@ public sealed partial class LogSecrecyTests : IAsyncLifetime
     {
         var buildId = await UploadAsync();
         var installUrls = new List<string>();
+        var sources = new List<string>();
 
         // Slack: a signed /install, answered through its response_url; then a Get link button, answered through its own.
         using (var command = await SlackAsync("/slack/commands", Form(("team_id", "T0WORK"), ("channel_id", "C0GENERAL"),
             ("user_id", "U0ALICE"), ("user_name", "alice"), ("command", "/install"), ("text", "demo beta"),
             ("response_url", _slack.ResponseUrl($"commands/T0WORK/1/{CommandHookSecret}")), ("trigger_id", "1.2.3"))))
             Assert.Equal(HttpStatusCode.OK, command.StatusCode);
-        installUrls.AddRange(InstallUrls((await _slack.NextCallAsync()).Body));
+        installUrls.AddRange(Traced(sources, "slack", (await _slack.NextCallAsync()).Body));
         var interaction = JsonSerializer.Serialize(new
         {
             type = "block_actions",
@@ -91,13 +92,13 @@ public sealed partial class LogSecrecyTests : IAsyncLifetime
         });
         using (var pressed = await SlackAsync("/slack/interactions", Form(("payload", interaction))))
             Assert.Equal(HttpStatusCode.OK, pressed.StatusCode);
-        installUrls.AddRange(InstallUrls((await _slack.NextCallAsync()).Body));
+        installUrls.AddRange(Traced(sources, "slack", (await _slack.NextCallAsync()).Body));
 
         // Teams: a message to the bot, answered through the Connector; then a card's Get link, answered in the response.
         var inboundToken = _microsoft.Token(_app.Clock.GetUtcNow());
         using (var message = await TeamsAsync(_microsoft.Message("<at>ChatOpsBot</at> install demo beta"), inboundToken))
             Assert.Equal(HttpStatusCode.OK, message.StatusCode);
-        installUrls.AddRange(InstallUrls((await _microsoft.NextPostAsync()).Body.GetRawText()));
+        installUrls.AddRange(Traced(sources, "teams post", (await _microsoft.NextPostAsync()).Body.GetRawText()));
         var invoke = _microsoft.Message("", id: "1700000000002");
         invoke["type"] = "invoke";
         invoke["name"] = "adaptiveCard/action";
@@ -112,14 +113,14 @@ public sealed partial class LogSecrecyTests : IAsyncLifetime
             ["trigger"] = "manual",
         };
         using (var executed = await TeamsAsync(invoke, inboundToken))
-            installUrls.AddRange(InstallUrls(await executed.Content.ReadAsStringAsync()));
+            installUrls.AddRange(Traced(sources, "teams invoke", await executed.Content.ReadAsStringAsync()));
 
         // The API's own link, for a release pipeline.
         using (var api = _app.CreateClient(ChatOpsBotApplication.UploaderKey))
         using (var minted = await api.PostAsJsonAsync("/api/v1/apps/demo/links", new { channel = "beta" }))
-            installUrls.AddRange(InstallUrls(await minted.Content.ReadAsStringAsync()));
+            installUrls.AddRange(Traced(sources, "api", await minted.Content.ReadAsStringAsync()));
 
-        Assert.Equal(5, installUrls.Distinct(StringComparer.Ordinal).Count());
+        Assert.True(installUrls.Distinct(StringComparer.Ordinal).Count() == 5, "expected one link from each of five answers:\n" + string.Join("\n", sources));
 
         // The install flow on every link: page, QR code, icon, manifest, then the IPA as iOS fetches it.
         foreach (var installUrl in installUrls)
@@ -210,10 +211,19 @@ public sealed partial class LogSecrecyTests : IAsyncLifetime
     private static string Form(params (string Name, string Value)[] fields) =>
         string.Join('&', fields.Select(f => f.Name + "=" + Uri.EscapeDataString(f.Value)));
 
+    private static List<string> Traced(List<string> sources, string source, string body)
+    {
+        var urls = InstallUrls(body).ToList();
+        sources.Add($"{source}: {urls.Count} link(s) in {body}");
+        return urls;
+    }
+
     private static IEnumerable<string> InstallUrls(string body) =>
         InstallUrl().Matches(body).Select(m => m.Value).Distinct(StringComparer.Ordinal);
 
-    [GeneratedRegex(@"https://ota\.example\.test/i/[A-Za-z0-9_-]+")]
+    // A whole 22-character token: in a Teams card's Markdown the link's text shows the address with its "_" escaped
+    // ("…-\_g"), and only the link's target is the address itself.
+    [GeneratedRegex(@"https://ota\.example\.test/i/[A-Za-z0-9_-]{22}(?![A-Za-z0-9_\\-])")]
     private static partial Regex InstallUrl();
 
     [GeneratedRegex("id=\"install\" href=\"(?<href>[^\"]+)\"")]
