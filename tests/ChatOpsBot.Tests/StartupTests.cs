@@ -112,24 +112,9 @@ internal static partial class HostProcess
         var data = Directory.CreateTempSubdirectory("chatopsbot-start-").FullName;
         try
         {
-            var info = StartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ChatOpsBot.dll")], data,
+            return await RunToExitAsync([], data,
                 new Dictionary<string, string> { ["Urls"] = "http://127.0.0.1:0", ["ChatOpsBot__DataDirectory"] = data }.Concat(environment)
                     .GroupBy(e => e.Key).ToDictionary(g => g.Key, g => g.Last().Value));
-            using var process = System.Diagnostics.Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            // A deadline, not a timing assertion: a host that does not stop fails here instead of hanging the run.
-            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            try
-            {
-                await process.WaitForExitAsync(deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new InvalidOperationException("The host kept running although its configuration is invalid.");
-            }
-            return (process.ExitCode, await stdout + await stderr);
         }
         finally
         {

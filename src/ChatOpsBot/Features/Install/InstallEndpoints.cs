@@ -173,13 +173,9 @@ internal static partial class InstallEndpoints
 
     internal static async Task<IResult> Icon(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, CancellationToken cancellationToken)
     {
-        var resolved = await links.ResolveAsync(token, cancellationToken);
-        if (!Allowed(http, limiter, resolved?.Link.Id))
-            return TooManyRequests();
+        var (resolved, refusal) = await ResolveLiveAsync(token, http, links, limiter, cancellationToken);
         if (resolved is null)
-            return UnknownLink();
-        if (IsDead(resolved.Status))
-            return Gone(resolved.Status);
+            return refusal!;
         if (resolved.Build.IconSha256 is not { } icon || artifacts.OpenRead(icon) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
         return TypedResults.Stream(stream, "image/png");
@@ -187,15 +183,22 @@ internal static partial class InstallEndpoints
 
     internal static async Task<IResult> QrCode(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
     {
-        var resolved = await links.ResolveAsync(token, cancellationToken);
-        if (!Allowed(http, limiter, resolved?.Link.Id))
-            return TooManyRequests();
+        var (resolved, refusal) = await ResolveLiveAsync(token, http, links, limiter, cancellationToken);
         if (resolved is null)
-            return UnknownLink();
-        if (IsDead(resolved.Status))
-            return Gone(resolved.Status);
+            return refusal!;
         var png = PngByteQRCodeHelper.GetQRCode(urls.InstallPage(token), QRCodeGenerator.ECCLevel.M, 8);
         return TypedResults.Bytes(png, "image/png");
+    }
+
+    /// <summary>The live link behind the token, or the answer that says why there is none (429, 404 or 410).</summary>
+    private static async Task<(ResolvedLink? Live, IResult? Refusal)> ResolveLiveAsync(string token, HttpContext http, InstallLinks links, InstallRateLimiter limiter, CancellationToken cancellationToken)
+    {
+        var resolved = await links.ResolveAsync(token, cancellationToken);
+        if (!Allowed(http, limiter, resolved?.Link.Id))
+            return (null, TooManyRequests());
+        if (resolved is null)
+            return (null, UnknownLink());
+        return IsDead(resolved.Status) ? (null, Gone(resolved.Status)) : (resolved, null);
     }
 
     /// <summary>A link that can no longer install anything; a build whose profile expired is shown, not dead.</summary>
