@@ -43,9 +43,9 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
             return ChatReply.Message("That button is no longer supported. Try \"help\".");
         var build = await catalog.GetBuildAsync(buildId, cancellationToken);
         if (build is null)
-            return ChatReply.Message("That build no longer exists.");
+            return ChatReply.Message(BuildGone);
         if (!build.IsActive)
-            return ChatReply.Message($"{Describe(build)} has been revoked. Ask for the newest build with \"install {build.AppSlug} {build.Channel}\".");
+            return ChatReply.Message(BuildRevoked(build));
         return await LinkReplyAsync(action.User, build, cancellationToken);
     }
 
@@ -63,7 +63,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
                 return UnknownApp(apps, args[0]);
         }
 
-        var channelName = args.Length > 1 ? args[1] : DefaultChannel(app);
+        var channelName = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
         if (channelName is null)
             return ChatReply.Message($"{app.DisplayName} has no builds yet.");
         if (!app.Channels.Any(c => c.Name == channelName))
@@ -94,7 +94,10 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
 
     private async Task<ChatReply> LinkReplyAsync(ChatUser user, CatalogBuild build, CancellationToken cancellationToken)
     {
-        var link = await catalog.MintLinkAsync(build.Id, user, cancellationToken);
+        var minted = await catalog.MintLinkAsync(build.Id, user, cancellationToken);
+        // The build was read active a moment ago; a revoke or a clean-up in between leaves no link to give.
+        if (minted.Link is not { } link)
+            return ChatReply.Message(minted.Refusal == LinkRefusal.BuildRevoked ? BuildRevoked(build) : BuildGone);
         var blocks = new List<ReplyBlock>
         {
             new HeaderBlock($"{build.DisplayName} {build.Version} ({build.BuildNumber})"),
@@ -217,7 +220,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         var apps = await catalog.ListAppsAsync(cancellationToken);
         if (FindApp(apps, args[0]) is not { } app)
             return UnknownApp(apps, args[0]);
-        var channel = args.Length > 1 ? args[1] : DefaultChannel(app);
+        var channel = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
         if (channel is null)
             return ChatReply.Message($"{app.DisplayName} has no builds yet.");
         if (!app.Channels.Any(c => c.Name == channel))
@@ -389,10 +392,10 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     private static CatalogApp? FindApp(IReadOnlyList<CatalogApp> apps, string name) =>
         apps.FirstOrDefault(a => string.Equals(a.Slug, name, StringComparison.OrdinalIgnoreCase));
 
-    private static string? DefaultChannel(CatalogApp app) =>
-        app.DefaultChannel is { } preferred && app.Channels.Any(c => c.Name == preferred)
-            ? preferred
-            : app.Channels.OrderByDescending(c => c.LatestUploadAt).FirstOrDefault()?.Name;
+    private const string BuildGone = "That build no longer exists.";
+
+    private static string BuildRevoked(CatalogBuild build) =>
+        $"{Describe(build)} has been revoked. Ask for the newest build with \"install {build.AppSlug} {build.Channel}\".";
 
     private static ChatReply UnknownApp(IReadOnlyList<CatalogApp> apps, string name)
     {

@@ -18,8 +18,8 @@ public interface IChatCatalog
 
     Task<CatalogBuild?> GetBuildAsync(long buildId, CancellationToken cancellationToken);
 
-    /// <summary>Mints a personal link for an active build.</summary>
-    Task<CatalogLink> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken);
+    /// <summary>Mints a personal link for an active build, or says why it cannot (the build went away or was revoked meanwhile).</summary>
+    Task<CatalogMint> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken);
 
     /// <summary>Revokes a build and with it every live link; returns how many links stopped working.</summary>
     Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken);
@@ -48,4 +48,19 @@ public sealed record CatalogLink(string InstallPageUrl, string QrCodeUrl, DateTi
 {
     /// <summary>The link's id in the registry, so the message that carries it can be updated once it dies.</summary>
     public long? LinkId { get; init; }
+}
+
+/// <summary>Why a build got no link: it no longer exists, or it has been revoked.</summary>
+public enum LinkRefusal
+{
+    BuildGone,
+    BuildRevoked,
+}
+
+/// <summary>A minted link, or the reason there is none.</summary>
+public sealed record CatalogMint(CatalogLink? Link, LinkRefusal? Refusal)
+{
+    public static CatalogMint Of(CatalogLink link) => new(link, null);
+
+    public static CatalogMint Refused(LinkRefusal refusal) => new(null, refusal);
 }

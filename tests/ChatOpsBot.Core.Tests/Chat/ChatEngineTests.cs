@@ -314,4 +314,30 @@ public sealed class ChatEngineTests
     {
         Assert.Equal(distance, ChatEngine.Levenshtein(a, b));
     }
+
+    [Fact]
+    public async Task InstallSaysTheBuildWasRevokedWhenItIsRevokedWhileTheLinkIsMinted()
+    {
+        var build = _catalog.Build("myapp", "beta", "2.4", "101");
+        _catalog.BeforeMint = id => _catalog.RevokeBuildAsync(id, CancellationToken.None);
+
+        var reply = await Say("install myapp");
+
+        Assert.Empty(_catalog.Minted);
+        Assert.Empty(reply.LinkIds);
+        Assert.Equal("My App 2.4 (101) in beta has been revoked. Ask for the newest build with \"install myapp beta\".", reply.Text);
+        Assert.Equal(build.Id, Assert.Single(_catalog.Revoked));
+    }
+
+    [Fact]
+    public async Task GetLinkSaysTheBuildNoLongerExistsWhenItIsDeletedWhileTheLinkIsMinted()
+    {
+        var build = _catalog.Build("myapp", "beta", "2.4", "101");
+        _catalog.BeforeMint = id => _catalog.Builds.RemoveAll(b => b.Id == id);
+
+        var reply = await _engine.HandleActionAsync(new ChatAction(Ada, ChatActions.GetLink, build.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)), CancellationToken.None);
+
+        Assert.Empty(_catalog.Minted);
+        Assert.Equal("That build no longer exists.", reply.Text);
+    }
 }

@@ -49,11 +49,19 @@ internal sealed class FakeCatalog : IChatCatalog
     public Task<CatalogBuild?> GetBuildAsync(long buildId, CancellationToken cancellationToken) =>
         Task.FromResult(Builds.SingleOrDefault(b => b.Id == buildId));
 
-    public Task<CatalogLink> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken)
+    /// <summary>Runs just before a link is minted, as another request would between the engine's read and the mint.</summary>
+    public Action<long>? BeforeMint { get; set; }
+
+    public Task<CatalogMint> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken)
     {
+        BeforeMint?.Invoke(buildId);
+        if (Builds.SingleOrDefault(b => b.Id == buildId) is not { } build)
+            return Task.FromResult(CatalogMint.Refused(LinkRefusal.BuildGone));
+        if (!build.IsActive)
+            return Task.FromResult(CatalogMint.Refused(LinkRefusal.BuildRevoked));
         Minted.Add((buildId, user));
-        return Task.FromResult(new CatalogLink($"https://ota.example.test/i/token{Minted.Count}", $"https://ota.example.test/i/token{Minted.Count}/qr.png",
-            new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero)) { LinkId = 1000 + Minted.Count });
+        return Task.FromResult(CatalogMint.Of(new CatalogLink($"https://ota.example.test/i/token{Minted.Count}", $"https://ota.example.test/i/token{Minted.Count}/qr.png",
+            new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero)) { LinkId = 1000 + Minted.Count }));
     }
 
     public Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken)

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Features.ApiKeys;
-using ChatOpsBot.Features.Links;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -15,6 +14,7 @@ internal static class BuildsApi
     public static WebApplicationBuilder AddBuilds(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<BuildIngest>();
+        builder.Services.AddScoped<BuildRevocation>();
         builder.Services.AddSingleton<ArtifactLocks>();
         builder.Services.AddScoped<ArtifactCollector>();
         return builder;
@@ -105,27 +105,10 @@ internal static class BuildsApi
     }
 
     internal static async Task<Results<Ok<BuildResponse>, ProblemHttpResult>> RevokeBuild(
-        long id, ChatOpsBotDb db, InstallLinks links, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var (build, _) = await RevokeAsync(id, db, links, time, cancellationToken);
-        return build is null ? NotFound(id) : TypedResults.Ok(BuildResponse.From(build, build.App.Slug));
-    }
-
-    /// <summary>Marks a build revoked (once) and stops every live link to it; the API and chat share this.</summary>
-    internal static async Task<(Build? Build, int LinksStopped)> RevokeAsync(
-        long id, ChatOpsBotDb db, InstallLinks links, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var build = await db.Builds.Include(b => b.App).SingleOrDefaultAsync(b => b.Id == id, cancellationToken);
-        if (build is null)
-            return (null, 0);
-        if (build.State != BuildState.Revoked)
-        {
-            build.State = BuildState.Revoked;
-            build.RevokedAt = time.GetUtcNow().UtcDateTime;
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        return (build, await links.RevokeForBuildAsync(id, cancellationToken));
-    }
+        long id, BuildRevocation revocation, CancellationToken cancellationToken) =>
+        await revocation.RevokeAsync(id, cancellationToken) is { Build: var build }
+            ? TypedResults.Ok(BuildResponse.From(build, build.App.Slug))
+            : NotFound(id);
 
     private static ProblemHttpResult NotFound(long id) =>
         TypedResults.Problem($"There is no build {id}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown build");

@@ -17,7 +17,7 @@ internal static class ChatRegistration
 }
 
 /// <summary>The chat engine's view of the registry, read straight from the database.</summary>
-internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvider time) : IChatCatalog
+internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, BuildRevocation revocation) : IChatCatalog
 {
     public async Task<IReadOnlyList<CatalogApp>> ListAppsAsync(CancellationToken cancellationToken)
     {
@@ -81,15 +81,22 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvi
         return build is null ? null : ToCatalog(build, build.App.Slug);
     }
 
-    public async Task<CatalogLink> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken)
+    public async Task<CatalogMint> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken)
     {
         var outcome = await links.MintAsync(buildId, new Requester(user.Platform, user.Workspace, user.UserId, user.DisplayName), null, cancellationToken);
-        var minted = outcome.Minted ?? throw new InvalidOperationException($"Build {buildId} cannot get a link: {outcome.Detail}");
-        return new CatalogLink(minted.InstallPageUrl, minted.QrCodeUrl, new DateTimeOffset(minted.Link.ExpiresAt, TimeSpan.Zero)) { LinkId = minted.Link.Id };
+        if (outcome.Minted is { } minted)
+            return CatalogMint.Of(new CatalogLink(minted.InstallPageUrl, minted.QrCodeUrl, new DateTimeOffset(minted.Link.ExpiresAt, TimeSpan.Zero)) { LinkId = minted.Link.Id });
+        return outcome.Refusal switch
+        {
+            MintRefusal.UnknownBuild => CatalogMint.Refused(LinkRefusal.BuildGone),
+            MintRefusal.BuildRevoked => CatalogMint.Refused(LinkRefusal.BuildRevoked),
+            // Chat asks for no download cap and names builds by id, so nothing else can refuse it.
+            _ => throw new InvalidOperationException($"Build {buildId} cannot get a link: {outcome.Reason}"),
+        };
     }
 
     public async Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken) =>
-        (await BuildsApi.RevokeAsync(buildId, db, links, time, cancellationToken)).LinksStopped;
+        await revocation.RevokeAsync(buildId, cancellationToken) is { } revoked ? revoked.LinksStopped : 0;
 
     internal static CatalogBuild ToCatalog(Build b, string appSlug) => new(
         b.Id, appSlug, b.DisplayName, b.Channel, b.Version, b.BuildNumber, b.Notes,

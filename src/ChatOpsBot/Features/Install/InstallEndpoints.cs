@@ -108,7 +108,7 @@ internal static partial class InstallEndpoints
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
-    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.Link.Id))
@@ -121,7 +121,7 @@ internal static partial class InstallEndpoints
             await UnknownLink().ExecuteAsync(http);
             return;
         }
-        if (!MayServe(resolved, links.DownloadGrace, time.GetUtcNow().UtcDateTime))
+        if (!links.MayServe(resolved))
         {
             await Gone(resolved.Status).ExecuteAsync(http);
             return;
@@ -138,7 +138,7 @@ internal static partial class InstallEndpoints
         var range = IpaDownload.Select(http.Request, file.Length, etag);
         // Past a link's end (used up, or expired within the grace) only a GET may go on, which a download under way
         // then has to pass: a HEAD or an unsatisfiable range would describe the file (size, hash) to anyone.
-        if (resolved.Status != LinkStatus.Ready && (range is null || HttpMethods.IsHead(http.Request.Method)))
+        if (!DownloadGrace.MayDescribeFile(resolved.Status) && (range is null || HttpMethods.IsHead(http.Request.Method)))
         {
             await Gone(resolved.Status).ExecuteAsync(http);
             return;
@@ -153,11 +153,11 @@ internal static partial class InstallEndpoints
             await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: true, cancellationToken);
             return;
         }
-        var reservation = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
+        var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
-        if (reservation is null)
+        if (reserved.Reservation is not { } reservation)
         {
-            await Gone(resolved.Status == LinkStatus.Expired ? LinkStatus.Expired : LinkStatus.DownloadLimitReached).ExecuteAsync(http);
+            await Gone(reserved.Refusal).ExecuteAsync(http);
             return;
         }
         (long Bytes, bool ReachedEnd) sent = (0, false);
@@ -204,14 +204,6 @@ internal static partial class InstallEndpoints
     /// <summary>A link that can no longer install anything; a build whose profile expired is shown, not dead.</summary>
     private static bool IsDead(LinkStatus status) =>
         status is LinkStatus.Expired or LinkStatus.Revoked or LinkStatus.BuildRevoked or LinkStatus.DownloadLimitReached;
-
-    /// <summary>Whether the IPA may be asked for at all: wherever a download could run or continue.</summary>
-    private static bool MayServe(ResolvedLink resolved, TimeSpan grace, DateTime now) => resolved.Status switch
-    {
-        LinkStatus.Ready or LinkStatus.DownloadLimitReached => true,
-        LinkStatus.Expired => now < resolved.Link.ExpiresAt + grace,
-        _ => false,
-    };
 
     /// <summary>Spends one request of the client's budget: the link's when the token matched one, else the unknown tokens'.</summary>
     private static bool Allowed(HttpContext http, InstallRateLimiter limiter, long? linkId)

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using ChatOpsBot.Core.Chat;
 using ChatOpsBot.Core.Links;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.LinkMessages;
@@ -6,39 +6,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Features.Links;
-
-/// <summary>The person a link is minted for: chat platform, workspace or tenant, user id and display name.</summary>
-internal sealed record Requester(string Platform, string? Workspace, string UserId, string UserName);
-
-/// <summary>A freshly minted link. The token exists only here: the database keeps its hash.</summary>
-internal sealed record MintedLink(InstallLink Link, string Token, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl);
-
-internal sealed record MintOutcome(MintedLink? Minted, int Status, string? Title, string? Detail)
-{
-    public static MintOutcome Problem(int status, string title, string detail) => new(null, status, title, detail);
-}
-
-internal enum LinkStatus
-{
-    Ready,
-    Expired,
-    Revoked,
-    BuildRevoked,
-    DownloadLimitReached,
-    ProfileExpired,
-}
-
-/// <summary>What the manifest needs of a link and its build.</summary>
-internal sealed record ManifestLink(long LinkId, LinkStatus Status, bool HasIcon, string BundleId, string Version, string BuildNumber, string DisplayName, string Channel);
-
-/// <summary>The bytes one IPA response would send, of a file of <see cref="FileSize"/> bytes.</summary>
-internal readonly record struct ByteRangeRequest(long Length, bool Partial, long FileSize);
-
-/// <summary>Bytes counted on a download before they are sent, so concurrent requests cannot all pass a cap.</summary>
-internal sealed record DownloadReservation(long DownloadId, long Bytes);
-
-/// <summary>A token that matched a link, with what it points at.</summary>
-internal sealed record ResolvedLink(InstallLink Link, Build Build, App App, string Token, LinkStatus Status, int Downloads);
 
 /// <summary>Mints, resolves and records install links. Chat adapters and the API use the same service.</summary>
 internal sealed partial class InstallLinks(
@@ -51,17 +18,42 @@ internal sealed partial class InstallLinks(
     DeadLinkMessages deadLinks,
     ILogger<InstallLinks> logger)
 {
-    public TimeSpan DownloadGrace => options.Value.Links.DownloadGrace;
+    private TimeSpan Grace => options.Value.Links.DownloadGrace;
 
-    public async Task<MintOutcome> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
+    /// <summary>
+    /// Mints a link to the newest active build of an app in the named channel or, when none is named, in the channel
+    /// <see cref="DefaultChannelRule"/> chooses, as chat's "install &lt;app&gt;" does.
+    /// </summary>
+    public async Task<MintResult> MintForAppAsync(string appSlug, string? channel, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
+    {
+        var app = await db.Apps.AsNoTracking().Where(a => a.Slug == appSlug)
+            .Select(a => new { a.Id, a.DefaultChannel }).SingleOrDefaultAsync(cancellationToken);
+        if (app is null)
+            return MintResult.Refused(MintRefusal.UnknownApp, $"There is no app '{appSlug}'.");
+        var active = await db.Builds.AsNoTracking().Where(b => b.AppId == app.Id && b.State == BuildState.Active)
+            .GroupBy(b => b.Channel)
+            .Select(g => new { Channel = g.Key, Count = g.Count(), Latest = g.Max(b => b.UploadedAt) })
+            .ToListAsync(cancellationToken);
+        var channels = active.Select(c => new CatalogChannel(c.Channel, c.Count, new DateTimeOffset(c.Latest, TimeSpan.Zero)))
+            .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+        var chosen = channel is { Length: > 0 } named ? named : DefaultChannelRule.Choose(app.DefaultChannel, channels);
+        var build = chosen is null ? null : await NewestActiveBuildAsync(app.Id, chosen, cancellationToken);
+        if (build is null)
+            return MintResult.Refused(MintRefusal.NoActiveBuild, channels.Count == 0
+                ? $"'{appSlug}' has no active builds."
+                : $"'{appSlug}' has no active build in channel '{chosen}'. Channels with builds: {string.Join(", ", channels.Select(c => c.Name))}.");
+        return await MintAsync(build.Id, requester, maxDownloads, cancellationToken);
+    }
+
+    public async Task<MintResult> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
     {
         var state = await BuildStateOf(db, buildId, cancellationToken);
         if (state is null)
-            return MintOutcome.Problem(StatusCodes.Status404NotFound, "Unknown build", $"There is no build {buildId}.");
+            return MintResult.Refused(MintRefusal.UnknownBuild, $"There is no build {buildId}.");
         if (state == BuildState.Revoked)
-            return MintOutcome.Problem(StatusCodes.Status409Conflict, "Build revoked", $"Build {buildId} has been revoked; links cannot be minted for it.");
+            return MintResult.Refused(MintRefusal.BuildRevoked, $"Build {buildId} has been revoked; links cannot be minted for it.");
         if (maxDownloads is < 1)
-            return MintOutcome.Problem(StatusCodes.Status400BadRequest, "Invalid download cap", "maxDownloads must be at least 1 when given.");
+            return MintResult.Refused(MintRefusal.InvalidDownloadCap, "maxDownloads must be at least 1 when given.");
 
         var now = time.GetUtcNow().UtcDateTime;
         var (token, hash) = InstallToken.Create();
@@ -80,17 +72,14 @@ internal sealed partial class InstallLinks(
         // Every chat /install mints one; committed together with concurrent mints, as link events are.
         await events.AddAsync(db, link, cancellationToken);
         LogLinkMinted(link.Id, buildId, requester.Platform, link.ExpiresAt);
-        return new MintOutcome(
-            new MintedLink(link, token, urls.InstallPage(token), urls.Manifest(token), urls.ItmsServices(token), urls.QrCode(token)),
-            StatusCodes.Status201Created, null, null);
+        return MintResult.Of(new MintedLink(link, token, urls.InstallPage(token), urls.Manifest(token), urls.ItmsServices(token), urls.QrCode(token)));
     }
 
     private static readonly Func<ChatOpsBotDb, long, CancellationToken, Task<BuildState?>> BuildStateOf =
         EF.CompileAsyncQuery((ChatOpsBotDb db, long buildId, CancellationToken cancellationToken) => db.Builds
             .Where(b => b.Id == buildId).Select(b => (BuildState?)b.State).SingleOrDefault());
 
-    /// <summary>The newest active build of an app in a channel.</summary>
-    public Task<Build?> NewestActiveBuildAsync(long appId, string channel, CancellationToken cancellationToken) =>
+    private Task<Build?> NewestActiveBuildAsync(long appId, string channel, CancellationToken cancellationToken) =>
         db.Builds.AsNoTracking()
             .Where(b => b.AppId == appId && b.Channel == channel && b.State == BuildState.Active)
             .OrderByDescending(b => b.Id)
@@ -156,21 +145,26 @@ internal sealed partial class InstallLinks(
     public Task RecordAsync(long linkId, LinkEventKind kind, string? userAgent, CancellationToken cancellationToken) =>
         events.AddAsync(db, new LinkEvent { LinkId = linkId, Kind = kind, At = time.GetUtcNow().UtcDateTime, UserAgent = Truncate(userAgent) }, cancellationToken);
 
+    /// <summary>Whether the link's IPA may be asked for at all, by <see cref="DownloadGrace.MayServe"/>.</summary>
+    public bool MayServe(ResolvedLink resolved) =>
+        DownloadGrace.MayServe(resolved.Status, resolved.Link.ExpiresAt, Grace, time.GetUtcNow().UtcDateTime);
+
     /// <summary>
-    /// Reserves the bytes of one response on a download of the link, or null when the link may not serve them.
+    /// Reserves the bytes of one response on a download of the link, or says why the link may not serve them.
     /// A request without a range starts a new download, which takes one of the link's <c>maxDownloads</c>; a range
     /// request continues the same client's unfinished download, and a download sends at most
     /// <see cref="DownloadBudget"/> times the file in all, so one interrupted download resumes while endless
     /// near-complete ranges stop, and a cap of N serves at most about 2 × N files. After expiry only a download that
     /// began in time may continue, with ranges, for the grace period.
     /// </summary>
-    public async Task<DownloadReservation?> ReserveDownloadAsync(ResolvedLink resolved, string? userAgent, ByteRangeRequest request, CancellationToken cancellationToken)
+    public async Task<ReservationResult> ReserveDownloadAsync(ResolvedLink resolved, string? userAgent, ByteRangeRequest request, CancellationToken cancellationToken)
     {
         var link = resolved.Link;
         var now = time.GetUtcNow().UtcDateTime;
-        var resumeOnly = resolved.Status == LinkStatus.Expired;
-        if (resolved.Status is not (LinkStatus.Ready or LinkStatus.DownloadLimitReached) && !(resumeOnly && request.Partial && now < link.ExpiresAt + DownloadGrace))
-            return null;
+        // A refusal on an expired link means the request came too late; on any other, the downloads or the budget are used up.
+        var refused = ReservationResult.Refused(resolved.Status == LinkStatus.Expired ? LinkStatus.Expired : LinkStatus.DownloadLimitReached);
+        if (!DownloadGrace.MayReserve(resolved.Status, request.Partial, link.ExpiresAt, Grace, now))
+            return refused;
         userAgent = Truncate(userAgent);
 
         if (request.Partial)
@@ -180,7 +174,7 @@ internal sealed partial class InstallLinks(
                 .OrderByDescending(d => d.Id)
                 .Select(d => new { d.Id, d.StartedAt })
                 .FirstOrDefaultAsync(cancellationToken);
-            if (open is not null && (!resumeOnly || open.StartedAt < link.ExpiresAt))
+            if (open is not null && DownloadGrace.MayContinue(resolved.Status, open.StartedAt, link.ExpiresAt))
             {
                 // One statement, so concurrent ranges of one download cannot overdraw it together.
                 var budget = DownloadBudget * request.FileSize;
@@ -190,23 +184,23 @@ internal sealed partial class InstallLinks(
                         .SetProperty(x => x.BytesSent, x => x.BytesSent + request.Length)
                         .SetProperty(x => x.LastActivityAt, now), cancellationToken);
                 if (reserved == 1)
-                    return new DownloadReservation(open.Id, request.Length);
+                    return ReservationResult.Of(new DownloadReservation(open.Id, request.Length));
             }
         }
-        if (resumeOnly)
-            return null;
+        if (!DownloadGrace.MayStart(resolved.Status))
+            return refused;
         if (link.MaxDownloads is not { } cap)
-            return await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
+            return ReservationResult.Of(await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken));
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
         // the count is read, so concurrent requests for a capped link start downloads one after another.
         if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), cancellationToken) == 0
             || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, cancellationToken) >= cap)
-            return null;
+            return refused;
         var started = await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return started;
+        return ReservationResult.Of(started);
     }
 
     private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, DateTime now, CancellationToken cancellationToken)
@@ -261,166 +255,4 @@ internal sealed partial class InstallLinks(
 
     [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Minted link {LinkId} for build {BuildId} ({Platform}), expires {ExpiresAt:o}")]
     private partial void LogLinkMinted(long linkId, long buildId, string platform, DateTime expiresAt);
-}
-
-/// <summary>
-/// Writes link events and newly minted links with group commit. A request still returns only once its own row is
-/// committed, but rows from requests that arrive while a commit is running go into the next transaction together:
-/// SQLite has one writer and a commit costs a sync, so one transaction per manifest fetch capped the host at a few
-/// hundred fetches a second, and concurrent single-row mints from chat commands queued on SQLite's write lock.
-/// </summary>
-internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisposable
-{
-    private readonly ConcurrentQueue<(object Row, TaskCompletionSource? Committed)> _pending = new();
-    private readonly SemaphoreSlim _writer = new(1, 1);
-    private readonly SemaphoreSlim _posted = new(0);
-    private int _signalled;
-
-    /// <summary>Queues the event for the background flusher (<see cref="LinkEventFlusher"/>) and returns at once.</summary>
-    public void Post(LinkEvent linkEvent)
-    {
-        _pending.Enqueue((linkEvent, null));
-        // One outstanding signal is enough: the flusher takes everything queued when it wakes.
-        if (Interlocked.Exchange(ref _signalled, 1) == 0)
-            _posted.Release();
-    }
-
-    internal async Task WaitForPostedAsync(CancellationToken cancellationToken)
-    {
-        await _posted.WaitAsync(cancellationToken);
-        Volatile.Write(ref _signalled, 0);
-    }
-
-    /// <summary>Commits whatever is queued through a context of its own.</summary>
-    internal async Task FlushAsync(IServiceScopeFactory scopes)
-    {
-        if (_pending.IsEmpty)
-            return;
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
-        await _writer.WaitAsync(CancellationToken.None);
-        try
-        {
-            await CommitPendingAsync(db);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-    }
-
-    /// <summary>Adds the event, committing it and any others waiting through <paramref name="db"/> if no commit has taken them yet.</summary>
-    public Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken) => AddRowAsync(db, linkEvent, cancellationToken);
-
-    /// <summary>Inserts the link the same way; its <see cref="InstallLink.Id"/> is set when this returns.</summary>
-    public Task AddAsync(ChatOpsBotDb db, InstallLink link, CancellationToken cancellationToken) => AddRowAsync(db, link, cancellationToken);
-
-    /// <summary>Inserts where a chat message carrying a link went; as many as chat commands, so committed the same way.</summary>
-    public Task AddAsync(ChatOpsBotDb db, SentLinkMessage message, CancellationToken cancellationToken) => AddRowAsync(db, message, cancellationToken);
-
-    private async Task AddRowAsync(ChatOpsBotDb db, object row, CancellationToken cancellationToken)
-    {
-        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _pending.Enqueue((row, committed));
-        // Not cancellable once queued: another request may be committing this row, and a fetch that happened is recorded.
-        await _writer.WaitAsync(CancellationToken.None);
-        try
-        {
-            if (!committed.Task.IsCompleted)
-                await CommitPendingAsync(db);
-        }
-        finally
-        {
-            _writer.Release();
-        }
-        await committed.Task.WaitAsync(cancellationToken);
-    }
-
-    public void Dispose()
-    {
-        _writer.Dispose();
-        _posted.Dispose();
-    }
-
-    private async Task CommitPendingAsync(ChatOpsBotDb db)
-    {
-        var batch = new List<(object Row, TaskCompletionSource? Committed)>();
-        while (_pending.TryDequeue(out var pending))
-            batch.Add(pending);
-        if (batch.Count == 0)
-            return;
-        try
-        {
-            db.AddRange(batch.Select(p => p.Row));
-            await db.SaveChangesAsync(CancellationToken.None);
-            foreach (var (_, committed) in batch)
-                committed?.SetResult();
-            return;
-        }
-        catch (Exception e) when (batch.Count > 1)
-        {
-            // One bad row (an event of a link deleted meanwhile) must not cost the others theirs: commit each alone.
-            foreach (var (row, _) in batch)
-                db.Entry(row).State = EntityState.Detached;
-            LogBatchRetried(batch.Count, e);
-        }
-        catch (Exception e)
-        {
-            Fail(db, batch[0], e);
-            return;
-        }
-        foreach (var pending in batch)
-        {
-            try
-            {
-                db.Add(pending.Row);
-                await db.SaveChangesAsync(CancellationToken.None);
-                pending.Committed?.SetResult();
-            }
-            catch (Exception e)
-            {
-                Fail(db, pending, e);
-            }
-        }
-    }
-
-    private void Fail(ChatOpsBotDb db, (object Row, TaskCompletionSource? Committed) pending, Exception exception)
-    {
-        db.Entry(pending.Row).State = EntityState.Detached;
-        if (pending.Committed is null)
-            LogPostedLost(1, exception);
-        else
-            pending.Committed.SetException(exception);
-    }
-
-    [LoggerMessage(EventId = 3201, Level = LogLevel.Error, Message = "Lost {Count} link events that were recorded in the background")]
-    private partial void LogPostedLost(int count, Exception exception);
-
-    [LoggerMessage(EventId = 5301, Level = LogLevel.Warning, Message = "Committing {Count} link rows together failed; committing each on its own")]
-    private partial void LogBatchRetried(int count, Exception exception);
-}
-
-/// <summary>Commits background link events as they are posted, and whatever is left when the host stops.</summary>
-internal sealed class LinkEventFlusher(LinkEventLog events, IServiceScopeFactory scopes) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            while (true)
-            {
-                await events.WaitForPostedAsync(stoppingToken);
-                await events.FlushAsync(scopes);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await events.FlushAsync(scopes);
-    }
 }

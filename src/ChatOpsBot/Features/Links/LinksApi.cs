@@ -63,34 +63,12 @@ internal static class LinksApi
     }
 
     internal static async Task<Results<Created<LinkResponse>, ProblemHttpResult>> MintForBuild(
-        long id, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, CancellationToken cancellationToken)
-    {
-        var outcome = await links.MintAsync(id, RequesterOf(user, request), request?.MaxDownloads, cancellationToken);
-        return ToResult(outcome);
-    }
+        long id, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, CancellationToken cancellationToken) =>
+        ToResult(await links.MintAsync(id, RequesterOf(user, request), request?.MaxDownloads, cancellationToken));
 
     internal static async Task<Results<Created<LinkResponse>, ProblemHttpResult>> MintForApp(
-        string app, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, ChatOpsBotDb db, CancellationToken cancellationToken)
-    {
-        var found = await db.Apps.AsNoTracking().SingleOrDefaultAsync(a => a.Slug == app, cancellationToken);
-        if (found is null)
-            return TypedResults.Problem($"There is no app '{app}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown app");
-        var channel = request?.Channel is { Length: > 0 } named ? named : found.DefaultChannel;
-        if (channel is null)
-            return TypedResults.Problem("Name a channel: { \"channel\": \"beta\" }.", statusCode: StatusCodes.Status400BadRequest, title: "Missing channel");
-        var build = await links.NewestActiveBuildAsync(found.Id, channel, cancellationToken);
-        if (build is null)
-        {
-            var channels = await db.Builds.AsNoTracking().Where(b => b.AppId == found.Id && b.State == BuildState.Active)
-                .Select(b => b.Channel).Distinct().OrderBy(c => c).ToListAsync(cancellationToken);
-            return TypedResults.Problem(
-                channels.Count == 0
-                    ? $"'{app}' has no active builds."
-                    : $"'{app}' has no active build in channel '{channel}'. Channels with builds: {string.Join(", ", channels)}.",
-                statusCode: StatusCodes.Status404NotFound, title: "No build in that channel");
-        }
-        return ToResult(await links.MintAsync(build.Id, RequesterOf(user, request), request?.MaxDownloads, cancellationToken));
-    }
+        string app, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, CancellationToken cancellationToken) =>
+        ToResult(await links.MintForAppAsync(app, request?.Channel, RequesterOf(user, request), request?.MaxDownloads, cancellationToken));
 
     internal static async Task<Results<Ok<LinkActivityResponse>, ProblemHttpResult>> GetLink(long id, ChatOpsBotDb db, CancellationToken cancellationToken)
     {
@@ -120,8 +98,18 @@ internal static class LinksApi
         return new Requester("api", null, key, request?.RequestedFor is { Length: > 0 and <= 255 } name ? name : key);
     }
 
-    private static Results<Created<LinkResponse>, ProblemHttpResult> ToResult(MintOutcome outcome) =>
-        outcome.Minted is { } minted
-            ? TypedResults.Created($"/api/v1/links/{minted.Link.Id}", LinkResponse.From(minted))
-            : TypedResults.Problem(outcome.Detail, statusCode: outcome.Status, title: outcome.Title);
+    private static Results<Created<LinkResponse>, ProblemHttpResult> ToResult(MintResult outcome)
+    {
+        if (outcome.Minted is { } minted)
+            return TypedResults.Created($"/api/v1/links/{minted.Link.Id}", LinkResponse.From(minted));
+        var (status, title) = outcome.Refusal switch
+        {
+            MintRefusal.UnknownApp => (StatusCodes.Status404NotFound, "Unknown app"),
+            MintRefusal.NoActiveBuild => (StatusCodes.Status404NotFound, "No build in that channel"),
+            MintRefusal.UnknownBuild => (StatusCodes.Status404NotFound, "Unknown build"),
+            MintRefusal.BuildRevoked => (StatusCodes.Status409Conflict, "Build revoked"),
+            _ => (StatusCodes.Status400BadRequest, "Invalid download cap"),
+        };
+        return TypedResults.Problem(outcome.Reason, statusCode: status, title: title);
+    }
 }

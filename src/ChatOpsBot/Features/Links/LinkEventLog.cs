@@ -1,0 +1,167 @@
+using System.Collections.Concurrent;
+using ChatOpsBot.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace ChatOpsBot.Features.Links;
+
+/// <summary>
+/// Writes link events and newly minted links with group commit. A request still returns only once its own row is
+/// committed, but rows from requests that arrive while a commit is running go into the next transaction together:
+/// SQLite has one writer and a commit costs a sync, so one transaction per manifest fetch capped the host at a few
+/// hundred fetches a second, and concurrent single-row mints from chat commands queued on SQLite's write lock.
+/// </summary>
+internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisposable
+{
+    private readonly ConcurrentQueue<(object Row, TaskCompletionSource? Committed)> _pending = new();
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly SemaphoreSlim _posted = new(0);
+    private int _signalled;
+
+    /// <summary>Queues the event for the background flusher (<see cref="LinkEventFlusher"/>) and returns at once.</summary>
+    public void Post(LinkEvent linkEvent)
+    {
+        _pending.Enqueue((linkEvent, null));
+        // One outstanding signal is enough: the flusher takes everything queued when it wakes.
+        if (Interlocked.Exchange(ref _signalled, 1) == 0)
+            _posted.Release();
+    }
+
+    internal async Task WaitForPostedAsync(CancellationToken cancellationToken)
+    {
+        await _posted.WaitAsync(cancellationToken);
+        Volatile.Write(ref _signalled, 0);
+    }
+
+    /// <summary>Commits whatever is queued through a context of its own.</summary>
+    internal async Task FlushAsync(IServiceScopeFactory scopes)
+    {
+        if (_pending.IsEmpty)
+            return;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+        await _writer.WaitAsync(CancellationToken.None);
+        try
+        {
+            await CommitPendingAsync(db);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <summary>Adds the event, committing it and any others waiting through <paramref name="db"/> if no commit has taken them yet.</summary>
+    public Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken) => AddRowAsync(db, linkEvent, cancellationToken);
+
+    /// <summary>Inserts the link the same way; its <see cref="InstallLink.Id"/> is set when this returns.</summary>
+    public Task AddAsync(ChatOpsBotDb db, InstallLink link, CancellationToken cancellationToken) => AddRowAsync(db, link, cancellationToken);
+
+    /// <summary>Inserts where a chat message carrying a link went; as many as chat commands, so committed the same way.</summary>
+    public Task AddAsync(ChatOpsBotDb db, SentLinkMessage message, CancellationToken cancellationToken) => AddRowAsync(db, message, cancellationToken);
+
+    private async Task AddRowAsync(ChatOpsBotDb db, object row, CancellationToken cancellationToken)
+    {
+        var committed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending.Enqueue((row, committed));
+        // Not cancellable once queued: another request may be committing this row, and a fetch that happened is recorded.
+        await _writer.WaitAsync(CancellationToken.None);
+        try
+        {
+            if (!committed.Task.IsCompleted)
+                await CommitPendingAsync(db);
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        await committed.Task.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        _posted.Dispose();
+    }
+
+    private async Task CommitPendingAsync(ChatOpsBotDb db)
+    {
+        var batch = new List<(object Row, TaskCompletionSource? Committed)>();
+        while (_pending.TryDequeue(out var pending))
+            batch.Add(pending);
+        if (batch.Count == 0)
+            return;
+        try
+        {
+            db.AddRange(batch.Select(p => p.Row));
+            await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var (_, committed) in batch)
+                committed?.SetResult();
+            return;
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One bad row (an event of a link deleted meanwhile) must not cost the others theirs: commit each alone.
+            foreach (var (row, _) in batch)
+                db.Entry(row).State = EntityState.Detached;
+            LogBatchRetried(batch.Count, e);
+        }
+        catch (Exception e)
+        {
+            Fail(db, batch[0], e);
+            return;
+        }
+        foreach (var pending in batch)
+        {
+            try
+            {
+                db.Add(pending.Row);
+                await db.SaveChangesAsync(CancellationToken.None);
+                pending.Committed?.SetResult();
+            }
+            catch (Exception e)
+            {
+                Fail(db, pending, e);
+            }
+        }
+    }
+
+    private void Fail(ChatOpsBotDb db, (object Row, TaskCompletionSource? Committed) pending, Exception exception)
+    {
+        db.Entry(pending.Row).State = EntityState.Detached;
+        if (pending.Committed is null)
+            LogPostedLost(1, exception);
+        else
+            pending.Committed.SetException(exception);
+    }
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Error, Message = "Lost {Count} link events that were recorded in the background")]
+    private partial void LogPostedLost(int count, Exception exception);
+
+    [LoggerMessage(EventId = 5301, Level = LogLevel.Warning, Message = "Committing {Count} link rows together failed; committing each on its own")]
+    private partial void LogBatchRetried(int count, Exception exception);
+}
+
+/// <summary>Commits background link events as they are posted, and whatever is left when the host stops.</summary>
+internal sealed class LinkEventFlusher(LinkEventLog events, IServiceScopeFactory scopes) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await events.WaitForPostedAsync(stoppingToken);
+                await events.FlushAsync(scopes);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await events.FlushAsync(scopes);
+    }
+}
