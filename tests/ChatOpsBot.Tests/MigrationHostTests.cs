@@ -145,7 +145,7 @@ public sealed class MigrationHostTests : IDisposable
         }
         // Usually both find the migrations pending; EF Core's lock lets one apply them (the other would fail on tables
         // that already exist) while the other waits and then finds nothing left to do.
-        Assert.Contains(new[] { first.Output, second.Output }, o => o.Contains(released ? "1 pending database migrations" : "2 pending database migrations", StringComparison.Ordinal));
+        Assert.Contains(new[] { first.Output, second.Output }, o => o.Contains($"{KnownMigrations().Count - (released ? 1 : 0)} pending database migrations", StringComparison.Ordinal));
         Assert.Equal(KnownMigrations(), History());
         Execute("SELECT COUNT(*) FROM \"__EFMigrationsLock\"");
     }

@@ -125,7 +125,7 @@ public sealed class MigrationTests
         Assert.IsType<SqliteChatOpsBotDb>(db);
         Assert.Equal(KnownMigrations(), await db.Database.GetAppliedMigrationsAsync());
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
-        Assert.Equal(2, KnownMigrations().Count);
+        Assert.Equal(3, KnownMigrations().Count);
         Assert.EndsWith("_Initial", KnownMigrations()[0], StringComparison.Ordinal);
     }
 

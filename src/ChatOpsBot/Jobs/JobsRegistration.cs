@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.Logging;
 using Hangfire.InMemory;
+using Npgsql;
 
 namespace ChatOpsBot.Jobs;
 
@@ -10,17 +11,23 @@ internal static class JobsRegistration
 {
     public const string ExpireLinks = "expire-links";
     public const string Retention = "retention";
+    public const string PruneEventClaims = "prune-event-claims";
 
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(ChatOpsBotOptions.Section).Get<ChatOpsBotOptions>() ?? new();
         builder.Services.AddScoped<ExpireLinksJob>();
         builder.Services.AddScoped<RetentionJob>();
+        builder.Services.AddScoped<PruneEventClaimsJob>();
         // Job state is disposable: anything that must survive a restart lives in the database first. The storage
-        // follows the database provider, so PostgreSQL deployments get shared job storage in the scale-out work.
+        // follows the database provider: in memory for the one SQLite process; on PostgreSQL in the same database,
+        // shared by every replica, so a recurring job runs once per schedule whichever replicas are up.
         // Storage and activator are registered per host rather than through Hangfire's process-wide statics
         // (JobStorage.Current, JobActivator.Current), so each host's jobs run against its own services.
-        builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        if (options.Database.Provider == DatabaseProvider.Postgres)
+            builder.Services.AddSingleton<JobStorage>(services => PostgresJobStorage.Create(services.GetRequiredService<NpgsqlDataSource>()));
+        else
+            builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         builder.Services.AddSingleton<JobActivator>(services => new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -52,13 +59,14 @@ internal static class JobsRegistration
     }
 }
 
-/// <summary>Puts the recurring jobs in place at start; ids are stable, so every replica registers the same two.</summary>
+/// <summary>Puts the recurring jobs in place at start; ids are stable, so every replica registers the same ones.</summary>
 internal sealed class RecurringJobsRegistration(IRecurringJobManager jobs) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         jobs.AddOrUpdate<ExpireLinksJob>(JobsRegistration.ExpireLinks, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         jobs.AddOrUpdate<RetentionJob>(JobsRegistration.Retention, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
+        jobs.AddOrUpdate<PruneEventClaimsJob>(JobsRegistration.PruneEventClaims, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
         return Task.CompletedTask;
     }
 
