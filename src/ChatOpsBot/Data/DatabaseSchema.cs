@@ -36,11 +36,19 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         // the history waits as well, so the whole preparation is watched.
         var started = time.GetTimestamp();
         await using (time.CreateTimer(_ => StillWaiting(sqlite, time.GetElapsedTime(started)), null, Patience, Patience))
-            await PrepareAsync(db, sqlite ? null : scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), migrate, cancellationToken);
+        {
+            if (sqlite)
+            {
+                await PrepareAsync(db, null, migrate, cancellationToken);
+                return;
+            }
+            await using var schemaLock = await PostgresSchemaLock.AcquireAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
+            await PrepareAsync(db, schemaLock.Connection, migrate, cancellationToken);
+        }
     }
 
-    /// <summary>On SQLite <paramref name="postgres"/> is null.</summary>
-    private async Task PrepareAsync(ChatOpsBotDb db, NpgsqlDataSource? postgres, bool migrate, CancellationToken cancellationToken)
+    /// <summary>On SQLite <paramref name="postgres"/> is null; on PostgreSQL it holds the schema lock.</summary>
+    private async Task PrepareAsync(ChatOpsBotDb db, NpgsqlConnection? postgres, bool migrate, CancellationToken cancellationToken)
     {
         var sqlite = postgres is null;
         // Write-ahead logging lets readers (manifest and IPA requests) proceed while a job or an upload writes. It is
@@ -79,7 +87,8 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         // EF Core holds a database-wide lock while it migrates and reads the history after taking it, so replicas
         // starting at once apply each migration once; the others wait. On SQLite the lock is a row in
         // __EFMigrationsLock; on PostgreSQL it is LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE inside
-        // the migration transaction (Npgsql's NpgsqlHistoryRepository), which ends with that transaction or its session.
+        // the migration transaction (Npgsql's NpgsqlHistoryRepository), which ends with that transaction or its
+        // session, and the schema lock this host already holds keeps other ChatOpsBot hosts out before that.
         await db.Database.MigrateAsync(cancellationToken);
         if (postgres is not null)
             await PostgresJobStorage.PrepareAsync(postgres, migrate: true, cancellationToken);
@@ -170,7 +179,7 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
     [LoggerMessage(EventId = 5703, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host may be migrating it, or one killed while migrating left its lock. If no other host is running, remove the lock: DELETE FROM \"__EFMigrationsLock\"")]
     private partial void LogStillMigrating(TimeSpan elapsed);
 
-    [LoggerMessage(EventId = 5710, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host is migrating it and holds EF Core's lock on \"__EFMigrationsHistory\" until its migration transaction ends. A host that was killed lost its lock with its connection; to see who holds it: SELECT pid, application_name, client_addr, xact_start, state FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE relation = to_regclass('\"__EFMigrationsHistory\"'))")]
+    [LoggerMessage(EventId = 5710, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host is migrating it, and this one waits for its schema lock (a PostgreSQL advisory lock) or EF Core's lock on \"__EFMigrationsHistory\". Both end with the other host's session, so a killed host leaves neither behind; to see who holds them: SELECT a.pid, a.application_name, a.client_addr, a.backend_start, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND ((l.locktype = 'advisory' AND l.classid = 1129267795 AND l.objid = 1) OR l.relation = to_regclass('\"__EFMigrationsHistory\"'))")]
     private partial void LogStillMigratingPostgres(TimeSpan elapsed);
 
     [LoggerMessage(EventId = 5702, Level = LogLevel.Information, Message = "Database schema is current (migration {Migration})")]

@@ -48,7 +48,8 @@ internal sealed partial class ArtifactLocks(ILogger<ArtifactLocks> logger, Npgsq
                 held.Connection = await postgres.OpenConnectionAsync(cancellationToken);
                 foreach (var sha256 in ordered)
                 {
-                    await using var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", held.Connection) { Parameters = { new() { Value = AdvisoryKey(sha256) } } };
+                    // No command timeout, as for the in-process gate: the holder's upload may take a while.
+                    await using var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", held.Connection) { CommandTimeout = 0, Parameters = { new() { Value = AdvisoryKey(sha256) } } };
                     await command.ExecuteNonQueryAsync(cancellationToken);
                 }
             }

@@ -199,8 +199,9 @@ internal sealed partial class InstallLinks(
 
         // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
         // the count is read, so concurrent requests for a capped link start downloads one after another. On
-        // PostgreSQL that needs read committed, whatever the database's default: each statement then reads what was
-        // committed when it began, so the count that follows the lock sees the download the previous holder started.
+        // PostgreSQL that needs read committed (which Npgsql also picks when no level is given, whatever the
+        // database's default): each statement reads what was committed when it began, so the count that follows the
+        // lock sees the download the previous holder started; under repeatable read the update would fail instead.
         await using var transaction = db.Database.IsNpgsql()
             ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken)
             : await db.Database.BeginTransactionAsync(cancellationToken);
