@@ -150,6 +150,45 @@ public sealed class PostgresMigrationTests
     }
 }
 
+/// <summary>A start while PostgreSQL is not up yet, on a cluster of its own that the test stops and starts.</summary>
+[Trait("Provider", "Postgres")]
+public sealed class PostgresStartupTests
+{
+    [Fact]
+    public async Task AStartWaitsForAPostgresServerThatIsNotUpYetAndServesOnceItIs()
+    {
+        await using var cluster = await PostgresCluster.StartAsync();
+        await PostgresTestDatabase.ExecuteAsync(cluster.ServerConnectionString, "CREATE DATABASE chatopsbot");
+        await cluster.StopAsync();
+
+        await using var app = new ChatOpsBotApplication(PostgresTestDatabase.Settings(cluster.ConnectionString("chatopsbot")));
+        var started = Task.Run(app.CreateLoopbackClient);
+        int Retries() => app.Logs.Count(l => l.Contains("[5712]", StringComparison.Ordinal));
+
+        // Deadlines, not timing assertions: the clock moves only for the retries the test wants.
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (Retries() < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The start did not say it waits for the database." + app.ServerErrors());
+            Assert.False(started.IsCompleted, "The start did not wait for the database.");
+            app.Clock.Advance(DatabaseSchema.ConnectRetry);
+            await Task.Delay(20);
+        }
+        Assert.False(started.IsCompleted);
+        await cluster.StartAgainAsync();
+        while (!started.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The start did not go on once the database was up.");
+            app.Clock.Advance(DatabaseSchema.ConnectRetry);
+            await Task.Delay(20);
+        }
+
+        using var client = await started;
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(PostgresTestDatabase.KnownMigrations(), await PostgresTestDatabase.HistoryAsync(cluster.ConnectionString("chatopsbot")));
+    }
+}
+
 /// <summary>Migrations on PostgreSQL through the real host process: migrate, MigrateAtStart, a rollback, replicas at once, bad settings.</summary>
 [Trait("Provider", "Postgres")]
 public sealed class PostgresMigrationHostTests : IAsyncLifetime
@@ -297,6 +336,18 @@ public sealed class PostgresMigrationHostTests : IAsyncLifetime
         Assert.Contains("no migration history", output, StringComparison.Ordinal);
         Assert.Contains("pg_restore", output, StringComparison.Ordinal);
         Assert.Equal(["public.Builds"], await PostgresTestDatabase.TablesAsync(_connectionString));
+    }
+
+    [Fact]
+    public async Task ADatabaseThatDoesNotExistStopsTheHostSayingSo()
+    {
+        var missing = new NpgsqlConnectionStringBuilder(_connectionString) { Database = "chatopsbot_missing_" + Guid.NewGuid().ToString("N") }.ConnectionString;
+
+        var (exit, output) = await HostProcess.RunToExitAsync([], _data, Environment(new() { ["ChatOpsBot__Database__ConnectionString"] = missing }));
+
+        AssertCleanRefusal(exit, output);
+        Assert.Contains("Cannot connect to the PostgreSQL database of ChatOpsBot:Database:ConnectionString", output, StringComparison.Ordinal);
+        Assert.Contains("does not exist", output, StringComparison.Ordinal);
     }
 
     [Theory]
