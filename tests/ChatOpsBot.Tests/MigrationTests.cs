@@ -61,6 +61,7 @@ public sealed class MigrationTests
         Query(data, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE '%EFMigrations%' ORDER BY name");
 
     [Fact]
+    [Trait("Provider", "Sqlite")]
     public async Task ADatabaseTheReleasedVersionWroteKeepsEveryRowAndItsLiveInstallLinkAndGetsTheLaterMigrations()
     {
         var data = CopyReleasedDatabase();
@@ -130,6 +131,7 @@ public sealed class MigrationTests
     }
 
     [Fact]
+    [Trait("Provider", "Sqlite")]
     public void TheSqliteMigrationsDescribeTheWholeModel()
     {
         using var db = new SqliteChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
@@ -139,6 +141,8 @@ public sealed class MigrationTests
 }
 
 /// <summary>A migration lock left by a host killed while migrating: the start waits, says why, and goes on once it is removed.</summary>
+/// <remarks>SQLite's lock is a row a killed host leaves behind; PostgreSQL's is a table lock that ends with the session.</remarks>
+[Trait("Provider", "Sqlite")]
 public sealed class MigrationLockTests
 {
     [Fact]
