@@ -32,7 +32,7 @@ dotnet build ChatOpsBot.sln -c Release -warnaserror -nologo -v quiet
 pg_bin="$(pg_bin_dir)"
 pg_root="$(mktemp -d /tmp/chatopsbot-pg-XXXXXX)"
 chmod 755 "$pg_root"
-echo "$$" > "$pg_root/owner"
+echo "$$" > "$pg_root/owner.new" && mv "$pg_root/owner.new" "$pg_root/owner"
 pg_data="$pg_root/data"
 mkdir "$pg_data"
 as_postgres=()

@@ -27,9 +27,12 @@ public sealed class MigrationHostTests : IDisposable
         return environment;
     }
 
+    /// <summary>The migrations this binary has for the provider the tests run on, in order.</summary>
     private static List<string> KnownMigrations()
     {
-        using var db = new SqliteChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
+        using ChatOpsBotDb db = TestProvider.IsPostgres
+            ? new PostgresChatOpsBotDbDesignTimeFactory().CreateDbContext([])
+            : new SqliteChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
         return [.. db.Database.GetMigrations()];
     }
 

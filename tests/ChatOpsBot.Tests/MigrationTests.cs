@@ -123,11 +123,13 @@ public sealed class MigrationTests
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
 
-        Assert.IsType<SqliteChatOpsBotDb>(db);
-        Assert.Equal(KnownMigrations(), await db.Database.GetAppliedMigrationsAsync());
+        Assert.IsType(TestProvider.IsPostgres ? typeof(PostgresChatOpsBotDb) : typeof(SqliteChatOpsBotDb), db);
+        var known = db.Database.GetMigrations().ToList();
+        Assert.Equal(known, await db.Database.GetAppliedMigrationsAsync());
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
-        Assert.Equal(2, KnownMigrations().Count);
-        Assert.EndsWith("_Initial", KnownMigrations()[0], StringComparison.Ordinal);
+        // SQLite's set starts at the released schema and adds what came later; PostgreSQL's starts with today's model.
+        Assert.Equal(TestProvider.IsPostgres ? 1 : 2, known.Count);
+        Assert.EndsWith("_Initial", known[0], StringComparison.Ordinal);
     }
 
     [Fact]

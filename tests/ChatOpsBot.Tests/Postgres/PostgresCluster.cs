@@ -82,8 +82,10 @@ internal sealed class PostgresCluster : IAsyncDisposable
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                     UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            // Written whole, then renamed into place: another run's scan must never read it half written.
             using (var self = Process.GetCurrentProcess())
-                File.WriteAllText(Path.Combine(root, OwnerFile), $"{Environment.ProcessId}\n{self.StartTime.ToUniversalTime().Ticks}\n");
+                File.WriteAllText(Path.Combine(root, OwnerFile + ".new"), $"{Environment.ProcessId}\n{self.StartTime.ToUniversalTime().Ticks}\n");
+            File.Move(Path.Combine(root, OwnerFile + ".new"), Path.Combine(root, OwnerFile));
             var cluster = new PostgresCluster(root);
             try
             {
@@ -222,6 +224,8 @@ internal sealed class PostgresCluster : IAsyncDisposable
 
     private static bool OwnerIsAlive(string ownerFile)
     {
+        // Being made right now, or its owner was killed before naming itself: judge by age.
+        var young = Directory.GetLastWriteTimeUtc(Path.GetDirectoryName(ownerFile)!) > DateTime.UtcNow.AddMinutes(-10);
         string[] lines;
         try
         {
@@ -229,11 +233,10 @@ internal sealed class PostgresCluster : IAsyncDisposable
         }
         catch (FileNotFoundException)
         {
-            // Being made right now, or its owner was killed before writing this: judge by age.
-            return Directory.GetLastWriteTimeUtc(Path.GetDirectoryName(ownerFile)!) > DateTime.UtcNow.AddMinutes(-10);
+            return young;
         }
         if (lines.Length == 0 || !int.TryParse(lines[0], CultureInfo.InvariantCulture, out var pid))
-            return false;
+            return young;
         try
         {
             using var owner = Process.GetProcessById(pid);
