@@ -9,6 +9,14 @@ namespace ChatOpsBot.Data;
 /// </summary>
 internal sealed class PostgresChatOpsBotDb(DbContextOptions<PostgresChatOpsBotDb> options) : ChatOpsBotDb(options)
 {
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        base.ConfigureConventions(configurationBuilder);
+        // Text compares and sorts by code point, as on SQLite, whatever locale the database was made with: apps and
+        // channels list in the same order on both providers, and the text indexes need no locale rules.
+        configurationBuilder.Properties<string>().UseCollation("C");
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
