@@ -109,7 +109,9 @@ public sealed class PostgresProviderTests
         Assert.All(instants, column => Assert.Equal("timestamp with time zone", columns[column]));
         Assert.DoesNotContain("timestamp without time zone", columns.Values);
         Assert.Equal("bytea", columns["InstallLinks.TokenHash"]);
-        Assert.Equal("character varying", columns["Builds.Sha256"]);
+        // Text of any length, as SQLite keeps it; the enum columns hold only their names.
+        Assert.Equal("text", columns["Builds.Sha256"]);
+        Assert.Equal("text", columns["Apps.DisplayName"]);
         Assert.Equal("character varying", columns["Builds.State"]);
         Assert.Equal("character varying", columns["AnnouncementDeliveries.State"]);
         // Text in code-point order, as SQLite compares it, whatever the database's locale.

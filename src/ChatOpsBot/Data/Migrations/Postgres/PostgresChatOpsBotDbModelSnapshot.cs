@@ -32,8 +32,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("AnnouncedBy")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<long>("BuildId")
@@ -67,32 +66,27 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClaimToken")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("LastError")
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("MessageId")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("NextAttemptAt")
@@ -100,13 +94,11 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("State")
@@ -115,8 +107,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("character varying(16)");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -138,28 +129,24 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BundleId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("DefaultChannel")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("DisplayName")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Slug")
                         .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -193,8 +180,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Channel")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("DeviceFamilies")
@@ -208,9 +194,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .UseCollation("C");
 
                     b.Property<string>("IconSha256")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .IsFixedLength(false)
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("MinimumOsVersion")
@@ -218,8 +202,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .UseCollation("C");
 
                     b.Property<string>("Notes")
-                        .HasMaxLength(10000)
-                        .HasColumnType("character varying(10000)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<int?>("ProfileDeviceCount")
@@ -249,9 +232,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Sha256")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .IsFixedLength(false)
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<long>("Size")
@@ -315,8 +296,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("RevokedAt")
@@ -328,19 +308,16 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("UserName")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -379,8 +356,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("UserAgent")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -410,8 +386,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<string>("UserAgent")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -430,21 +405,18 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<string>("ActivityId")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("ClaimExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClaimToken")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
@@ -455,13 +427,11 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ResponseUrl")
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("ResponseUrlExpiresAt")
@@ -471,8 +441,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("State")
@@ -505,19 +474,16 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Channel")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
@@ -525,24 +491,20 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("CreatedBy")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -565,39 +527,33 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BotId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationType")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Name")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
                         .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("TenantId")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");

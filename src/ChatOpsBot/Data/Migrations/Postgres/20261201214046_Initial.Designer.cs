@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ChatOpsBot.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresChatOpsBotDb))]
-    [Migration("20261201213144_Initial")]
+    [Migration("20261201214046_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -35,8 +35,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("AnnouncedBy")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<long>("BuildId")
@@ -70,32 +69,27 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClaimToken")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("LastError")
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("MessageId")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("NextAttemptAt")
@@ -103,13 +97,11 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("State")
@@ -118,8 +110,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("character varying(16)");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -141,28 +132,24 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BundleId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("DefaultChannel")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("DisplayName")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Slug")
                         .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -196,8 +183,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Channel")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("DeviceFamilies")
@@ -211,9 +197,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .UseCollation("C");
 
                     b.Property<string>("IconSha256")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .IsFixedLength(false)
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("MinimumOsVersion")
@@ -221,8 +205,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .UseCollation("C");
 
                     b.Property<string>("Notes")
-                        .HasMaxLength(10000)
-                        .HasColumnType("character varying(10000)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<int?>("ProfileDeviceCount")
@@ -252,9 +235,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Sha256")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .IsFixedLength(false)
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<long>("Size")
@@ -318,8 +299,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("RevokedAt")
@@ -331,19 +311,16 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("UserName")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -382,8 +359,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("UserAgent")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -413,8 +389,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<string>("UserAgent")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -433,21 +408,18 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<string>("ActivityId")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("ClaimExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClaimToken")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
@@ -458,13 +430,11 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ResponseUrl")
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime?>("ResponseUrlExpiresAt")
@@ -474,8 +444,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("State")
@@ -508,19 +477,16 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Channel")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
@@ -528,24 +494,20 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("CreatedBy")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
@@ -568,39 +530,33 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BotId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ConversationType")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Name")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
                         .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.Property<string>("TenantId")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
+                        .HasColumnType("text")
                         .UseCollation("C");
 
                     b.HasKey("Id");
