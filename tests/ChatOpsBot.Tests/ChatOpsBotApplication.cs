@@ -55,7 +55,7 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         // On ./test.sh's PostgreSQL pass the data directory's own database, unless the test chose a provider itself.
         if (TestProvider.IsPostgres && !_settings.ContainsKey("ChatOpsBot:Database:Provider"))
         {
-            foreach (var (key, value) in TestProvider.DatabaseSettings(DataDirectory))
+            foreach (var (key, value) in TestProvider.MigratedDatabaseSettings(DataDirectory))
                 _settings[key] = value;
             _ownsDatabase = _ownsDataDirectory;
         }

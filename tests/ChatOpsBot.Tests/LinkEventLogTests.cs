@@ -7,8 +7,9 @@ using Microsoft.Extensions.Logging;
 namespace ChatOpsBot.Tests;
 
 /// <summary>
-/// The group-commit writer on a real SQLite file, without a host: with no background flusher running, rows queued
-/// before a request's own row are committed in that request's transaction, so the batches are known exactly.
+/// The group-commit writer on a real database (a SQLite file; on the PostgreSQL pass a database of its own), without a
+/// host: with no background flusher running, rows queued before a request's own row are committed in that request's
+/// transaction, so the batches are known exactly.
 /// </summary>
 public sealed class LinkEventLogTests : IAsyncLifetime, IDisposable
 {
@@ -19,6 +20,7 @@ public sealed class LinkEventLogTests : IAsyncLifetime, IDisposable
     private readonly ILoggerFactory _loggers;
     private readonly LinkEventLog _log;
     private DbContextOptions<ChatOpsBotDb> _options = null!;
+    private string? _postgres;
     private long _buildId;
     private long _linkId;
     private long _deletedLinkId;
@@ -31,9 +33,12 @@ public sealed class LinkEventLogTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        _options = new DbContextOptionsBuilder<ChatOpsBotDb>()
-            .UseSqlite($"Data Source={Path.Combine(_directory.FullName, "chatopsbot.db")};Pooling=False")
-            .Options;
+        var options = new DbContextOptionsBuilder<ChatOpsBotDb>();
+        if (TestProvider.IsPostgres)
+            options.UseNpgsql(_postgres = await TestPostgres.CreateDatabaseAsync());
+        else
+            options.UseSqlite($"Data Source={Path.Combine(_directory.FullName, "chatopsbot.db")};Pooling=False");
+        _options = options.Options;
         await using var db = new ChatOpsBotDb(_options);
         await db.Database.EnsureCreatedAsync();
         var app = new App { Slug = "demo", DisplayName = "Demo", BundleId = "com.example.demo" };
@@ -74,10 +79,11 @@ public sealed class LinkEventLogTests : IAsyncLifetime, IDisposable
         return await db.LinkEvents.OrderBy(e => e.Id).Select(e => e.UserAgent ?? "").ToArrayAsync();
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
         _directory.Delete(recursive: true);
-        return Task.CompletedTask;
+        if (_postgres is not null)
+            await TestPostgres.DropDatabaseAsync(new Npgsql.NpgsqlConnectionStringBuilder(_postgres).Database!);
     }
 
     public void Dispose()

@@ -118,18 +118,31 @@ public sealed class MigrationTests
     [Fact]
     public async Task AFreshDataDirectoryGetsEveryMigrationAndTheSchemaTheModelDescribes()
     {
-        await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys());
-        app.CreateLoopbackClient().Dispose();
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+        // On PostgreSQL an empty database of its own, not the migrated copy hosts in tests usually start from.
+        var data = Directory.CreateTempSubdirectory("chatopsbot-fresh-").FullName;
+        try
+        {
+            var empty = TestProvider.DatabaseSettings(data).ToDictionary(s => s.Key, s => (string?)s.Value);
+            await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(empty), dataDirectory: data);
+            app.CreateLoopbackClient().Dispose();
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
 
-        Assert.IsType(TestProvider.IsPostgres ? typeof(PostgresChatOpsBotDb) : typeof(SqliteChatOpsBotDb), db);
-        var known = db.Database.GetMigrations().ToList();
-        Assert.Equal(known, await db.Database.GetAppliedMigrationsAsync());
-        Assert.Empty(await db.Database.GetPendingMigrationsAsync());
-        // SQLite's set starts at the released schema and adds what came later; PostgreSQL's starts with today's model.
-        Assert.Equal(TestProvider.IsPostgres ? 2 : 3, known.Count);
-        Assert.EndsWith("_Initial", known[0], StringComparison.Ordinal);
+            Assert.IsType(TestProvider.IsPostgres ? typeof(PostgresChatOpsBotDb) : typeof(SqliteChatOpsBotDb), db);
+            var known = db.Database.GetMigrations().ToList();
+            Assert.Contains(app.Logs, l => l.Contains($"{known.Count} pending database migrations", StringComparison.Ordinal));
+            Assert.Equal(known, await db.Database.GetAppliedMigrationsAsync());
+            Assert.Empty(await db.Database.GetPendingMigrationsAsync());
+            // SQLite's set starts at the released schema and adds what came later; PostgreSQL's starts with today's model.
+            Assert.Equal(TestProvider.IsPostgres ? 2 : 3, known.Count);
+            Assert.EndsWith("_Initial", known[0], StringComparison.Ordinal);
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(data, recursive: true);
+            await TestProvider.RemoveDatabaseAsync(data);
+        }
     }
 
     [Fact]

@@ -16,7 +16,11 @@ internal sealed class PostgresCluster : IAsyncDisposable
     /// <summary>Every cluster's directory starts with this, so a later run finds the ones a killed run left.</summary>
     internal const string DirectoryPrefix = "chatopsbot-pg-";
 
-    /// <summary>The file in a cluster's directory naming the process it belongs to (a pid, then its start time in ticks).</summary>
+    /// <summary>
+    /// The file in a cluster's directory naming the process it belongs to: a pid, then "starttime=" and its start in
+    /// clock ticks since boot. (An earlier harness wrote a bare number there, compared with Process.StartTime; written
+    /// this way, copies of it still running elsewhere leave these clusters alone.)
+    /// </summary>
     private const string OwnerFile = "owner";
 
     // Fast and roomy: many hosts at once, each with its own pool, and nothing waits on the disk.
@@ -83,7 +87,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
                 File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                     UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             // Written whole, then renamed into place: another run's scan must never read it half written.
-            File.WriteAllText(Path.Combine(root, OwnerFile + ".new"), $"{Environment.ProcessId}\n{StartedAt(Environment.ProcessId)}\n");
+            File.WriteAllText(Path.Combine(root, OwnerFile + ".new"), $"{Environment.ProcessId}\nstarttime={StartedAt(Environment.ProcessId)}\n");
             File.Move(Path.Combine(root, OwnerFile + ".new"), Path.Combine(root, OwnerFile));
             var cluster = new PostgresCluster(root);
             try
@@ -238,7 +242,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
             return young;
         // A pid is reused: the same pid with another start is another process. ./test.sh writes no start.
         var started = StartedAt(pid);
-        return started is not null && (lines.Length < 2 || lines[1] == started);
+        return started is not null && (lines.Length < 2 || lines[1] == $"starttime={started}");
     }
 
     /// <summary>

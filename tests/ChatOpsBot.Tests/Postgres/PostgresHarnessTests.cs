@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace ChatOpsBot.Tests;
@@ -156,11 +157,29 @@ public sealed class PostgresHarnessTests
     public async Task AClusterWhoseOwnerPidNowBelongsToAnotherProcessIsStale()
     {
         var stale = await PostgresCluster.StartAsync();
-        await File.WriteAllTextAsync(Path.Combine(stale.RootDirectory, PostgresCluster.OwnerFileName), $"{Environment.ProcessId}\n1\n");
+        await File.WriteAllTextAsync(Path.Combine(stale.RootDirectory, PostgresCluster.OwnerFileName), $"{Environment.ProcessId}\nstarttime=1\n");
 
         await using var next = await PostgresCluster.StartAsync();
 
         Assert.False(Directory.Exists(stale.RootDirectory));
+    }
+
+    [Fact]
+    public async Task AMigratedDatabaseHasEveryMigrationAndHangfiresSchemaAndKeepsItsRowsWhenAskedForAgain()
+    {
+        var name = "harness_" + Guid.NewGuid().ToString("N");
+        var connectionString = TestProvider.CreateMigratedDatabase(name);
+        using var design = new ChatOpsBot.Data.PostgresChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
+        await ExecuteAsync(connectionString, "INSERT INTO \"Apps\" (\"Slug\", \"DisplayName\", \"BundleId\", \"CreatedAt\") VALUES ('demo', 'Demo', 'com.example.demo', now())");
+
+        var again = TestProvider.CreateMigratedDatabase(name);
+
+        Assert.Equal(
+            string.Join(",", design.Database.GetMigrations()),
+            await ScalarAsync(connectionString, "SELECT string_agg(\"MigrationId\", ',' ORDER BY \"MigrationId\") FROM \"__EFMigrationsHistory\""));
+        Assert.Equal(1L, await ScalarAsync(connectionString, "SELECT COUNT(*) FROM pg_namespace WHERE nspname = 'hangfire'"));
+        Assert.Equal(1L, await ScalarAsync(again, "SELECT COUNT(*) FROM \"Apps\""));
+        await TestPostgres.DropDatabaseAsync(name);
     }
 
     [Fact]

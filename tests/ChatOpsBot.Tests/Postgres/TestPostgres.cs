@@ -60,13 +60,17 @@ internal static partial class TestPostgres
         ForgetPool(name);
     }
 
-    /// <summary><see cref="CreateDatabaseAsync"/> for a constructor, which cannot await.</summary>
-    internal static string CreateDatabase(string name)
+    /// <summary>
+    /// <see cref="CreateDatabaseAsync"/> for a constructor, which cannot await; with <paramref name="template"/>, a copy
+    /// of that database instead of an empty one.
+    /// </summary>
+    internal static string CreateDatabase(string name, string? template = null)
     {
         name = CheckName(name);
         using var connection = new NpgsqlConnection(ServerConnectionString);
         connection.Open();
-        using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        using var command = new NpgsqlCommand(
+            template is null ? $"CREATE DATABASE \"{name}\"" : $"CREATE DATABASE \"{name}\" TEMPLATE \"{CheckName(template)}\"", connection);
         try
         {
             command.ExecuteNonQuery();

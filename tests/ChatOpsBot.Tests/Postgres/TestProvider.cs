@@ -32,6 +32,23 @@ internal static class TestProvider
         }
         : [];
 
+    /// <summary>
+    /// <see cref="DatabaseSettings"/> for a host the test boots in its process (<see cref="ChatOpsBotApplication"/>):
+    /// the database starts as a copy of one this binary's migrations made, so that each host does not migrate a
+    /// database of its own. Migrating itself is what the host-process tests (<see cref="DatabaseEnvironment"/>) and
+    /// the PostgreSQL migration tests check, each on an empty database.
+    /// </summary>
+    public static Dictionary<string, string> MigratedDatabaseSettings(string dataDirectory) => IsPostgres
+        ? new()
+        {
+            ["ChatOpsBot:Database:Provider"] = "Postgres",
+            ["ChatOpsBot:Database:ConnectionString"] = CreateMigratedDatabase(DatabaseName(dataDirectory)),
+        }
+        : [];
+
+    /// <summary>A database on the shared server as this build's migrations leave it (one that exists is reused); its connection string.</summary>
+    internal static string CreateMigratedDatabase(string name) => TestPostgres.CreateDatabase(name, MigratedTemplate());
+
     /// <summary>The same as environment variables, for a host started as its own process (<c>dotnet ChatOpsBot.dll</c>).</summary>
     public static Dictionary<string, string> DatabaseEnvironment(string dataDirectory) =>
         DatabaseSettings(dataDirectory).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
@@ -47,6 +64,63 @@ internal static class TestProvider
             : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, "chatopsbot.db")};Pooling=False");
         connection.Open();
         return connection;
+    }
+
+    private static readonly Lock TemplateLock = new();
+    private static string? _template;
+
+    /// <summary>The migrated template on the shared server, made by the first host that needs it (a failed attempt is tried again).</summary>
+    private static string MigratedTemplate()
+    {
+        lock (TemplateLock)
+            return _template ??= MakeMigratedTemplate();
+    }
+
+    /// <summary>
+    /// A database a host of this very build migrated at its start, marked as a template. Its name comes from the build
+    /// (the product assembly's id), so a server that outlives a rebuild never hands out an older schema; an advisory
+    /// lock keeps two test processes on one server from making it at once.
+    /// </summary>
+    private static string MakeMigratedTemplate()
+    {
+        var build = typeof(Program).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+        var name = "chatopsbot_template_" + build[..20];
+        var lockId = BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
+        using var server = new Npgsql.NpgsqlConnection(TestPostgres.ServerConnectionString);
+        server.Open();
+        Execute(server, $"SELECT pg_advisory_lock({lockId})");
+        try
+        {
+            using (var made = new Npgsql.NpgsqlCommand($"SELECT COUNT(*) FROM pg_database WHERE datname = '{name}' AND datistemplate", server))
+            {
+                if ((long)made.ExecuteScalar()! > 0)
+                    return name;
+            }
+            // A process killed while making it leaves it half made and unmarked.
+            Execute(server, $"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            var connectionString = TestPostgres.CreateDatabase(name);
+            using (var host = new ChatOpsBotApplication(new()
+            {
+                ["ChatOpsBot:Database:Provider"] = "Postgres",
+                ["ChatOpsBot:Database:ConnectionString"] = connectionString,
+            }))
+            {
+                host.CreateLoopbackClient().Dispose();
+            }
+            // The host's pool is gone with the host; CREATE DATABASE … TEMPLATE waits a moment for its sessions to end.
+            Execute(server, $"ALTER DATABASE \"{name}\" WITH IS_TEMPLATE true");
+            return name;
+        }
+        finally
+        {
+            Execute(server, $"SELECT pg_advisory_unlock({lockId})");
+        }
+    }
+
+    private static void Execute(Npgsql.NpgsqlConnection connection, string sql)
+    {
+        using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>Drops the data directory's database when there is one: for a test that deletes the directory itself.</summary>
