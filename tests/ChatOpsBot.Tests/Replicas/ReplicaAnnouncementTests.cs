@@ -25,17 +25,20 @@ public sealed class ReplicaAnnouncementTests : IAsyncLifetime
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
 
     private FakeSlackApi _slack = null!;
+    private ReplicaDatabase _database = null!;
     private ReplicaHosts _hosts = null!;
 
     public async Task InitializeAsync()
     {
         _slack = await FakeSlackApi.StartAsync();
-        _hosts = new ReplicaHosts(await ReplicaDatabase.CreateAsync(), Recovery);
+        _database = await ReplicaDatabase.CreateAsync();
+        _hosts = new ReplicaHosts(_database.Settings, Recovery);
     }
 
     public async Task DisposeAsync()
     {
         await _hosts.DisposeAsync();
+        await _database.DisposeAsync();
         await _slack.DisposeAsync();
     }
 

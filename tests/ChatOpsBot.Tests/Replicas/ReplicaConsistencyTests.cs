@@ -6,6 +6,7 @@ namespace ChatOpsBot.Tests;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes through IAsyncLifetime.")]
 public sealed class ReplicaPair : IAsyncLifetime
 {
+    private ReplicaDatabase _database = null!;
     private ReplicaHosts _hosts = null!;
 
     internal Replica A { get; private set; } = null!;
@@ -16,11 +17,16 @@ public sealed class ReplicaPair : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _hosts = new ReplicaHosts(await ReplicaDatabase.CreateAsync());
+        _database = await ReplicaDatabase.CreateAsync();
+        _hosts = new ReplicaHosts(_database.Settings);
         (A, B) = await _hosts.StartAsync("A", "B") is [var a, var b] ? (a, b) : throw new InvalidOperationException();
     }
 
-    public async Task DisposeAsync() => await _hosts.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await _hosts.DisposeAsync();
+        await _database.DisposeAsync();
+    }
 }
 
 /// <summary>What one replica writes, the other serves at once: nothing a request needs lives in one process.</summary>

@@ -234,10 +234,34 @@ internal static partial class HostProcess
     }
 }
 
-/// <summary>The one database replicas share.</summary>
-internal static class ReplicaDatabase
+/// <summary>The one PostgreSQL database a set of replicas shares: a new one on the tests' shared server, dropped at the end.</summary>
+internal sealed class ReplicaDatabase : IAsyncDisposable
 {
-    /// <summary>A new, empty database for a set of replicas, as the settings that point at it.</summary>
-    public static Task<IReadOnlyDictionary<string, string>> CreateAsync() =>
-        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>());
+    private readonly string _name;
+
+    private ReplicaDatabase(string name, string connectionString)
+    {
+        _name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The settings that put a replica on this database.</summary>
+    public IReadOnlyDictionary<string, string> Settings => For(ConnectionString);
+
+    public static async Task<ReplicaDatabase> CreateAsync()
+    {
+        var name = "replicas_" + Guid.NewGuid().ToString("N");
+        return new ReplicaDatabase(name, await TestPostgres.CreateDatabaseAsync(name));
+    }
+
+    /// <summary>The settings that put a replica on the PostgreSQL database of <paramref name="connectionString"/>.</summary>
+    public static IReadOnlyDictionary<string, string> For(string connectionString) => new Dictionary<string, string>
+    {
+        ["ChatOpsBot:Database:Provider"] = "Postgres",
+        ["ChatOpsBot:Database:ConnectionString"] = connectionString,
+    };
+
+    public async ValueTask DisposeAsync() => await TestPostgres.DropDatabaseAsync(_name);
 }
