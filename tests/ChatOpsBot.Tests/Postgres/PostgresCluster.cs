@@ -82,8 +82,9 @@ internal sealed class PostgresCluster : IAsyncDisposable
             if (!OperatingSystem.IsWindows())
                 File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
                     UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-            using (var self = Process.GetCurrentProcess())
-                File.WriteAllText(Path.Combine(root, OwnerFile), $"{Environment.ProcessId}\n{self.StartTime.ToUniversalTime().Ticks}\n");
+            // Written whole, then renamed into place: another run's scan must never read it half written.
+            File.WriteAllText(Path.Combine(root, OwnerFile + ".new"), $"{Environment.ProcessId}\n{StartedAt(Environment.ProcessId)}\n");
+            File.Move(Path.Combine(root, OwnerFile + ".new"), Path.Combine(root, OwnerFile));
             var cluster = new PostgresCluster(root);
             try
             {
@@ -222,6 +223,8 @@ internal sealed class PostgresCluster : IAsyncDisposable
 
     private static bool OwnerIsAlive(string ownerFile)
     {
+        // Being made right now, or its owner was killed before naming itself: judge by age.
+        var young = Directory.GetLastWriteTimeUtc(Path.GetDirectoryName(ownerFile)!) > DateTime.UtcNow.AddMinutes(-10);
         string[] lines;
         try
         {
@@ -229,22 +232,33 @@ internal sealed class PostgresCluster : IAsyncDisposable
         }
         catch (FileNotFoundException)
         {
-            // Being made right now, or its owner was killed before writing this: judge by age.
-            return Directory.GetLastWriteTimeUtc(Path.GetDirectoryName(ownerFile)!) > DateTime.UtcNow.AddMinutes(-10);
+            return young;
         }
         if (lines.Length == 0 || !int.TryParse(lines[0], CultureInfo.InvariantCulture, out var pid))
-            return false;
+            return young;
+        // A pid is reused: the same pid with another start is another process. ./test.sh writes no start.
+        var started = StartedAt(pid);
+        return started is not null && (lines.Length < 2 || lines[1] == started);
+    }
+
+    /// <summary>
+    /// When a process started, in clock ticks since boot (/proc/PID/stat, field 22), or null when it is gone. Exact and
+    /// the same whoever asks, unlike Process.StartTime, which adds it to a boot time computed afresh on every call.
+    /// </summary>
+    private static string? StartedAt(int pid)
+    {
+        string stat;
         try
         {
-            using var owner = Process.GetProcessById(pid);
-            // A pid is reused: the same pid with another start time is another process. ./test.sh writes no start time.
-            return lines.Length < 2 || !long.TryParse(lines[1], CultureInfo.InvariantCulture, out var ticks) ||
-                owner.StartTime.ToUniversalTime().Ticks == ticks;
+            stat = File.ReadAllText($"/proc/{pid}/stat");
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
+        // The command name (field 2) is in parentheses and may hold spaces; the fields after it start at field 3.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return fields.Length > 19 ? fields[19] : null;
     }
 
     private static void StopImmediately(string dataDirectory)

@@ -142,6 +142,17 @@ public sealed class PostgresHarnessTests
     }
 
     [Fact]
+    public async Task AClusterOfALiveTestProcessIsLeftRunningByAnotherStart()
+    {
+        await using var first = await PostgresCluster.StartAsync();
+
+        await using var second = await PostgresCluster.StartAsync();
+
+        Assert.True(Directory.Exists(first.RootDirectory));
+        Assert.Equal(1, await ScalarAsync(new NpgsqlConnectionStringBuilder(first.ConnectionString("postgres")) { Pooling = false }.ConnectionString, "SELECT 1"));
+    }
+
+    [Fact]
     public async Task AClusterWhoseOwnerPidNowBelongsToAnotherProcessIsStale()
     {
         var stale = await PostgresCluster.StartAsync();

@@ -13,12 +13,22 @@ internal static partial class TestPostgres
     /// <summary>The environment variable holding the shared server's connection string (no database).</summary>
     public const string Variable = "CHATOPSBOT_TEST_POSTGRES";
 
+    private static readonly Lock StartLock = new();
+    private static string? _server;
+
+    // Stopped and removed by its watchdog when this process exits; held here so that nothing closes its pipe before.
     private static PostgresCluster? _ownCluster;
 
-    private static readonly Lazy<string> Server = new(StartOrFindServer, LazyThreadSafetyMode.ExecutionAndPublication);
-
     /// <summary>Npgsql connection string of the shared throwaway server, without a database.</summary>
-    public static string ServerConnectionString => Server.Value;
+    /// <remarks>A start that failed is tried again by the next test rather than failing every test after it.</remarks>
+    public static string ServerConnectionString
+    {
+        get
+        {
+            lock (StartLock)
+                return _server ??= StartOrFindServer();
+        }
+    }
 
     /// <summary>Creates an empty database (a unique name unless one is given; a given one that exists is reused) and returns its connection string.</summary>
     public static async Task<string> CreateDatabaseAsync(string? name = null)
@@ -116,7 +126,6 @@ internal static partial class TestPostgres
         var configured = Environment.GetEnvironmentVariable(Variable);
         if (!string.IsNullOrWhiteSpace(configured))
             return configured;
-        // Stopped and removed by its watchdog when this process exits; held here so that nothing closes its pipe before.
         _ownCluster = PostgresCluster.Start();
         return _ownCluster.ServerConnectionString;
     }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -34,6 +35,19 @@ internal static class TestProvider
     /// <summary>The same as environment variables, for a host started as its own process (<c>dotnet ChatOpsBot.dll</c>).</summary>
     public static Dictionary<string, string> DatabaseEnvironment(string dataDirectory) =>
         DatabaseSettings(dataDirectory).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+
+    /// <summary>
+    /// An open connection to the database a host on this data directory uses, for a test that looks at rows or history
+    /// itself: the SQLite file (unpooled, so the directory can be deleted) or the directory's PostgreSQL database.
+    /// </summary>
+    public static DbConnection Connect(string dataDirectory)
+    {
+        DbConnection connection = IsPostgres
+            ? new Npgsql.NpgsqlConnection(TestPostgres.ConnectionString(DatabaseName(dataDirectory)))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDirectory, "chatopsbot.db")};Pooling=False");
+        connection.Open();
+        return connection;
+    }
 
     /// <summary>Drops the data directory's database when there is one: for a test that deletes the directory itself.</summary>
     public static Task RemoveDatabaseAsync(string dataDirectory) =>
