@@ -19,7 +19,7 @@ public static class SlackEndpoints
             .ExcludeFromDescription();
         slack.MapPost("/commands", SlackCommands.HandleAsync);
         slack.MapPost("/interactions", SlackInteractions.Handle);
-        slack.MapPost("/events", SlackEvents.Handle);
+        slack.MapPost("/events", SlackEvents.HandleAsync);
         return endpoints;
     }
 }

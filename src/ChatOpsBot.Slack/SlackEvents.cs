@@ -11,14 +11,14 @@ namespace ChatOpsBot.Slack;
 
 /// <summary>
 /// The Events API: URL verification, mentions and direct messages. Acknowledged at once, handled after the answer,
-/// and each <c>event_id</c> only once however often Slack retries it.
+/// and each <c>event_id</c> only once however often, and to whichever replica, Slack retries it.
 /// </summary>
 internal static class SlackEvents
 {
     public const string RetryNumHeader = "X-Slack-Retry-Num";
 
-    internal static Results<Ok, JsonHttpResult<JsonObject>, BadRequest> Handle(
-        HttpContext http, SlackBackgroundWork work, SlackEventDeduplicator seen, IOptions<SlackOptions> options, ILoggerFactory loggers)
+    internal static async Task<Results<Ok, JsonHttpResult<JsonObject>, BadRequest>> HandleAsync(
+        HttpContext http, SlackBackgroundWork work, ISlackEventClaims claims, IOptions<SlackOptions> options, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger(typeof(SlackEvents));
         if (SlackPayloads.FromJson<SlackEventEnvelope>(http.Features.GetRequiredFeature<SlackRequestBody>().Bytes) is not { } envelope)
@@ -42,14 +42,15 @@ internal static class SlackEvents
         if (!(directMessage || slackEvent.Type == "app_mention") || !IsFromAPerson(slackEvent, botUserId)
             || slackEvent.User is not { Length: > 0 } userId || slackEvent.Channel is not { Length: > 0 } channel)
             return TypedResults.Ok();
-        if (envelope.EventId is { Length: > 0 } eventId && !seen.TryClaim(eventId))
+        // Claimed before the answer: a claim that fails (the database unreachable) answers 500, and Slack retries.
+        if (envelope.EventId is { Length: > 0 } eventId && !await claims.TryClaimAsync(SlackEventClaims.Event(eventId), http.RequestAborted))
         {
             string? retry = http.Request.Headers[RetryNumHeader];
             SlackLog.DuplicateEvent(logger, eventId, retry);
             return TypedResults.Ok();
         }
         // One message is one answer, whatever number of events Slack delivers it in.
-        if (slackEvent.Ts is { Length: > 0 } ts && !seen.TryClaim($"message {channel} {ts}"))
+        if (slackEvent.Ts is { Length: > 0 } ts && !await claims.TryClaimAsync(SlackEventClaims.Message(channel, ts), http.RequestAborted))
         {
             SlackLog.DuplicateMessage(logger, channel, ts, envelope.EventId);
             return TypedResults.Ok();

@@ -30,7 +30,8 @@ public static class SlackServiceCollectionExtensions
         services.AddOptions<SlackOptions>().BindConfiguration(SlackOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SlackOptions>, SlackOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<SlackEventDeduplicator>();
+        // A host with a database shared by its replicas registers its own.
+        services.TryAddSingleton<ISlackEventClaims, InMemorySlackEventClaims>();
         services.AddSingleton<SlackBackgroundWork>();
         services.AddHostedService(provider => provider.GetRequiredService<SlackBackgroundWork>());
         services.AddHttpClient<SlackApiClient>()

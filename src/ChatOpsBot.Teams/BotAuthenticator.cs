@@ -22,7 +22,7 @@ internal sealed record BotCaller(string ServiceUrl, bool FromBotConnector);
 internal sealed class BotAuthenticator(
     IOptions<TeamsOptions> options,
     BotSigningKeys keys,
-    TrustedServiceUrls trustedServiceUrls,
+    ServiceUrlTrust trust,
     TimeProvider time,
     ILogger<BotAuthenticator> logger)
 {
@@ -46,8 +46,10 @@ internal sealed class BotAuthenticator(
         return caller;
     }
 
-    /// <summary>True when the activity is the one the token was issued for; its service URL is trusted from then on.</summary>
-    public bool Authorize(BotCaller caller, Activity activity)
+    /// <summary>
+    /// True when the activity is the one the token was issued for; its service URL is then trusted, by every replica.
+    /// </summary>
+    public async Task<bool> AuthorizeAsync(BotCaller caller, Activity activity, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(activity);
@@ -61,7 +63,7 @@ internal sealed class BotAuthenticator(
             TeamsLog.RequestRejected(logger, failure);
             return false;
         }
-        trustedServiceUrls.Add(caller.ServiceUrl);
+        await trust.TrustAsync(caller.ServiceUrl, cancellationToken);
         return true;
     }
 

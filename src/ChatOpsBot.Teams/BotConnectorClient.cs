@@ -15,7 +15,7 @@ namespace ChatOpsBot.Teams;
 internal sealed class BotConnectorClient(
     HttpClient http,
     BotTokenClient tokens,
-    TrustedServiceUrls trustedServiceUrls,
+    ServiceUrlTrust trust,
     IOptions<TeamsOptions> options,
     TimeProvider time,
     ILogger<BotConnectorClient> logger)
@@ -46,7 +46,7 @@ internal sealed class BotConnectorClient(
     {
         const string Operation = "proactive send";
         var url = ActivitiesUrl(serviceUrl, conversationId, null);
-        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        if (!await trust.IsTrustedAsync(serviceUrl, cancellationToken))
         {
             TeamsLog.UntrustedServiceUrl(logger, url.Host);
             return new ConnectorAttempt(null, null, null, null, "the service URL never arrived in a validated token");
@@ -94,7 +94,7 @@ internal sealed class BotConnectorClient(
     {
         const string Operation = "update activity";
         var url = ActivitiesUrl(serviceUrl, conversationId, activityId);
-        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        if (!await trust.IsTrustedAsync(serviceUrl, cancellationToken))
         {
             TeamsLog.UntrustedServiceUrl(logger, url.Host);
             return false;
@@ -135,7 +135,7 @@ internal sealed class BotConnectorClient(
     {
         const string Operation = "get member";
         var url = new Uri($"{serviceUrl.TrimEnd('/')}/v3/conversations/{Uri.EscapeDataString(conversationId)}/members/{Uri.EscapeDataString(memberId)}");
-        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        if (!await trust.IsTrustedAsync(serviceUrl, cancellationToken))
         {
             TeamsLog.UntrustedServiceUrl(logger, url.Host);
             return null;
@@ -177,7 +177,7 @@ internal sealed class BotConnectorClient(
 
     private async Task<string?> PostAsync(string operation, Uri url, string serviceUrl, JsonObject activity, CancellationToken cancellationToken)
     {
-        if (!trustedServiceUrls.Contains(serviceUrl) || !TeamsOptions.IsSecureOrLoopback(serviceUrl))
+        if (!await trust.IsTrustedAsync(serviceUrl, cancellationToken))
         {
             TeamsLog.UntrustedServiceUrl(logger, url.Host);
             return null;

@@ -16,9 +16,6 @@ public interface ITeamsConversationStore
 {
     /// <summary>Stores the reference unless the conversation is already known; true when it was new.</summary>
     Task<bool> TryAddAsync(TeamsConversationReference reference, CancellationToken cancellationToken);
-
-    /// <summary>Every remembered conversation; their service URLs came from validated tokens, so they are trusted after a restart too.</summary>
-    Task<IReadOnlyList<TeamsConversationReference>> ListAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>Lost on restart; for a single process and for tests.</summary>
@@ -33,7 +30,4 @@ internal sealed class InMemoryTeamsConversationStore : ITeamsConversationStore
         ArgumentNullException.ThrowIfNull(reference);
         return Task.FromResult(_conversations.TryAdd(reference.ConversationId, reference));
     }
-
-    public Task<IReadOnlyList<TeamsConversationReference>> ListAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<TeamsConversationReference>>([.. _conversations.Values]);
 }

@@ -78,7 +78,7 @@ public static class TeamsEndpoints
             TeamsLog.MalformedActivity(logger, "type, serviceUrl, conversation or recipient missing");
             return TypedResults.BadRequest();
         }
-        if (!authenticator.Authorize(caller, activity))
+        if (!await authenticator.AuthorizeAsync(caller, activity, cancellationToken))
             return TypedResults.Unauthorized();
 
         var settings = options.Value;

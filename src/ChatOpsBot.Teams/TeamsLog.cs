@@ -38,12 +38,6 @@ internal static partial class TeamsLog
     [LoggerMessage(EventId = 4011, Level = LogLevel.Error, Message = "Could not get a Bot Connector token: {Status} {Error}")]
     public static partial void TokenFailed(ILogger logger, int status, string error);
 
-    [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "Trusting the service URLs of {Count} remembered Teams conversations")]
-    public static partial void ServiceUrlsSeeded(ILogger logger, int count);
-
-    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Could not read the remembered Teams conversations; proactive messages wait for each conversation's next activity")]
-    public static partial void ServiceUrlSeedFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(EventId = 4014, Level = LogLevel.Warning, Message = "Could not open a private chat with a Teams user; their install link was not sent")]
     public static partial void PrivateChatFailed(ILogger logger);
 

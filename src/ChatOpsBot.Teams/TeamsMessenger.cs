@@ -1,8 +1,5 @@
 using System.Net;
 using ChatOpsBot.Core.Chat;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace ChatOpsBot.Teams;
 
@@ -40,52 +37,4 @@ internal sealed class TeamsMessenger(BotConnectorClient connector, ServiceUrlTru
             _ => new DeliveryResult.Failed(described),
         };
     }
-}
-
-/// <summary>
-/// The trusted service URLs live in memory and start empty, while proactive messages go to conversations remembered
-/// before a restart. Their service URLs arrived in validated tokens when they were remembered, so they are trusted
-/// again: at start, and again when a URL is missing (a conversation remembered by another replica).
-/// </summary>
-internal sealed class ServiceUrlTrust(TrustedServiceUrls trusted, IServiceScopeFactory scopes)
-{
-    public async Task<bool> IsTrustedAsync(string serviceUrl, CancellationToken cancellationToken)
-    {
-        if (trusted.Contains(serviceUrl))
-            return true;
-        await SeedAsync(cancellationToken);
-        return trusted.Contains(serviceUrl);
-    }
-
-    public async Task<int> SeedAsync(CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var conversations = await scope.ServiceProvider.GetRequiredService<ITeamsConversationStore>().ListAsync(cancellationToken);
-        foreach (var url in conversations.Select(c => c.ServiceUrl).Distinct(StringComparer.OrdinalIgnoreCase))
-        {
-            if (TeamsOptions.IsSecureOrLoopback(url))
-                trusted.Add(url);
-        }
-        return conversations.Count;
-    }
-}
-
-/// <summary>Trusts the remembered conversations' service URLs when the host starts.</summary>
-internal sealed class ServiceUrlTrustSeeder(ServiceUrlTrust trust, ILogger<ServiceUrlTrustSeeder> logger) : IHostedService
-{
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var count = await trust.SeedAsync(cancellationToken);
-            TeamsLog.ServiceUrlsSeeded(logger, count);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // Failing closed: without the seed, proactive messages wait for the conversation's next activity.
-            TeamsLog.ServiceUrlSeedFailed(logger, e);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

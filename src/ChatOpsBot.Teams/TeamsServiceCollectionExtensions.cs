@@ -31,9 +31,10 @@ public static class TeamsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TeamsOptions>, TeamsOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITeamsConversationStore, InMemoryTeamsConversationStore>();
+        // A host with a database shared by its replicas registers its own.
+        services.TryAddSingleton<ITrustedServiceUrlStore, InMemoryTrustedServiceUrlStore>();
         services.AddSingleton<TrustedServiceUrls>();
         services.AddSingleton<ServiceUrlTrust>();
-        services.AddHostedService<ServiceUrlTrustSeeder>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, TeamsMessenger>());
         // A host that keeps link messages registers its own; without one, nothing is remembered.
         services.TryAddSingleton<ILinkMessages, NoLinkMessages>();

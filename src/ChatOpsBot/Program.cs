@@ -38,6 +38,7 @@ try
     builder.AddAnnouncements();
     builder.AddLinkMessages();
     builder.AddSlack();
+    builder.AddSlackPersistence();
     builder.AddTeams();
     builder.AddTeamsPersistence();
 

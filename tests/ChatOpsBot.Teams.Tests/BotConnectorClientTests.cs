@@ -10,12 +10,11 @@ public sealed class BotConnectorClientTests : IAsyncLifetime
     private readonly FakeBotFramework _microsoft = new();
     private TeamsServices _services = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         // A long base delay: only Retry-After can make a retry come after a few seconds.
         _services = new TeamsServices(_microsoft, new() { ["Teams:RetryBaseDelay"] = "00:10:00" });
-        _services.Get<TrustedServiceUrls>().Add(_microsoft.ServiceUrl);
-        return Task.CompletedTask;
+        await _services.TrustAsync(_microsoft.ServiceUrl);
     }
 
     public async Task DisposeAsync()
@@ -92,7 +91,7 @@ public sealed class BotConnectorClientTests : IAsyncLifetime
     public async Task RetriesStopAfterTheConfiguredAttempts()
     {
         await using var services = new TeamsServices(_microsoft, new() { ["Teams:MaxAttempts"] = "2", ["Teams:RetryBaseDelay"] = "00:00:00" });
-        services.Get<TrustedServiceUrls>().Add(_microsoft.ServiceUrl);
+        await services.TrustAsync(_microsoft.ServiceUrl);
         _microsoft.ConnectorFailures.Enqueue((429, null));
         _microsoft.ConnectorFailures.Enqueue((429, null));
         _microsoft.ConnectorFailures.Enqueue((429, null));

@@ -32,7 +32,7 @@ public sealed class TeamsLinkMessageUpdaterTests : IAsyncLifetime
     [Fact]
     public async Task DeadLinkCardIsReplacedByUpdatingItsActivity()
     {
-        _services.Get<TrustedServiceUrls>().Add(_microsoft.ServiceUrl);
+        await _services.TrustAsync(_microsoft.ServiceUrl);
 
         var updated = await Updater().MarkDeadAsync(Card, Expired, CancellationToken.None);
 
@@ -64,7 +64,7 @@ public sealed class TeamsLinkMessageUpdaterTests : IAsyncLifetime
     [InlineData(502)]
     public async Task RefusedOrFailedUpdateIsOneAttemptAnsweredWithFalse(int status)
     {
-        _services.Get<TrustedServiceUrls>().Add(_microsoft.ServiceUrl);
+        await _services.TrustAsync(_microsoft.ServiceUrl);
         _microsoft.ConnectorFailures.Enqueue((status, "1"));
 
         Assert.False(await Updater().MarkDeadAsync(Card, Expired, CancellationToken.None));
@@ -74,7 +74,7 @@ public sealed class TeamsLinkMessageUpdaterTests : IAsyncLifetime
     [Fact]
     public async Task MessageWithoutAnActivityIdIsNotUpdated()
     {
-        _services.Get<TrustedServiceUrls>().Add(_microsoft.ServiceUrl);
+        await _services.TrustAsync(_microsoft.ServiceUrl);
 
         Assert.False(await Updater().MarkDeadAsync(Card with { ActivityId = null }, Expired, CancellationToken.None));
         Assert.Empty(_microsoft.Posts);

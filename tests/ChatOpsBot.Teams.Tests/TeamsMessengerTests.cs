@@ -36,9 +36,8 @@ public sealed class TeamsMessengerTests : IAsyncLifetime
     private IConversationMessenger Messenger() =>
         _services.Provider.GetServices<IConversationMessenger>().Single(m => m.Platform == "teams");
 
-    private async Task RememberAsync() =>
-        await _services.Get<ITeamsConversationStore>().TryAddAsync(
-            new TeamsConversationReference(_microsoft.ServiceUrl, Releases, FakeBotFramework.TenantId, FakeBotFramework.BotId, "channel", "Releases"), CancellationToken.None);
+    /// <summary>What an activity from the conversation leaves: its service URL, vouched for by a validated token.</summary>
+    private Task RememberAsync() => _services.TrustAsync(_microsoft.ServiceUrl);
 
     private Task<DeliveryResult> PostAsync() => Messenger().PostAsync(Channel, Announcement(), CancellationToken.None);
 
@@ -72,14 +71,23 @@ public sealed class TeamsMessengerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RememberedConversationsServiceUrlsAreTrustedWhenTheHostStarts()
+    public async Task ServiceUrlAnotherReplicaTrustedIsTrustedHereThroughTheSharedStore()
     {
-        await RememberAsync();
+        await _services.Get<ITrustedServiceUrlStore>().AddAsync(TrustedServiceUrls.Key(_microsoft.ServiceUrl), CancellationToken.None);
 
-        foreach (var service in _services.Provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ServiceUrlTrustSeeder>())
-            await service.StartAsync(CancellationToken.None);
+        var result = await PostAsync();
 
+        Assert.IsType<DeliveryResult.Delivered>(result);
+        Assert.Single(_microsoft.Posts);
         Assert.True(_services.Get<TrustedServiceUrls>().Contains(_microsoft.ServiceUrl));
+    }
+
+    [Fact]
+    public async Task ServiceUrlIsTheSameServiceWithoutItsTrailingSlashAndInAnyCase()
+    {
+        await _services.TrustAsync(_microsoft.ServiceUrl.TrimEnd('/').ToUpperInvariant().Replace("HTTP://", "http://", StringComparison.Ordinal));
+
+        Assert.IsType<DeliveryResult.Delivered>(await PostAsync());
     }
 
     [Theory]

@@ -28,6 +28,9 @@ internal sealed class TeamsServices : IAsyncDisposable
 
     public T Get<T>() where T : notnull => Provider.GetRequiredService<T>();
 
+    /// <summary>Trusts a service URL as the authenticator does once an activity matches its validated token.</summary>
+    public Task TrustAsync(string serviceUrl) => Get<ServiceUrlTrust>().TrustAsync(serviceUrl, CancellationToken.None);
+
     public ValueTask DisposeAsync() => Provider.DisposeAsync();
 }
 

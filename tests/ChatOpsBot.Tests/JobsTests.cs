@@ -233,7 +233,7 @@ public sealed class JobServerTests : IDisposable
 
         var ids = connection.GetRecurringJobs().Select(j => (j.Id, j.Cron)).OrderBy(j => j.Id).ToList();
 
-        Assert.Equal([(JobsRegistration.ExpireLinks, "* * * * *"), (JobsRegistration.Retention, "0 * * * *")], ids);
+        Assert.Equal([(JobsRegistration.ExpireLinks, "* * * * *"), (JobsRegistration.PruneEventClaims, "0 * * * *"), (JobsRegistration.Retention, "0 * * * *")], ids);
     }
 
     [Fact]

@@ -29,6 +29,10 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
 
     public DbSet<SentLinkMessage> LinkMessages => Set<SentLinkMessage>();
 
+    public DbSet<ChatEventClaim> ChatEventClaims => Set<ChatEventClaim>();
+
+    public DbSet<TeamsServiceUrl> TeamsServiceUrls => Set<TeamsServiceUrl>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -147,6 +151,18 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
             c.Property(x => x.BotId).HasMaxLength(255);
             c.Property(x => x.ConversationType).HasMaxLength(32);
             c.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<ChatEventClaim>(c =>
+        {
+            c.HasKey(x => new { x.Platform, x.Key });
+            c.HasIndex(x => x.ExpiresAt);
+            c.Property(x => x.Platform).HasMaxLength(16);
+            c.Property(x => x.Key).HasMaxLength(255);
+        });
+        modelBuilder.Entity<TeamsServiceUrl>(u =>
+        {
+            u.HasKey(x => x.Url);
+            u.Property(x => x.Url).HasMaxLength(512);
         });
     }
 

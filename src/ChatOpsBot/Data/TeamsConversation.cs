@@ -8,7 +8,7 @@ internal sealed class TeamsConversation
     /// <summary>Teams' conversation id, without a channel thread's ";messageid=…"; unique.</summary>
     public required string ConversationId { get; set; }
 
-    /// <summary>From a validated token's <c>serviceurl</c> claim, so it is trusted again after a restart.</summary>
+    /// <summary>From a validated token's <c>serviceurl</c> claim (trusted through <see cref="TeamsServiceUrl"/>).</summary>
     public required string ServiceUrl { get; set; }
 
     public required string TenantId { get; set; }

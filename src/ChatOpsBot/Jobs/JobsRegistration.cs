@@ -11,12 +11,14 @@ internal static class JobsRegistration
 {
     public const string ExpireLinks = "expire-links";
     public const string Retention = "retention";
+    public const string PruneEventClaims = "prune-event-claims";
 
     public static WebApplicationBuilder AddJobs(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(ChatOpsBotOptions.Section).Get<ChatOpsBotOptions>() ?? new();
         builder.Services.AddScoped<ExpireLinksJob>();
         builder.Services.AddScoped<RetentionJob>();
+        builder.Services.AddScoped<PruneEventClaimsJob>();
         // Job state is disposable: anything that must survive a restart lives in the database first. The storage
         // follows the database provider: in memory for the one SQLite process; on PostgreSQL in the same database,
         // shared by every replica, so a recurring job runs once per schedule whichever replicas are up.
@@ -57,13 +59,14 @@ internal static class JobsRegistration
     }
 }
 
-/// <summary>Puts the recurring jobs in place at start; ids are stable, so every replica registers the same two.</summary>
+/// <summary>Puts the recurring jobs in place at start; ids are stable, so every replica registers the same ones.</summary>
 internal sealed class RecurringJobsRegistration(IRecurringJobManager jobs) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         jobs.AddOrUpdate<ExpireLinksJob>(JobsRegistration.ExpireLinks, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
         jobs.AddOrUpdate<RetentionJob>(JobsRegistration.Retention, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
+        jobs.AddOrUpdate<PruneEventClaimsJob>(JobsRegistration.PruneEventClaims, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
         return Task.CompletedTask;
     }
 

@@ -263,6 +263,26 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.ToTable("Builds");
                 });
 
+            modelBuilder.Entity("ChatOpsBot.Data.ChatEventClaim", b =>
+                {
+                    b.Property<string>("Platform")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Platform", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ChatEventClaims");
+                });
+
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
                 {
                     b.Property<long>("Id")
@@ -554,6 +574,20 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("TeamsConversations");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.TeamsServiceUrl", b =>
+                {
+                    b.Property<string>("Url")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
+
+                    b.Property<DateTime>("TrustedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Url");
+
+                    b.ToTable("TeamsServiceUrls");
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.Announcement", b =>

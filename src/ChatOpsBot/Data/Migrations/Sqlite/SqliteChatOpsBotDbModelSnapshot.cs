@@ -250,6 +250,26 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.ToTable("Builds");
                 });
 
+            modelBuilder.Entity("ChatOpsBot.Data.ChatEventClaim", b =>
+                {
+                    b.Property<string>("Platform")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Platform", "Key");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("ChatEventClaims");
+                });
+
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
                 {
                     b.Property<long>("Id")
@@ -529,6 +549,20 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("TeamsConversations");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.TeamsServiceUrl", b =>
+                {
+                    b.Property<string>("Url")
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("TrustedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Url");
+
+                    b.ToTable("TeamsServiceUrls");
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.Announcement", b =>
