@@ -15,8 +15,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                 name: "ChatEventClaims",
                 columns: table => new
                 {
-                    Platform = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Key = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Platform = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Key = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -28,7 +28,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                 name: "TeamsServiceUrls",
                 columns: table => new
                 {
-                    Url = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    Url = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     TrustedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
