@@ -111,7 +111,7 @@ public sealed class AnnouncementsTests : IDisposable
     internal static async Task<List<AnnouncementDelivery>> SettleAsync(ChatOpsBotApplication app)
     {
         var sweep = new AnnouncementOutbox(app.Services.GetRequiredService<IServiceScopeFactory>(), app.Jobs, app.Clock,
-            NullLogger<AnnouncementOutbox>.Instance);
+            app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AnnouncementOptions>>(), NullLogger<AnnouncementOutbox>.Instance);
         for (var round = 0; round < 1_000; round++)
         {
             await app.RunJobsAsync();

@@ -40,6 +40,8 @@ internal sealed class FakeSlackApi : IAsyncDisposable
     private readonly Channel<FakeSlackCall> _arrivals = Channel.CreateUnbounded<FakeSlackCall>();
     private readonly ConcurrentQueue<FakeSlackCall> _calls = new();
     private TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(Func<FakeSlackCall, bool> Match, int Left)> _holds = [];
+    private readonly ConcurrentQueue<FakeSlackCall> _held = new();
 
     private FakeSlackApi(WebApplication app) => _app = app;
 
@@ -86,16 +88,46 @@ internal sealed class FakeSlackApi : IAsyncDisposable
     public Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match) => CallAsync(match, 0);
 
     /// <summary>The <paramref name="index"/>th request (from 0) that matches, arrived or still to come, in the order they arrived.</summary>
-    public async Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match, int index)
+    public Task<FakeSlackCall> CallAsync(Func<FakeSlackCall, bool> match, int index) => ArrivalAsync(_calls, match, index);
+
+    /// <summary>
+    /// Holds the next <paramref name="count"/> requests that match without answering, until their client goes away
+    /// (a process killed mid-request): Slack never saw them through, so they are in <see cref="Held"/>, not <see cref="Calls"/>.
+    /// </summary>
+    public void HoldUntilAborted(Func<FakeSlackCall, bool> match, int count = 1)
+    {
+        lock (_holds)
+            _holds.Add((match, count));
+    }
+
+    /// <summary>The requests held so far.</summary>
+    public IReadOnlyList<FakeSlackCall> Held => [.. _held];
+
+    /// <summary>The first held request that matches, held already or still to come.</summary>
+    public Task<FakeSlackCall> HeldAsync(Func<FakeSlackCall, bool> match) => ArrivalAsync(_held, match, 0);
+
+    private async Task<FakeSlackCall> ArrivalAsync(ConcurrentQueue<FakeSlackCall> calls, Func<FakeSlackCall, bool> match, int index)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (true)
         {
             // Taken before looking, so a request arriving in between completes it.
             var arrived = Volatile.Read(ref _arrived).Task;
-            if (_calls.Where(match).ElementAtOrDefault(index) is { } call)
+            if (calls.Where(match).ElementAtOrDefault(index) is { } call)
                 return call;
             await arrived.WaitAsync(deadline.Token);
+        }
+    }
+
+    private bool TakeHold(FakeSlackCall call)
+    {
+        lock (_holds)
+        {
+            var i = _holds.FindIndex(h => h.Left > 0 && h.Match(call));
+            if (i < 0)
+                return false;
+            _holds[i] = (_holds[i].Match, _holds[i].Left - 1);
+            return true;
         }
     }
 
@@ -103,6 +135,13 @@ internal sealed class FakeSlackApi : IAsyncDisposable
     {
         using var reader = new StreamReader(http.Request.Body);
         var call = new FakeSlackCall(http.Request.Path, http.Request.Headers.Authorization, http.Request.ContentType, await reader.ReadToEndAsync(http.RequestAborted));
+        if (TakeHold(call))
+        {
+            _held.Enqueue(call);
+            Interlocked.Exchange(ref _arrived, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            await Task.Delay(Timeout.Infinite, http.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            return;
+        }
         var answer = _answers.TryGetValue(call.Path, out var queue) && queue.TryDequeue(out var queued)
             ? queued
             : call.Path.StartsWith("/hooks/", StringComparison.Ordinal) ? new FakeSlackAnswer(200, "ok") : FakeSlackAnswer.Ok;

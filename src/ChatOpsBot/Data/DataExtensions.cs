@@ -20,7 +20,9 @@ internal static class DataExtensions
         builder.Services.AddSingleton<IArtifactStore>(services => services.GetRequiredService<FileSystemArtifactStore>());
         builder.Services.AddSingleton<DatabaseSchema>();
         builder.Services.AddHostedService<DataInitializer>();
+        builder.Services.AddSingleton<DataHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<DataHealthCheck>("data", tags: ["ready"]);
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
         return builder;
     }
 

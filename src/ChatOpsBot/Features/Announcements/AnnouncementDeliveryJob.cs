@@ -18,14 +18,10 @@ internal sealed partial class AnnouncementDeliveryJob(
     IBackgroundJobClient jobs,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
+    IOptions<AnnouncementOptions> recovery,
     ILogger<AnnouncementDeliveryJob> logger)
 {
     internal const int MaxAttempts = 8;
-
-    /// <summary>Longer than a post may take, so a live job's claim is never taken over.</summary>
-    internal static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(5);
-
-    internal static readonly TimeSpan PostTimeout = TimeSpan.FromMinutes(2);
 
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(30);
@@ -43,7 +39,8 @@ internal sealed partial class AnnouncementDeliveryJob(
             .ExecuteUpdateAsync(d => d
                 .SetProperty(x => x.State, DeliveryState.Sending)
                 .SetProperty(x => x.ClaimToken, claim)
-                .SetProperty(x => x.ClaimExpiresAt, now + ClaimTimeout), cancellationToken);
+                // Longer than a post may take (AnnouncementOptions.PostTimeout), so a live job's claim is never taken over.
+                .SetProperty(x => x.ClaimExpiresAt, now + recovery.Value.ClaimTimeout), cancellationToken);
         if (claimed == 0)
         {
             LogNotClaimable(deliveryId);
@@ -69,7 +66,7 @@ internal sealed partial class AnnouncementDeliveryJob(
         if (messenger is null)
             return new DeliveryResult.Failed($"no {delivery.Platform} integration configured");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(PostTimeout);
+        timeout.CancelAfter(recovery.Value.PostTimeout);
         try
         {
             return await messenger.PostAsync(

@@ -2,6 +2,7 @@ using ChatOpsBot.Core.Chat;
 using ChatOpsBot.Data;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Features.Announcements;
 
@@ -19,19 +20,21 @@ internal sealed partial class AnnouncementOutbox(
     IServiceScopeFactory scopes,
     IBackgroundJobClient jobs,
     TimeProvider time,
+    IOptions<AnnouncementOptions> options,
     ILogger<AnnouncementOutbox> logger) : BackgroundService
 {
-    internal static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+    /// <summary>How often the sweep looks, unless ChatOpsBot:Announcements:SweepInterval says otherwise.</summary>
+    internal static readonly TimeSpan SweepInterval = AnnouncementOptions.DefaultSweepInterval;
 
-    /// <summary>How late a pending delivery's own scheduled job may be before the sweep steps in.</summary>
-    internal static readonly TimeSpan SweepGrace = TimeSpan.FromMinutes(1);
+    /// <summary>How late a pending delivery's own scheduled job may be before the sweep steps in: the sweep interval.</summary>
+    internal static readonly TimeSpan SweepGrace = AnnouncementOptions.DefaultSweepInterval;
 
     private const int SweepBatch = 1_000;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await RunOnceAsync(startUp: true, stoppingToken);
-        using var timer = new PeriodicTimer(SweepInterval, time);
+        using var timer = new PeriodicTimer(options.Value.SweepInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
             await RunOnceAsync(startUp: false, stoppingToken);
     }
@@ -55,7 +58,7 @@ internal sealed partial class AnnouncementOutbox(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
         var now = time.GetUtcNow().UtcDateTime;
-        var overdue = now - SweepGrace;
+        var overdue = now - options.Value.SweepInterval;
         var query = db.AnnouncementDeliveries.AsNoTracking();
         query = startUp
             ? query.Where(d => d.State == DeliveryState.Pending || d.State == DeliveryState.Sending)

@@ -7,6 +7,7 @@ using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Install;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Features.Announcements;
 
@@ -43,6 +44,8 @@ internal static partial class AnnouncementsApi
         builder.Services.AddScoped<Announcer>();
         builder.Services.AddScoped<IAnnouncements>(services => services.GetRequiredService<Announcer>());
         builder.Services.AddScoped<AnnouncementDeliveryJob>();
+        builder.Services.AddOptions<AnnouncementOptions>().BindConfiguration(AnnouncementOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AnnouncementOptions>, AnnouncementOptionsValidator>();
         var options = builder.Configuration.GetSection(ChatOpsBotOptions.Section).Get<ChatOpsBotOptions>() ?? new();
         if (options.Jobs.Enabled)
             builder.Services.AddHostedService<AnnouncementOutbox>();

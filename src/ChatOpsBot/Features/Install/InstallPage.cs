@@ -79,6 +79,16 @@ internal static class InstallPage
         return Shell("Too many requests", nonce, " data-client=\"none\" data-state=\"too-many-requests\"", page);
     }
 
+    /// <summary>The page while the database cannot be reached: the link may be fine, so it says to try again.</summary>
+    public static string RenderUnavailable(string nonce)
+    {
+        var page = new StringBuilder(2_000);
+        page.Append("<header class=\"app\"><div class=\"icon placeholder\" aria-hidden=\"true\">…</div><div><h1>Temporarily unavailable</h1></div></header>")
+            .Append("<section class=\"reason\" id=\"reason\"><h2>Please try again in a moment</h2>")
+            .Append("<p>The install service cannot look up this link right now. Reload this page in a few seconds.</p></section>");
+        return Shell("Temporarily unavailable", nonce, " data-client=\"none\" data-state=\"unavailable\"", page);
+    }
+
     private static bool IsDead(InstallPageState state) =>
         state is InstallPageState.LinkExpired or InstallPageState.LinkRevoked or InstallPageState.BuildRevoked or InstallPageState.DownloadLimitReached;
 

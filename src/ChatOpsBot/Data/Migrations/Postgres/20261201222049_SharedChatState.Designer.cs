@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ChatOpsBot.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresChatOpsBotDb))]
-    [Migration("20261201223829_SharedChatState")]
+    [Migration("20261201222049_SharedChatState")]
     partial class SharedChatState
     {
         /// <inheritdoc />
