@@ -97,7 +97,10 @@ internal sealed class DatabaseOptions
 {
     public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
 
-    /// <summary>Empty means the SQLite file <c>chatopsbot.db</c> in the data directory.</summary>
+    /// <summary>
+    /// SQLite: empty means the file <c>chatopsbot.db</c> in the data directory. PostgreSQL: required, in Npgsql's
+    /// syntax (<c>Host=…;Database=…;Username=…;Password=…</c>).
+    /// </summary>
     public string? ConnectionString { get; set; }
 
     /// <summary>

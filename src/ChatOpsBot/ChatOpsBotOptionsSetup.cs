@@ -64,8 +64,7 @@ internal sealed class ChatOpsBotOptionsValidator : IValidateOptions<ChatOpsBotOp
         if (options.Install.Window <= TimeSpan.Zero)
             failures.Add($"{ChatOpsBotOptions.Section}:Install:Window must be positive.");
         failures.AddRange(TrustedProxies.Validate(options.ForwardedHeaders));
-        if (options.Database.Provider == DatabaseProvider.Postgres)
-            failures.Add($"{ChatOpsBotOptions.Section}:Database:Provider: Postgres is not supported yet; use Sqlite.");
+        failures.AddRange(Data.PostgresDataSource.Validate(options.Database));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

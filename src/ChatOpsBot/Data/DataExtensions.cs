@@ -1,4 +1,5 @@
 using ChatOpsBot.Features.Builds;
+using ChatOpsBot.Features.Links;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -9,8 +10,24 @@ internal static class DataExtensions
 {
     public static WebApplicationBuilder AddData(this WebApplicationBuilder builder)
     {
+        // The provider decides the context type, and with it the migration set, so it is read while registering.
+        if (builder.Configuration.GetValue($"{ChatOpsBotOptions.Section}:Database:Provider", DatabaseProvider.Sqlite) == DatabaseProvider.Postgres)
+            AddPostgres(builder.Services);
+        else
+            AddSqlite(builder.Services);
+        builder.Services.AddSingleton(services =>
+            new FileSystemArtifactStore(services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.DataPath));
+        builder.Services.AddSingleton<IArtifactStore>(services => services.GetRequiredService<FileSystemArtifactStore>());
+        builder.Services.AddSingleton<DatabaseSchema>();
+        builder.Services.AddHostedService<DataInitializer>();
+        builder.Services.AddHealthChecks().AddCheck<DataHealthCheck>("data", tags: ["ready"]);
+        return builder;
+    }
+
+    private static void AddSqlite(IServiceCollection services)
+    {
         // Pooled: every manifest and IPA request uses a context, and building one per request showed in profiles.
-        builder.Services.AddDbContextPool<ChatOpsBotDb, SqliteChatOpsBotDb>((services, db) =>
+        services.AddDbContextPool<ChatOpsBotDb, SqliteChatOpsBotDb>((services, db) =>
         {
             var options = services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;
             db.UseSqlite(options.Database.ConnectionString is { Length: > 0 } connectionString
@@ -22,13 +39,18 @@ internal static class DataExtensions
                 }.ToString());
             db.AddInterceptors(SqlitePragmas.Instance);
         });
-        builder.Services.AddSingleton(services =>
-            new FileSystemArtifactStore(services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.DataPath));
-        builder.Services.AddSingleton<IArtifactStore>(services => services.GetRequiredService<FileSystemArtifactStore>());
-        builder.Services.AddSingleton<DatabaseSchema>();
-        builder.Services.AddHostedService<DataInitializer>();
-        builder.Services.AddHealthChecks().AddCheck<DataHealthCheck>("data", tags: ["ready"]);
-        return builder;
+        services.AddSingleton<IManifestLookup, SqliteManifestLookup>();
+    }
+
+    private static void AddPostgres(IServiceCollection services)
+    {
+        // One data source per host, so one pool. It is not handed to UseNpgsql: EF Core would then build its internal
+        // services (and model) once per data source, which a process running many hosts, as the tests do, must not.
+        // UseNpgsql() without a connection string takes the data source from the host's services instead.
+        services.AddSingleton(services => PostgresDataSource.Create(
+            services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Database.ConnectionString!));
+        services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db.UseNpgsql());
+        services.AddSingleton<IManifestLookup, PostgresManifestLookup>();
     }
 }
 

@@ -1,7 +1,9 @@
+using ChatOpsBot.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace ChatOpsBot.Data;
 
@@ -28,16 +30,31 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         Directory.CreateDirectory(options.Value.DataPath);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+        var sqlite = db.Database.IsSqlite();
+        // Another host migrating holds a lock that this one waits for, without a word from EF Core, and a lock that a
+        // killed host left behind (SQLite only) is waited for forever: say so while it lasts. On PostgreSQL reading
+        // the history waits as well, so the whole preparation is watched.
+        var started = time.GetTimestamp();
+        await using (time.CreateTimer(_ => StillWaiting(sqlite, time.GetElapsedTime(started)), null, Patience, Patience))
+            await PrepareAsync(db, sqlite ? null : scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), migrate, cancellationToken);
+    }
+
+    /// <summary>On SQLite <paramref name="postgres"/> is null.</summary>
+    private async Task PrepareAsync(ChatOpsBotDb db, NpgsqlDataSource? postgres, bool migrate, CancellationToken cancellationToken)
+    {
+        var sqlite = postgres is null;
         // Write-ahead logging lets readers (manifest and IPA requests) proceed while a job or an upload writes. It is
         // a property of the database file, so setting it once is enough; the migrations then run in it too.
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        if (sqlite)
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
 
         var known = db.Database.GetMigrations().ToList();
-        var released = await IsReleasedDatabaseAsync(db, cancellationToken);
+        // Only SQLite has released databases: the version before migrations never ran on PostgreSQL.
+        var released = sqlite && await IsReleasedDatabaseAsync(db, cancellationToken);
         // Recording the Initial migration creates the history table: only when migrating is what the operator asked for.
         if (released && migrate)
             await AdoptReleasedDatabaseAsync(db, known[0], cancellationToken);
-        List<string> applied = released && !migrate ? [known[0]] : [.. await db.Database.GetAppliedMigrationsAsync(cancellationToken)];
+        List<string> applied = released && !migrate ? [known[0]] : await AppliedAsync(db, sqlite, migrate, cancellationToken);
         var unknown = applied.Except(known, StringComparer.Ordinal).ToList();
         if (unknown.Count > 0)
             throw new DatabaseSchemaException(
@@ -45,25 +62,53 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
                 "Run that version again, or restore the backup taken before the upgrade; this version does not run against a schema it does not know.");
 
         var pending = known.Except(applied, StringComparer.Ordinal).ToList();
-        if (pending.Count == 0)
+        // On PostgreSQL Hangfire's tables live in the same database, and are installed and upgraded with the migrations.
+        var jobStorage = postgres is null ? null : await PostgresJobStorage.PrepareAsync(postgres, migrate: false, cancellationToken);
+        if (pending.Count == 0 && jobStorage is null)
         {
             LogSchemaCurrent(known[^1]);
             return;
         }
         if (!migrate)
             throw new DatabaseSchemaException(
-                $"The database is behind this version of ChatOpsBot (pending migrations: {string.Join(", ", pending)}) and " +
+                $"The database is behind this version of ChatOpsBot ({string.Join("; ", Pending(pending, jobStorage))}) and " +
                 $"{ChatOpsBotOptions.Section}:Database:MigrateAtStart is false. Run `dotnet ChatOpsBot.dll migrate` with the same configuration first.");
 
-        LogMigrating(pending.Count, pending);
-        // EF Core holds a database-wide lock while it migrates (on SQLite a row in __EFMigrationsLock) and reads the
-        // history after taking it, so replicas starting at once apply each migration once; the others wait.
-        // A host killed while migrating leaves that lock behind and every later start waits for it, without a word
-        // from EF Core: say so while it lasts.
-        var started = time.GetTimestamp();
-        await using (time.CreateTimer(_ => LogStillMigrating(time.GetElapsedTime(started)), null, Patience, Patience))
-            await db.Database.MigrateAsync(cancellationToken);
+        if (pending.Count > 0)
+            LogMigrating(pending.Count, pending);
+        // EF Core holds a database-wide lock while it migrates and reads the history after taking it, so replicas
+        // starting at once apply each migration once; the others wait. On SQLite the lock is a row in
+        // __EFMigrationsLock; on PostgreSQL it is LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE inside
+        // the migration transaction (Npgsql's NpgsqlHistoryRepository), which ends with that transaction or its session.
+        await db.Database.MigrateAsync(cancellationToken);
+        if (postgres is not null)
+            await PostgresJobStorage.PrepareAsync(postgres, migrate: true, cancellationToken);
         LogSchemaCurrent(known[^1]);
+    }
+
+    private static async Task<List<string>> AppliedAsync(ChatOpsBotDb db, bool sqlite, bool migrate, CancellationToken cancellationToken)
+    {
+        // Npgsql reads a missing history table as an empty one, but EF Core logs the failed read as an error first, and
+        // again inside MigrateAsync: a fresh database is nothing to report, so the history is made before it is read.
+        if (!sqlite && !await TableExistsAsync(db, HistoryRepository.DefaultTableName, cancellationToken))
+        {
+            if (await TableExistsAsync(db, "Builds", cancellationToken))
+                throw new DatabaseSchemaException(
+                    "The database has ChatOpsBot's tables but no migration history, which no version of ChatOpsBot makes on PostgreSQL. " +
+                    $"Restore a backup (pg_restore) or point {ChatOpsBotOptions.Section}:Database:ConnectionString at an empty database.");
+            if (!migrate)
+                return [];
+            await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(cancellationToken);
+        }
+        return [.. await db.Database.GetAppliedMigrationsAsync(cancellationToken)];
+    }
+
+    private static IEnumerable<string> Pending(List<string> migrations, string? jobStorage)
+    {
+        if (migrations.Count > 0)
+            yield return $"pending migrations: {string.Join(", ", migrations)}";
+        if (jobStorage is not null)
+            yield return jobStorage;
     }
 
     /// <summary>
@@ -93,13 +138,28 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         LogAdopted(initial);
     }
 
-    /// <summary>The tables are there but no migration history: the released version made it with EnsureCreated.</summary>
+    /// <summary>
+    /// The tables are there but no migration history: the released version made it with EnsureCreated. (SQLite only:
+    /// Npgsql's history repository answers that the history exists whether or not it does.)
+    /// </summary>
     private static async Task<bool> IsReleasedDatabaseAsync(ChatOpsBotDb db, CancellationToken cancellationToken) =>
         !await db.GetService<IHistoryRepository>().ExistsAsync(cancellationToken) && await TableExistsAsync(db, "Builds", cancellationToken);
 
+    /// <summary>Whether the table exists where the context's unqualified names resolve: SQLite's catalog, or PostgreSQL's search path.</summary>
     private static async Task<bool> TableExistsAsync(ChatOpsBotDb db, string table, CancellationToken cancellationToken) =>
-        await db.Database.SqlQuery<int>($"SELECT COUNT(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = {table}")
+        await (db.Database.IsSqlite()
+            ? db.Database.SqlQuery<int>($"SELECT COUNT(*) AS \"Value\" FROM sqlite_master WHERE type = 'table' AND name = {table}")
+            // to_regclass resolves an unqualified, quoted name through search_path as the context's SQL does.
+            : db.Database.SqlQuery<int>($"SELECT CASE WHEN to_regclass(quote_ident({table})) IS NULL THEN 0 ELSE 1 END AS \"Value\""))
             .SingleAsync(cancellationToken) > 0;
+
+    private void StillWaiting(bool sqlite, TimeSpan elapsed)
+    {
+        if (sqlite)
+            LogStillMigrating(elapsed);
+        else
+            LogStillMigratingPostgres(elapsed);
+    }
 
     [LoggerMessage(EventId = 5700, Level = LogLevel.Information, Message = "Database made by the released version (no migration history) recorded as at migration {Migration}")]
     private partial void LogAdopted(string migration);
@@ -109,6 +169,9 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
 
     [LoggerMessage(EventId = 5703, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host may be migrating it, or one killed while migrating left its lock. If no other host is running, remove the lock: DELETE FROM \"__EFMigrationsLock\"")]
     private partial void LogStillMigrating(TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 5710, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host is migrating it and holds EF Core's lock on \"__EFMigrationsHistory\" until its migration transaction ends. A host that was killed lost its lock with its connection; to see who holds it: SELECT pid, application_name, client_addr, xact_start, state FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE relation = to_regclass('\"__EFMigrationsHistory\"'))")]
+    private partial void LogStillMigratingPostgres(TimeSpan elapsed);
 
     [LoggerMessage(EventId = 5702, Level = LogLevel.Information, Message = "Database schema is current (migration {Migration})")]
     private partial void LogSchemaCurrent(string migration);

@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.Logging;
 using Hangfire.InMemory;
+using Npgsql;
 
 namespace ChatOpsBot.Jobs;
 
@@ -17,10 +18,14 @@ internal static class JobsRegistration
         builder.Services.AddScoped<ExpireLinksJob>();
         builder.Services.AddScoped<RetentionJob>();
         // Job state is disposable: anything that must survive a restart lives in the database first. The storage
-        // follows the database provider, so PostgreSQL deployments get shared job storage in the scale-out work.
+        // follows the database provider: in memory for the one SQLite process; on PostgreSQL in the same database,
+        // shared by every replica, so a recurring job runs once per schedule whichever replicas are up.
         // Storage and activator are registered per host rather than through Hangfire's process-wide statics
         // (JobStorage.Current, JobActivator.Current), so each host's jobs run against its own services.
-        builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
+        if (options.Database.Provider == DatabaseProvider.Postgres)
+            builder.Services.AddSingleton<JobStorage>(services => PostgresJobStorage.Create(services.GetRequiredService<NpgsqlDataSource>()));
+        else
+            builder.Services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions { MaxExpirationTime = TimeSpan.FromHours(6) }));
         builder.Services.AddSingleton<JobActivator>(services => new AspNetCoreJobActivator(services.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((services, hangfire) => hangfire
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)

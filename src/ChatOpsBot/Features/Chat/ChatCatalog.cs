@@ -36,7 +36,7 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvi
     public async Task<CatalogApp?> FindAppAsync(string slug, CancellationToken cancellationToken)
     {
         var channels = new List<ChannelRow>();
-        await foreach (var row in ActiveChannelsOf(db, slug).WithCancellation(cancellationToken))
+        await foreach (var row in ActiveChannelsOf.For(db)(db, slug).WithCancellation(cancellationToken))
             channels.Add(row);
         if (channels.Count > 0)
             return new CatalogApp(slug, channels[0].DisplayName, channels[0].DefaultChannel,
@@ -49,22 +49,22 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, TimeProvi
     }
 
     public async Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
-        await NewestActiveBuild(db, appSlug, channel, cancellationToken) is { } build ? ToCatalog(build, appSlug) : null;
+        await NewestActiveBuild.For(db)(db, appSlug, channel, cancellationToken) is { } build ? ToCatalog(build, appSlug) : null;
 
     private sealed record ChannelRow(string DisplayName, string? DefaultChannel, string Channel, int Count, DateTime Latest);
 
     // Every /install runs these two; compiled once, they skip EF's per-call expression tree walk and cache lookup.
-    private static readonly Func<ChatOpsBotDb, string, IAsyncEnumerable<ChannelRow>> ActiveChannelsOf =
-        EF.CompileAsyncQuery((ChatOpsBotDb db, string slug) => db.Builds.AsNoTracking()
+    private static readonly CompiledPerModel<Func<ChatOpsBotDb, string, IAsyncEnumerable<ChannelRow>>> ActiveChannelsOf =
+        new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, string slug) => db.Builds.AsNoTracking()
             .Where(b => b.App.Slug == slug && b.State == BuildState.Active)
             .GroupBy(b => new { b.App.DisplayName, b.App.DefaultChannel, b.Channel })
-            .Select(g => new ChannelRow(g.Key.DisplayName, g.Key.DefaultChannel, g.Key.Channel, g.Count(), g.Max(b => b.UploadedAt))));
+            .Select(g => new ChannelRow(g.Key.DisplayName, g.Key.DefaultChannel, g.Key.Channel, g.Count(), g.Max(b => b.UploadedAt)))));
 
-    private static readonly Func<ChatOpsBotDb, string, string, CancellationToken, Task<Build?>> NewestActiveBuild =
-        EF.CompileAsyncQuery((ChatOpsBotDb db, string slug, string channel, CancellationToken cancellationToken) => db.Builds.AsNoTracking()
+    private static readonly CompiledPerModel<Func<ChatOpsBotDb, string, string, CancellationToken, Task<Build?>>> NewestActiveBuild =
+        new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, string slug, string channel, CancellationToken cancellationToken) => db.Builds.AsNoTracking()
             .Where(b => b.App.Slug == slug && b.Channel == channel && b.State == BuildState.Active)
             .OrderByDescending(b => b.Id)
-            .FirstOrDefault());
+            .FirstOrDefault()));
 
     public async Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken)
     {

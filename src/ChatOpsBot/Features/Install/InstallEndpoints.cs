@@ -28,7 +28,6 @@ internal static partial class InstallEndpoints
     {
         // The install endpoints are what records link events, so their writer is registered with them.
         builder.Services.TryAddSingleton<LinkEventLog>();
-        builder.Services.TryAddSingleton<ManifestLookup>();
         builder.Services.TryAddSingleton<InstallRateLimiter>();
         builder.Services.AddHostedService<LinkEventFlusher>();
         builder.Services.AddRateLimiter(limiter =>

@@ -44,7 +44,7 @@ internal sealed record ResolvedLink(InstallLink Link, Build Build, App App, stri
 internal sealed partial class InstallLinks(
     ChatOpsBotDb db,
     LinkEventLog events,
-    ManifestLookup manifestLookup,
+    IManifestLookup manifestLookup,
     PublicUrls urls,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
@@ -55,7 +55,7 @@ internal sealed partial class InstallLinks(
 
     public async Task<MintOutcome> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
     {
-        var state = await BuildStateOf(db, buildId, cancellationToken);
+        var state = await BuildStateOf.For(db)(db, buildId, cancellationToken);
         if (state is null)
             return MintOutcome.Problem(StatusCodes.Status404NotFound, "Unknown build", $"There is no build {buildId}.");
         if (state == BuildState.Revoked)
@@ -85,9 +85,9 @@ internal sealed partial class InstallLinks(
             StatusCodes.Status201Created, null, null);
     }
 
-    private static readonly Func<ChatOpsBotDb, long, CancellationToken, Task<BuildState?>> BuildStateOf =
-        EF.CompileAsyncQuery((ChatOpsBotDb db, long buildId, CancellationToken cancellationToken) => db.Builds
-            .Where(b => b.Id == buildId).Select(b => (BuildState?)b.State).SingleOrDefault());
+    private static readonly CompiledPerModel<Func<ChatOpsBotDb, long, CancellationToken, Task<BuildState?>>> BuildStateOf =
+        new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, long buildId, CancellationToken cancellationToken) => db.Builds
+            .Where(b => b.Id == buildId).Select(b => (BuildState?)b.State).SingleOrDefault()));
 
     /// <summary>The newest active build of an app in a channel.</summary>
     public Task<Build?> NewestActiveBuildAsync(long appId, string channel, CancellationToken cancellationToken) =>
@@ -100,7 +100,7 @@ internal sealed partial class InstallLinks(
     {
         if (InstallToken.HashOf(token) is not { } hash)
             return null;
-        var found = await FindByTokenHash(db, hash, cancellationToken);
+        var found = await FindByTokenHash.For(db)(db, hash, cancellationToken);
         if (found is null)
             return null;
         return new ResolvedLink(found.Link, found.Build, found.App, token, StatusAt(found.Link, found.Build, found.Downloads), found.Downloads);
@@ -109,11 +109,11 @@ internal sealed partial class InstallLinks(
     private sealed record Found(InstallLink Link, Build Build, App App, int Downloads);
 
     // Every phone request starts here; compiled once, it skips EF's per-call expression tree walk and cache lookup.
-    private static readonly Func<ChatOpsBotDb, byte[], CancellationToken, Task<Found?>> FindByTokenHash =
-        EF.CompileAsyncQuery((ChatOpsBotDb db, byte[] hash, CancellationToken cancellationToken) => db.InstallLinks.AsNoTracking()
+    private static readonly CompiledPerModel<Func<ChatOpsBotDb, byte[], CancellationToken, Task<Found?>>> FindByTokenHash =
+        new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, byte[] hash, CancellationToken cancellationToken) => db.InstallLinks.AsNoTracking()
             .Where(l => l.TokenHash == hash)
             .Select(l => new Found(l, l.Build, l.Build.App, db.LinkDownloads.Count(d => d.LinkId == l.Id)))
-            .SingleOrDefault());
+            .SingleOrDefault()));
 
     private LinkStatus StatusAt(InstallLink link, Build build, int downloads) =>
         StatusAt(link.RevokedAt, build.State, link.ExpiresAt, link.MaxDownloads, downloads, build.ProfileExpiresAt);
@@ -139,8 +139,7 @@ internal sealed partial class InstallLinks(
     {
         if (InstallToken.HashOf(token) is not { } hash)
             return null;
-        var connectionString = db.Database.GetConnectionString();
-        if (connectionString is null || await manifestLookup.FindAsync(connectionString, hash, cancellationToken) is not { } row)
+        if (await manifestLookup.FindAsync(db, hash, cancellationToken) is not { } row)
             return null;
         var status = StatusAt(row.RevokedAt, row.BuildState, row.ExpiresAt, row.MaxDownloads, row.Downloads, row.ProfileExpiresAt);
         return new ManifestLink(row.LinkId, status, row.HasIcon, row.BundleId, row.Version, row.BuildNumber, row.DisplayName, row.Channel);
