@@ -3,7 +3,8 @@
 #   pg_start           initdb in a fresh directory under $TMPDIR and start it on a free loopback port (BENCH_PG_PORT
 #                      to choose the port); installs Debian's server package when no initdb is found.
 #   pg_createdb NAME   a fresh, empty database (the host's migrations make the schema)
-#   pg_conn NAME       the Npgsql connection string for it (ChatOpsBot:Database:ConnectionString)
+#   pg_conn NAME       the Npgsql connection string for it (ChatOpsBot:Database:ConnectionString), with
+#                      BENCH_PG_CONNECTION_OPTIONS appended when set (Npgsql keywords, to compare settings)
 #   pg_psql NAME ...   psql on it: -X -v ON_ERROR_STOP=1 -q, further arguments passed on
 #   pg_stop            fast shutdown and removal of the directory; safe to call twice and from an EXIT trap
 #   pg_settings        one line: the version and the settings that decide durability and memory
@@ -12,7 +13,8 @@
 # own durability defaults (fsync, synchronous_commit, full_page_writes on: what an operator runs); the only settings
 # given are where it listens (127.0.0.1, the port, a socket in its own directory) and max_connections, raised so that
 # two replicas' connection pools (EF Core and Hangfire each) fit. trust authentication, loopback only.
-# Expects PG_MAX_CONNECTIONS (default 300) to be set before pg_start if another value is wanted.
+# PG_MAX_CONNECTIONS (default 300) and BENCH_PG_OPTIONS (more server options, such as
+# "-c shared_preload_libraries=pg_stat_statements" for a look at what the host runs) are read by pg_start.
 
 PG_BIN=
 PG_DIR=
@@ -51,7 +53,7 @@ pg_start() {
     pg__as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
         || { cat "$PG_DIR/initdb.log"; return 1; }
     pg__as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses=$PG_HOST -p $PG_PORT -k $PG_DIR -c max_connections=${PG_MAX_CONNECTIONS:-300}" start >/dev/null \
+        -o "-c listen_addresses=$PG_HOST -p $PG_PORT -k $PG_DIR -c max_connections=${PG_MAX_CONNECTIONS:-300} ${BENCH_PG_OPTIONS:-}" start >/dev/null \
         || { cat "$PG_DIR/server.log"; return 1; }
     PG_STARTED=1
 }
@@ -76,8 +78,8 @@ pg_createdb() { # <name>
     pg_psql postgres -c "create database \"$1\""
 }
 
-pg_conn() { # <database>
-    echo "Host=$PG_HOST;Port=$PG_PORT;Database=$1;Username=postgres"
+pg_conn() { # <database>; BENCH_PG_CONNECTION_OPTIONS (e.g. "No Reset On Close=true") is appended when set
+    echo "Host=$PG_HOST;Port=$PG_PORT;Database=$1;Username=postgres${BENCH_PG_CONNECTION_OPTIONS:+;$BENCH_PG_CONNECTION_OPTIONS}"
 }
 
 pg_settings() {

@@ -15,7 +15,8 @@
 #        under $TMPDIR; installs nginx and wrk, and PostgreSQL's server package, with apt-get when they are missing)
 # Environment: BENCH_PROVIDER (sqlite | postgres | both, default both), DELIVERY_MIB (IPA payload, default 512),
 #   DELIVERY_RUNS (single-connection downloads each, default 3), DELIVERY_CONCURRENT_SECS (default 20),
-#   DELIVERY_MANIFEST_SECS (default 15), DELIVERY_MANIFEST_ONLY=1 (skip 1 and 2, for iterating on the manifest path
+#   DELIVERY_MANIFEST_SECS (default 15), DELIVERY_MANIFEST_WARMUP_SECS (default 15: under load a host that had only
+#   3 s was still tiering up its code, and on PostgreSQL more of it), DELIVERY_MANIFEST_ONLY=1 (skip 1 and 2, for iterating on the manifest path
 #   with a small DELIVERY_MIB), BENCH_PG_PORT (the cluster's port; default a free one), DELIVERY_PERF=<file> (perf
 #   record of the host during its manifest run, <file>.<provider>, JIT symbols in /tmp/perf-<pid>.map).
 set -euo pipefail
@@ -27,6 +28,7 @@ mib=${DELIVERY_MIB:-512}
 runs=${DELIVERY_RUNS:-3}
 concurrent_secs=${DELIVERY_CONCURRENT_SECS:-20}
 manifest_secs=${DELIVERY_MANIFEST_SECS:-15}
+manifest_warmup_secs=${DELIVERY_MANIFEST_WARMUP_SECS:-15}
 manifest_only=${DELIVERY_MANIFEST_ONLY:-0}
 key=bench-uploader-key-0123456789
 lua=$PWD/bench/delivery/wrk_summary.lua
@@ -227,8 +229,8 @@ run_provider() { # <provider>
     manifest() { # <url> <seconds> <output>
         wrk -t2 -c32 -d"$2"s --latency -s "$lua" "$1" >"$3"
     }
-    echo "   manifest (wrk -t2 -c32 -d${manifest_secs}s --latency)"
-    manifest "$manifest_url" 3 "$dir/wrk-warmup.txt"
+    echo "   manifest (wrk -t2 -c32 -d${manifest_secs}s --latency, after ${manifest_warmup_secs}s of warm-up)"
+    manifest "$manifest_url" "$manifest_warmup_secs" "$dir/wrk-warmup.txt"
     manifest "$nginx_url/manifest.plist" 3 "$dir/wrk-warmup.txt"
     manifest "$nginx_url/manifest.plist" "$manifest_secs" "$dir/wrk-manifest-nginx.txt"
     local perf_pid= side f
