@@ -6,7 +6,8 @@
 #   pg_conn NAME       the Npgsql connection string for it (ChatOpsBot:Database:ConnectionString), with
 #                      BENCH_PG_CONNECTION_OPTIONS appended when set (Npgsql keywords, to compare settings)
 #   pg_psql NAME ...   psql on it: -X -v ON_ERROR_STOP=1 -q, further arguments passed on
-#   pg_stop            fast shutdown and removal of the directory; safe to call twice and from an EXIT trap
+#   pg_stop            fast shutdown and removal of the directory (the server's log copied to BENCH_PG_LOG first
+#                      when that is set); safe to call twice and from an EXIT trap
 #   pg_settings        one line: the version and the settings that decide durability and memory
 #
 # Run as root, initdb and the server run as the postgres user (initdb refuses root). The cluster keeps PostgreSQL's
@@ -64,6 +65,7 @@ pg_stop() {
         pg__as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
         PG_STARTED=0
     fi
+    [[ -n ${BENCH_PG_LOG:-} && -f $PG_DIR/server.log ]] && cp "$PG_DIR/server.log" "$BENCH_PG_LOG"
     rm -rf "$PG_DIR"
     PG_DIR=
 }
