@@ -42,6 +42,10 @@ try
     builder.AddTeamsPersistence();
 
     var app = builder.Build();
+    // Before anything resolves a service, so a configuration mistake is reported here rather than logged with a stack
+    // trace by the host (which then throws it again), and every mistake at once: mapping Hangfire's dashboard takes
+    // its storage, which on PostgreSQL takes the database settings, and would report only theirs.
+    app.Services.GetService<IStartupValidator>()?.Validate();
 
     app.UseHttpApi();
     app.MapHealth();
@@ -53,10 +57,7 @@ try
     app.MapSlack();
     app.MapTeams();
 
-    // Before the host starts, so a configuration mistake is reported here rather than logged with a stack trace by
-    // the host (which then throws it again), and every mistake at once.
-    app.Services.GetService<IStartupValidator>()?.Validate();
-    // Also before the host starts: a database this binary cannot serve is reported like a configuration mistake.
+    // Before the host starts: a database this binary cannot serve is reported like a configuration mistake.
     var options = app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;
     await app.Services.GetRequiredService<DatabaseSchema>().PrepareAsync(migrate: migrateOnly || options.Database.MigrateAtStart, CancellationToken.None);
     if (migrateOnly)

@@ -16,6 +16,7 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
     private readonly bool _ownsDataDirectory;
+    private readonly bool _ownsDatabase;
 
     public const string DefaultPublicBaseUrl = "https://ota.example.test";
 
@@ -24,7 +25,10 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
     /// Listen on a fixed free loopback port and use it as ChatOpsBot:PublicBaseUrl, so a browser can follow the links
     /// the app generates. Otherwise the public base URL is https://ota.example.test, which nothing serves.
     /// </param>
-    /// <param name="dataDirectory">Run on an existing data directory, as a restarted host would; the caller deletes it.</param>
+    /// <param name="dataDirectory">
+    /// Run on an existing data directory, as a restarted host would; the caller deletes it. On PostgreSQL
+    /// (<see cref="TestProvider.IsPostgres"/>) the directory's database comes with it.
+    /// </param>
     /// <param name="services">Test services (fake chat messengers), registered after the app's own.</param>
     public ChatOpsBotApplication(Dictionary<string, string?>? settings = null, bool servePublicBaseUrl = false,
         string? dataDirectory = null, Action<IServiceCollection>? services = null)
@@ -48,6 +52,13 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         _settings[WebHostDefaults.ServerUrlsKey] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in settings ?? [])
             _settings[key] = value;
+        // On ./test.sh's PostgreSQL pass the data directory's own database, unless the test chose a provider itself.
+        if (TestProvider.IsPostgres && !_settings.ContainsKey("ChatOpsBot:Database:Provider"))
+        {
+            foreach (var (key, value) in TestProvider.DatabaseSettings(DataDirectory))
+                _settings[key] = value;
+            _ownsDatabase = _ownsDataDirectory;
+        }
         Jobs = new ManualJobs(Clock);
         UseKestrel();
     }
@@ -145,6 +156,8 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing && _ownsDataDirectory && Directory.Exists(DataDirectory))
             Directory.Delete(DataDirectory, recursive: true);
+        if (disposing && _ownsDatabase)
+            TestProvider.RemoveDatabase(DataDirectory);
     }
 }
 

@@ -46,6 +46,7 @@ public sealed partial class DeploymentTests
         {
             Directory.Delete(output, recursive: true);
             Directory.Delete(data, recursive: true);
+            await TestProvider.RemoveDatabaseAsync(data);
         }
     }
 

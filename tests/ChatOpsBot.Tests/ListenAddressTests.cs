@@ -36,6 +36,7 @@ public sealed class ListenAddressTests
         finally
         {
             Directory.Delete(data, recursive: true);
+            await TestProvider.RemoveDatabaseAsync(data);
         }
     }
 
@@ -79,6 +80,7 @@ public sealed class ListenAddressTests
         finally
         {
             Directory.Delete(data, recursive: true);
+            await TestProvider.RemoveDatabaseAsync(data);
         }
     }
 }

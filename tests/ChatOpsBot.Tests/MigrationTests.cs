@@ -61,6 +61,7 @@ public sealed class MigrationTests
         Query(data, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE '%EFMigrations%' ORDER BY name");
 
     [Fact]
+    [Trait("Provider", "Sqlite")]
     public async Task ADatabaseTheReleasedVersionWroteKeepsEveryRowAndItsLiveInstallLinkAndGetsTheLaterMigrations()
     {
         var data = CopyReleasedDatabase();
@@ -122,14 +123,17 @@ public sealed class MigrationTests
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
 
-        Assert.IsType<SqliteChatOpsBotDb>(db);
-        Assert.Equal(KnownMigrations(), await db.Database.GetAppliedMigrationsAsync());
+        Assert.IsType(TestProvider.IsPostgres ? typeof(PostgresChatOpsBotDb) : typeof(SqliteChatOpsBotDb), db);
+        var known = db.Database.GetMigrations().ToList();
+        Assert.Equal(known, await db.Database.GetAppliedMigrationsAsync());
         Assert.Empty(await db.Database.GetPendingMigrationsAsync());
-        Assert.Equal(2, KnownMigrations().Count);
-        Assert.EndsWith("_Initial", KnownMigrations()[0], StringComparison.Ordinal);
+        // SQLite's set starts at the released schema and adds what came later; PostgreSQL's starts with today's model.
+        Assert.Equal(TestProvider.IsPostgres ? 1 : 2, known.Count);
+        Assert.EndsWith("_Initial", known[0], StringComparison.Ordinal);
     }
 
     [Fact]
+    [Trait("Provider", "Sqlite")]
     public void TheSqliteMigrationsDescribeTheWholeModel()
     {
         using var db = new SqliteChatOpsBotDbDesignTimeFactory().CreateDbContext([]);
@@ -139,6 +143,8 @@ public sealed class MigrationTests
 }
 
 /// <summary>A migration lock left by a host killed while migrating: the start waits, says why, and goes on once it is removed.</summary>
+/// <remarks>SQLite's lock is a row a killed host leaves behind; PostgreSQL's is a table lock that ends with the session.</remarks>
+[Trait("Provider", "Sqlite")]
 public sealed class MigrationLockTests
 {
     [Fact]

@@ -17,7 +17,8 @@ public sealed class StartupTests
 
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Empty(Directory.EnumerateFiles(temporary));
-        Assert.True(File.Exists(Path.Combine(app.DataDirectory, "chatopsbot.db")));
+        // SQLite's database is a file in the data directory; on PostgreSQL there is none.
+        Assert.Equal(!TestProvider.IsPostgres, File.Exists(Path.Combine(app.DataDirectory, "chatopsbot.db")));
     }
 
     [Theory]
@@ -119,6 +120,7 @@ internal static partial class HostProcess
         finally
         {
             Directory.Delete(data, recursive: true);
+            await TestProvider.RemoveDatabaseAsync(data);
         }
     }
 
@@ -145,6 +147,12 @@ internal static partial class HostProcess
             info.ArgumentList.Add(argument);
         foreach (var key in info.Environment.Keys.Where(k => AddressSettings.Contains(k, StringComparer.OrdinalIgnoreCase) || k.StartsWith("Kestrel__", StringComparison.OrdinalIgnoreCase)).ToList())
             info.Environment.Remove(key);
+        // On the PostgreSQL pass a host on a data directory gets that directory's database, unless the test chose a provider.
+        if (environment.TryGetValue("ChatOpsBot__DataDirectory", out var data) && !environment.ContainsKey("ChatOpsBot__Database__Provider"))
+        {
+            foreach (var (key, value) in TestProvider.DatabaseEnvironment(data))
+                info.Environment[key] = value;
+        }
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
         return info;

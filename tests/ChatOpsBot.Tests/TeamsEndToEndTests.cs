@@ -591,6 +591,7 @@ public sealed partial class TeamsEndToEndTests(TeamsEndToEndHost host) : IClassF
         finally
         {
             Directory.Delete(dataDirectory, recursive: true);
+            await TestProvider.RemoveDatabaseAsync(dataDirectory);
         }
     }
 }

@@ -20,6 +20,11 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
     /// <summary>How long migrating may take before the log says why a start may be stuck, and again each time after.</summary>
     internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long a start waits for a PostgreSQL server that refuses connections (it may be starting too), and how often it tries.</summary>
+    internal static readonly TimeSpan ConnectPatience = TimeSpan.FromMinutes(2);
+
+    internal static readonly TimeSpan ConnectRetry = TimeSpan.FromSeconds(5);
+
     /// <summary>The tables the released version (ef88340, before migrations) created; the Initial migration's.</summary>
     private static readonly string[] ReleasedTables =
         ["Apps", "Builds", "InstallLinks", "LinkEvents", "LinkDownloads", "Subscriptions", "Announcements", "AnnouncementDeliveries", "TeamsConversations", "LinkMessages"];
@@ -31,16 +36,54 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
         var sqlite = db.Database.IsSqlite();
+        if (!sqlite)
+            await WaitForPostgresAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
         // Another host migrating holds a lock that this one waits for, without a word from EF Core, and a lock that a
         // killed host left behind (SQLite only) is waited for forever: say so while it lasts. On PostgreSQL reading
         // the history waits as well, so the whole preparation is watched.
         var started = time.GetTimestamp();
         await using (time.CreateTimer(_ => StillWaiting(sqlite, time.GetElapsedTime(started)), null, Patience, Patience))
-            await PrepareAsync(db, sqlite ? null : scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), migrate, cancellationToken);
+        {
+            if (sqlite)
+            {
+                await PrepareAsync(db, null, migrate, cancellationToken);
+                return;
+            }
+            await using var schemaLock = await PostgresSchemaLock.AcquireAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
+            await PrepareAsync(db, schemaLock.Connection, migrate, cancellationToken);
+        }
     }
 
-    /// <summary>On SQLite <paramref name="postgres"/> is null.</summary>
-    private async Task PrepareAsync(ChatOpsBotDb db, NpgsqlDataSource? postgres, bool migrate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits while the server is unreachable for a reason that passes (refused or dropped connections, a server still
+    /// starting up), as when the database and the replicas start together; any other failure, or one that outlasts
+    /// <see cref="ConnectPatience"/>, stops the start with a sentence that says why.
+    /// </summary>
+    private async Task WaitForPostgresAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                return;
+            }
+            catch (NpgsqlException e) when (e.IsTransient && time.GetElapsedTime(started) < ConnectPatience)
+            {
+                LogDatabaseUnreachable(time.GetElapsedTime(started), e.Message);
+                await Task.Delay(ConnectRetry, time, cancellationToken);
+            }
+            catch (NpgsqlException e)
+            {
+                throw new DatabaseSchemaException(
+                    $"Cannot connect to the PostgreSQL database of {ChatOpsBotOptions.Section}:Database:ConnectionString: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>On SQLite <paramref name="postgres"/> is null; on PostgreSQL it holds the schema lock.</summary>
+    private async Task PrepareAsync(ChatOpsBotDb db, NpgsqlConnection? postgres, bool migrate, CancellationToken cancellationToken)
     {
         var sqlite = postgres is null;
         // Write-ahead logging lets readers (manifest and IPA requests) proceed while a job or an upload writes. It is
@@ -79,7 +122,8 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         // EF Core holds a database-wide lock while it migrates and reads the history after taking it, so replicas
         // starting at once apply each migration once; the others wait. On SQLite the lock is a row in
         // __EFMigrationsLock; on PostgreSQL it is LOCK TABLE "__EFMigrationsHistory" IN ACCESS EXCLUSIVE MODE inside
-        // the migration transaction (Npgsql's NpgsqlHistoryRepository), which ends with that transaction or its session.
+        // the migration transaction (Npgsql's NpgsqlHistoryRepository), which ends with that transaction or its
+        // session, and the schema lock this host already holds keeps other ChatOpsBot hosts out before that.
         await db.Database.MigrateAsync(cancellationToken);
         if (postgres is not null)
             await PostgresJobStorage.PrepareAsync(postgres, migrate: true, cancellationToken);
@@ -170,8 +214,11 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
     [LoggerMessage(EventId = 5703, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host may be migrating it, or one killed while migrating left its lock. If no other host is running, remove the lock: DELETE FROM \"__EFMigrationsLock\"")]
     private partial void LogStillMigrating(TimeSpan elapsed);
 
-    [LoggerMessage(EventId = 5710, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host is migrating it and holds EF Core's lock on \"__EFMigrationsHistory\" until its migration transaction ends. A host that was killed lost its lock with its connection; to see who holds it: SELECT pid, application_name, client_addr, xact_start, state FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE relation = to_regclass('\"__EFMigrationsHistory\"'))")]
+    [LoggerMessage(EventId = 5710, Level = LogLevel.Warning, Message = "Still migrating the database after {Elapsed}: another host is migrating it, and this one waits for its schema lock (a PostgreSQL advisory lock) or EF Core's lock on \"__EFMigrationsHistory\". Both end with the other host's session, so a killed host leaves neither behind; to see who holds them: SELECT a.pid, a.application_name, a.client_addr, a.backend_start, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.granted AND ((l.locktype = 'advisory' AND l.classid = 1129267795 AND l.objid = 1) OR l.relation = to_regclass('\"__EFMigrationsHistory\"'))")]
     private partial void LogStillMigratingPostgres(TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 5712, Level = LogLevel.Warning, Message = "The PostgreSQL database is unreachable after {Elapsed} ({Reason}); trying again")]
+    private partial void LogDatabaseUnreachable(TimeSpan elapsed, string reason);
 
     [LoggerMessage(EventId = 5702, Level = LogLevel.Information, Message = "Database schema is current (migration {Migration})")]
     private partial void LogSchemaCurrent(string migration);

@@ -9,16 +9,26 @@ namespace ChatOpsBot.Data;
 /// </summary>
 internal sealed class PostgresChatOpsBotDb(DbContextOptions<PostgresChatOpsBotDb> options) : ChatOpsBotDb(options)
 {
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        base.ConfigureConventions(configurationBuilder);
+        // Text compares and sorts by code point, as on SQLite, whatever locale the database was made with: apps and
+        // channels list in the same order on both providers, and the text indexes need no locale rules.
+        configurationBuilder.Properties<string>().UseCollation("C");
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
-        // character(n) pads, compares as text only after a cast (which the column's index cannot serve), and PostgreSQL
-        // itself advises against it; a hash is always 64 characters, so varchar(64) says the same without the quirks.
-        modelBuilder.Entity<Build>(build =>
+        // Text without a length limit, as SQLite stores it: the lengths in the model say what a column is meant to hold,
+        // but on PostgreSQL varchar(n) would turn an overlong value that SQLite keeps (a 300-character app name from
+        // an IPA) into a failed request, and text costs the same. No character(n) either, which pads and compares
+        // only after a cast.
+        foreach (var property in modelBuilder.Model.GetEntityTypes().SelectMany(e => e.GetProperties()).Where(p => p.ClrType == typeof(string)))
         {
-            build.Property(b => b.Sha256).IsFixedLength(false);
-            build.Property(b => b.IconSha256).IsFixedLength(false);
-        });
+            property.SetMaxLength(null);
+            property.SetIsFixedLength(null);
+        }
     }
 }
 

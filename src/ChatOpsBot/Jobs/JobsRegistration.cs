@@ -57,17 +57,63 @@ internal static class JobsRegistration
     }
 }
 
-/// <summary>Puts the recurring jobs in place at start; ids are stable, so every replica registers the same two.</summary>
-internal sealed class RecurringJobsRegistration(IRecurringJobManager jobs) : IHostedService
+/// <summary>
+/// Puts the recurring jobs in place at start; ids are stable, so every replica registers the same two. With job
+/// storage in PostgreSQL a database that is unreachable at that moment does not stop the start: the registration is
+/// tried again in the background until it succeeds (the job server, too, waits for the database on its own).
+/// </summary>
+internal sealed partial class RecurringJobsRegistration(IRecurringJobManager jobs, TimeProvider time, ILogger<RecurringJobsRegistration> logger) : IHostedService, IDisposable
 {
+    internal static readonly TimeSpan Retry = TimeSpan.FromSeconds(10);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _retrying = Task.CompletedTask;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        jobs.AddOrUpdate<ExpireLinksJob>(JobsRegistration.ExpireLinks, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
-        jobs.AddOrUpdate<RetentionJob>(JobsRegistration.Retention, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
+        if (!TryRegister())
+            _retrying = RetryAsync(_stopping.Token);
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    private bool TryRegister()
+    {
+        try
+        {
+            jobs.AddOrUpdate<ExpireLinksJob>(JobsRegistration.ExpireLinks, job => job.RunAsync(CancellationToken.None), Cron.Minutely());
+            jobs.AddOrUpdate<RetentionJob>(JobsRegistration.Retention, job => job.RunAsync(CancellationToken.None), Cron.Hourly());
+            return true;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException || e.InnerException is Npgsql.NpgsqlException)
+        {
+            LogRegistrationFailed(Retry, e);
+            return false;
+        }
+    }
+
+    private async Task RetryAsync(CancellationToken stopping)
+    {
+        try
+        {
+            do
+                await Task.Delay(Retry, time, stopping);
+            while (!TryRegister());
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _retrying.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    [LoggerMessage(EventId = 5713, Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Could not register the recurring jobs with the job storage; trying again in {Retry}")]
+    private partial void LogRegistrationFailed(TimeSpan retry, Exception exception);
 }
 
 /// <summary>

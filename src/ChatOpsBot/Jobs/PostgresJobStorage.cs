@@ -15,10 +15,6 @@ internal static partial class PostgresJobStorage
 {
     public const string Schema = "hangfire";
 
-    // Any constant the installs agree on: replicas starting at once would otherwise run Hangfire's install scripts
-    // together, which that installer does not survive.
-    private const long InstallLock = 0x43_68_61_74_4F_70_73_48; // "ChatOpsH"
-
     public static PostgreSqlStorage Create(NpgsqlDataSource dataSource) => new(new DataSourceConnections(dataSource), new PostgreSqlStorageOptions
     {
         SchemaName = Schema,
@@ -31,10 +27,13 @@ internal static partial class PostgresJobStorage
         InvisibilityTimeout = TimeSpan.FromMinutes(5),
     });
 
-    /// <summary>Installs or upgrades Hangfire's tables when <paramref name="migrate"/>; otherwise the description of what is missing, or null.</summary>
-    public static async Task<string?> PrepareAsync(NpgsqlDataSource dataSource, bool migrate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Installs or upgrades Hangfire's tables when <paramref name="migrate"/>; otherwise says what is missing, or null.
+    /// The caller holds the schema lock (<see cref="Data.PostgresSchemaLock"/>): Hangfire.PostgreSql's installer does
+    /// not survive two replicas running it at once.
+    /// </summary>
+    public static async Task<string?> PrepareAsync(NpgsqlConnection connection, bool migrate, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var installed = await InstalledVersionAsync(connection, cancellationToken);
         var latest = LatestVersion();
         if (installed >= latest)
@@ -43,18 +42,8 @@ internal static partial class PostgresJobStorage
             return installed == 0
                 ? $"Hangfire's job storage (schema {Schema}) is not installed"
                 : $"Hangfire's job storage (schema {Schema}) is at version {installed}, this version needs {latest}";
-        await using (var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", connection) { Parameters = { new() { Value = InstallLock } } })
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        try
-        {
-            // Synchronous: it is Hangfire.PostgreSql's only installer. It skips the scripts already applied.
-            PostgreSqlObjectsInstaller.Install(connection, Schema);
-        }
-        finally
-        {
-            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock($1)", connection) { Parameters = { new() { Value = InstallLock } } };
-            await unlock.ExecuteNonQueryAsync(CancellationToken.None);
-        }
+        // Synchronous: it is Hangfire.PostgreSql's only installer. It skips the scripts already applied.
+        PostgreSqlObjectsInstaller.Install(connection, Schema);
         return null;
     }
 

@@ -1,5 +1,9 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
 using ChatOpsBot.Data;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace ChatOpsBot.Features.Builds;
 
@@ -9,21 +13,23 @@ namespace ChatOpsBot.Features.Builds;
 /// uses the file, then delete it". Whichever runs second sees what the first did.
 /// </summary>
 /// <remarks>
-/// In-process, which is enough for one host on the file-system store. Replicas sharing a store (a shared volume, S3)
-/// need a lock they all see, taken around the same two sections: a PostgreSQL advisory lock on the hash
-/// (<c>pg_advisory_lock</c>) keeps the rule with nothing else changed.
+/// In-process first, so one host's callers queue in memory. On PostgreSQL, where replicas share the artifact
+/// directory, a session-level advisory lock on the hash (<c>pg_advisory_lock</c>) is then taken as well, on a connection
+/// held for as long as the lock: an upload on one replica and the retention sweep on another take the same lock. A
+/// replica that dies loses its session and with it the lock.
 /// </remarks>
-internal sealed class ArtifactLocks
+internal sealed partial class ArtifactLocks(ILogger<ArtifactLocks> logger, NpgsqlDataSource? postgres = null)
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>Takes the locks of the given artifacts, always in the same order so two holders never deadlock.</summary>
-    public async Task<IDisposable> AcquireAsync(IEnumerable<string?> sha256s, CancellationToken cancellationToken)
+    public async Task<IAsyncDisposable> AcquireAsync(IEnumerable<string?> sha256s, CancellationToken cancellationToken)
     {
         var held = new Held(this);
         try
         {
-            foreach (var sha256 in sha256s.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            var ordered = sha256s.OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            foreach (var sha256 in ordered)
             {
                 var entry = Rent(sha256);
                 try
@@ -37,16 +43,29 @@ internal sealed class ArtifactLocks
                 }
                 held.Entries.Add(entry);
             }
+            if (postgres is not null && ordered.Count > 0)
+            {
+                held.Connection = await postgres.OpenConnectionAsync(cancellationToken);
+                foreach (var sha256 in ordered)
+                {
+                    // No command timeout, as for the in-process gate: the holder's upload may take a while.
+                    await using var command = new NpgsqlCommand("SELECT pg_advisory_lock($1)", held.Connection) { CommandTimeout = 0, Parameters = { new() { Value = AdvisoryKey(sha256) } } };
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
             return held;
         }
         catch
         {
-            held.Dispose();
+            await held.DisposeAsync();
             throw;
         }
     }
 
-    public Task<IDisposable> AcquireAsync(string sha256, CancellationToken cancellationToken) => AcquireAsync([sha256], cancellationToken);
+    public Task<IAsyncDisposable> AcquireAsync(string sha256, CancellationToken cancellationToken) => AcquireAsync([sha256], cancellationToken);
+
+    /// <summary>The advisory lock's key: the first 8 bytes of the SHA-256 of the artifact's name, the same on every replica.</summary>
+    internal static long AdvisoryKey(string sha256) => BinaryPrimitives.ReadInt64BigEndian(SHA256.HashData(Encoding.UTF8.GetBytes(sha256)));
 
     private Entry Rent(string sha256)
     {
@@ -79,12 +98,34 @@ internal sealed class ArtifactLocks
     }
 
     // The locks one caller holds; disposing releases them.
-    private sealed class Held(ArtifactLocks owner) : IDisposable
+    private sealed class Held(ArtifactLocks owner) : IAsyncDisposable
     {
         public List<Entry> Entries { get; } = [];
 
-        public void Dispose()
+        public NpgsqlConnection? Connection { get; set; }
+
+        public async ValueTask DisposeAsync()
         {
+            if (Connection is { } connection)
+            {
+                Connection = null;
+                try
+                {
+                    // Explicitly: a pooled connection is only reset when it is next used, so closing alone would leave
+                    // the locks held by an idle connection.
+                    await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", connection);
+                    await unlock.ExecuteNonQueryAsync(CancellationToken.None);
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+                {
+                    // A broken connection took its session, and the locks with it.
+                    owner.LogUnlockFailed(e);
+                }
+                finally
+                {
+                    await connection.DisposeAsync();
+                }
+            }
             foreach (var entry in Entries)
             {
                 entry.Gate.Release();
@@ -93,6 +134,9 @@ internal sealed class ArtifactLocks
             Entries.Clear();
         }
     }
+
+    [LoggerMessage(EventId = 5711, Level = LogLevel.Warning, Message = "Releasing artifact advisory locks failed; a broken connection releases them with its session")]
+    private partial void LogUnlockFailed(Exception exception);
 }
 
 /// <summary>
@@ -104,7 +148,7 @@ internal sealed partial class ArtifactCollector(ChatOpsBotDb db, IArtifactStore 
     /// <summary>Deletes the artifact unless an active build uses it; true when it was deleted.</summary>
     public async Task<bool> DeleteIfUnusedAsync(string sha256, CancellationToken cancellationToken)
     {
-        using var held = await locks.AcquireAsync(sha256, cancellationToken);
+        await using var held = await locks.AcquireAsync(sha256, cancellationToken);
         if (await IsUsedAsync(sha256, cancellationToken))
         {
             LogKeptInUse(sha256);

@@ -163,7 +163,7 @@ internal sealed partial class BuildIngest(
             // file only under the same lock and only when no active build uses it, so it cannot delete a file between
             // this upload finding it stored (or storing it) and this upload's row being committed. Identical uploads
             // queue here, so the second one finds the first one's build.
-            using (await locks.AcquireAsync([sha256, iconSha256], cancellationToken))
+            await using (await locks.AcquireAsync([sha256, iconSha256], cancellationToken))
             {
                 for (var attempt = 1; outcome is null; attempt++)
                 {

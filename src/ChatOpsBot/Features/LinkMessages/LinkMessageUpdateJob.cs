@@ -26,20 +26,29 @@ internal sealed partial class LinkMessageUpdateJob(
     [AutomaticRetry(Attempts = 0)]
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        int claimed;
+        List<long> candidates;
         do
         {
             var now = time.GetUtcNow().UtcDateTime;
             var claim = Guid.NewGuid().ToString("N");
-            claimed = await db.LinkMessages
+            // Found first, then claimed with the condition again in the UPDATE's own WHERE. One UPDATE with ORDER BY
+            // and LIMIT becomes a join on a subquery, and on PostgreSQL a job on another replica that waited for
+            // these rows' locks re-checks only the join, so it would claim (and send) them a second time.
+            candidates = await db.LinkMessages.AsNoTracking()
                 .Where(m => m.State == LinkMessageState.Pending || (m.State == LinkMessageState.Sending && m.ClaimExpiresAt <= now))
-                .OrderBy(m => m.Id).Take(BatchSize)
+                .OrderBy(m => m.Id).Take(BatchSize).Select(m => m.Id)
+                .ToListAsync(cancellationToken);
+            if (candidates.Count == 0)
+                return;
+            var claimed = await db.LinkMessages
+                .Where(m => candidates.Contains(m.Id)
+                    && (m.State == LinkMessageState.Pending || (m.State == LinkMessageState.Sending && m.ClaimExpiresAt <= now)))
                 .ExecuteUpdateAsync(m => m
                     .SetProperty(x => x.State, LinkMessageState.Sending)
                     .SetProperty(x => x.ClaimToken, claim)
                     .SetProperty(x => x.ClaimExpiresAt, now + ClaimTimeout), cancellationToken);
             if (claimed == 0)
-                return;
+                continue;
 
             var rows = await db.LinkMessages.AsNoTracking().Where(m => m.ClaimToken == claim)
                 .Select(m => new
@@ -68,7 +77,7 @@ internal sealed partial class LinkMessageUpdateJob(
                         .SetProperty(x => x.UpdatedAt, finishedAt), CancellationToken.None);
             }
         }
-        while (claimed == BatchSize);
+        while (candidates.Count == BatchSize);
     }
 
     private async Task<bool> UpdateAsync(SentLinkMessage message, DeadLinkNotice notice, CancellationToken cancellationToken)

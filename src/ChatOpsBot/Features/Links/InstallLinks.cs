@@ -197,9 +197,14 @@ internal sealed partial class InstallLinks(
         if (link.MaxDownloads is not { } cap)
             return await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
-        // the count is read, so concurrent requests for a capped link start downloads one after another.
+        // the count is read, so concurrent requests for a capped link start downloads one after another. On
+        // PostgreSQL that needs read committed (which Npgsql also picks when no level is given, whatever the
+        // database's default): each statement reads what was committed when it began, so the count that follows the
+        // lock sees the download the previous holder started; under repeatable read the update would fail instead.
+        await using var transaction = db.Database.IsNpgsql()
+            ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken)
+            : await db.Database.BeginTransactionAsync(cancellationToken);
         if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), cancellationToken) == 0
             || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, cancellationToken) >= cap)
             return null;

@@ -18,10 +18,10 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Slug = table.Column<string>(type: "character varying(40)", maxLength: 40, nullable: false),
-                    DisplayName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    BundleId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    DefaultChannel = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    Slug = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DisplayName = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    BundleId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DefaultChannel = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -35,12 +35,12 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    ConversationId = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
-                    ServiceUrl = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
-                    TenantId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    BotId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    ConversationType = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    ConversationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ServiceUrl = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    TenantId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    BotId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ConversationType = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Name = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -55,25 +55,25 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     AppId = table.Column<long>(type: "bigint", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Version = table.Column<string>(type: "text", nullable: false),
-                    BuildNumber = table.Column<string>(type: "text", nullable: false),
-                    BundleId = table.Column<string>(type: "text", nullable: false),
-                    DisplayName = table.Column<string>(type: "text", nullable: false),
-                    MinimumOsVersion = table.Column<string>(type: "text", nullable: true),
-                    DeviceFamilies = table.Column<string>(type: "text", nullable: false),
-                    Sha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Channel = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Version = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    BuildNumber = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    BundleId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    DisplayName = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    MinimumOsVersion = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    DeviceFamilies = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Sha256 = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     Size = table.Column<long>(type: "bigint", nullable: false),
-                    IconSha256 = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    IconSha256 = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     UploadedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UploadedBy = table.Column<string>(type: "text", nullable: false),
-                    Notes = table.Column<string>(type: "character varying(10000)", maxLength: 10000, nullable: true),
+                    UploadedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Notes = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     RevokedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ProfileType = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: true),
-                    ProfileName = table.Column<string>(type: "text", nullable: true),
-                    ProfileTeamName = table.Column<string>(type: "text", nullable: true),
-                    ProfileTeamId = table.Column<string>(type: "text", nullable: true),
+                    ProfileName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ProfileTeamName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ProfileTeamId = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ProfileExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ProfileDeviceCount = table.Column<int>(type: "integer", nullable: true)
                 },
@@ -95,13 +95,13 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     AppId = table.Column<long>(type: "bigint", nullable: false),
-                    Channel = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Platform = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Workspace = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    ConversationId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    ServiceUrl = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
-                    ConversationName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
-                    CreatedBy = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Channel = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Platform = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Workspace = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConversationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ServiceUrl = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConversationName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    CreatedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -122,7 +122,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     BuildId = table.Column<long>(type: "bigint", nullable: false),
-                    AnnouncedBy = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    AnnouncedBy = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -144,10 +144,10 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     BuildId = table.Column<long>(type: "bigint", nullable: false),
                     TokenHash = table.Column<byte[]>(type: "bytea", maxLength: 32, nullable: true),
-                    Platform = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Workspace = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    UserId = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    UserName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    Platform = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Workspace = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    UserName = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     MaxDownloads = table.Column<int>(type: "integer", nullable: true),
@@ -172,19 +172,19 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     AnnouncementId = table.Column<long>(type: "bigint", nullable: false),
-                    Platform = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    Workspace = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    ConversationId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
-                    ServiceUrl = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
-                    ConversationName = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Platform = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Workspace = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConversationId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ServiceUrl = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConversationName = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    ClaimToken = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    ClaimToken = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ClaimExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    LastError = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    LastError = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     DeliveredAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    MessageId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true)
+                    MessageId = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -206,7 +206,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     LinkId = table.Column<long>(type: "bigint", nullable: false),
                     StartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     LastActivityAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UserAgent = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
+                    UserAgent = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     BytesSent = table.Column<long>(type: "bigint", nullable: false),
                     Completed = table.Column<bool>(type: "boolean", nullable: false)
                 },
@@ -230,7 +230,7 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     LinkId = table.Column<long>(type: "bigint", nullable: false),
                     Kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    UserAgent = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true)
+                    UserAgent = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -250,15 +250,15 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     LinkId = table.Column<long>(type: "bigint", nullable: false),
-                    Platform = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    ResponseUrl = table.Column<string>(type: "character varying(1024)", maxLength: 1024, nullable: true),
+                    Platform = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ResponseUrl = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ResponseUrlExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ResponseUrlUses = table.Column<int>(type: "integer", nullable: false),
-                    ServiceUrl = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
-                    ConversationId = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: true),
-                    ActivityId = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    ServiceUrl = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConversationId = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ActivityId = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     State = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
-                    ClaimToken = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
+                    ClaimToken = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     ClaimExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     UpdatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ChatOpsBot.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresChatOpsBotDb))]
-    [Migration("20261201203303_Initial")]
+    [Migration("20261201214046_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -35,8 +35,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("AnnouncedBy")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<long>("BuildId")
                         .HasColumnType("bigint");
@@ -69,40 +69,40 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClaimToken")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("LastError")
-                        .HasMaxLength(1000)
-                        .HasColumnType("character varying(1000)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("MessageId")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("NextAttemptAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -110,8 +110,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("character varying(16)");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -132,25 +132,25 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BundleId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("DefaultChannel")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("DisplayName")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Slug")
                         .IsRequired()
-                        .HasMaxLength(40)
-                        .HasColumnType("character varying(40)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -173,36 +173,40 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BuildNumber")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("BundleId")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Channel")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("DeviceFamilies")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("DisplayName")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("IconSha256")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .IsFixedLength(false);
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("MinimumOsVersion")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Notes")
-                        .HasMaxLength(10000)
-                        .HasColumnType("character varying(10000)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<int?>("ProfileDeviceCount")
                         .HasColumnType("integer");
@@ -211,13 +215,16 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ProfileName")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ProfileTeamId")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ProfileTeamName")
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ProfileType")
                         .HasMaxLength(16)
@@ -228,9 +235,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Sha256")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .IsFixedLength(false);
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
@@ -245,11 +251,13 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("UploadedBy")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Version")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -291,8 +299,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
@@ -303,17 +311,17 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("UserId")
                         .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("UserName")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -351,8 +359,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("UserAgent")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -381,8 +389,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     b.Property<string>("UserAgent")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -400,19 +408,19 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
                     b.Property<string>("ActivityId")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime?>("ClaimExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("ClaimToken")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationId")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -422,12 +430,12 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ResponseUrl")
-                        .HasMaxLength(1024)
-                        .HasColumnType("character varying(1024)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime?>("ResponseUrlExpiresAt")
                         .HasColumnType("timestamp with time zone");
@@ -436,8 +444,8 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -469,38 +477,38 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Channel")
                         .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationName")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("CreatedBy")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Platform")
                         .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("Workspace")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
@@ -522,34 +530,34 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("BotId")
                         .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationId")
                         .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ConversationType")
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("Name")
-                        .HasMaxLength(255)
-                        .HasColumnType("character varying(255)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("ServiceUrl")
                         .IsRequired()
-                        .HasMaxLength(512)
-                        .HasColumnType("character varying(512)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.Property<string>("TenantId")
                         .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
+                        .HasColumnType("text")
+                        .UseCollation("C");
 
                     b.HasKey("Id");
 
