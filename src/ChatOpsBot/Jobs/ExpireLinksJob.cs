@@ -21,6 +21,8 @@ internal sealed partial class ExpireLinksJob(
     // Small batches keep each write transaction to a few milliseconds. Readers never wait for it (WAL mode), but
     // requests that write (link events, downloads) need SQLite's one write lock, and SQLite's busy wait is not fair:
     // the pause after each batch outlasts its first retry intervals, so a request that is waiting gets the lock next.
+    // PostgreSQL locks rows, and the rows a batch updates are ones no request writes (an event's foreign-key check
+    // takes a lock that an update of non-key columns does not conflict with), so there it does not pause.
     internal const int BatchSize = 1_000;
     private static readonly TimeSpan PauseBetweenBatches = TimeSpan.FromMilliseconds(5);
 
@@ -31,21 +33,34 @@ internal sealed partial class ExpireLinksJob(
         var now = time.GetUtcNow().UtcDateTime;
         var deadBefore = now - options.Value.Links.DownloadGrace;
 
+        var pauses = db.Database.IsSqlite();
         var expired = 0;
-        int updated;
+        List<long> due;
         do
         {
             // In the order of the (ExpiredAt, ExpiresAt) index, so a batch reads just the index entries it updates, and
             // updated rows leave the range. Ordered by Id, SQLite sorted every remaining candidate for every batch.
-            updated = await db.InstallLinks
+            // The order names the index's leading column, although it is null in every candidate: PostgreSQL takes the
+            // index's order for "ExpiresAt" alone (or with Id after it, which SQLite's index holds implicitly) only
+            // when that column is equal to a constant, and IS NULL is not, so it sorted every remaining candidate of a
+            // sequential scan per batch instead (EXPLAIN ANALYZE, 1,000,000 candidates: 462 ms a batch, 31 ms now).
+            // The ids are read first and then updated, rather than in one UPDATE ... FROM (subquery): PostgreSQL
+            // joined that subquery to the table with a hash join over a sequential scan of the whole table whenever
+            // it estimated that cheaper than 1,000 key lookups (every batch at 100,000 links), while "Id = ANY(ids)"
+            // is a key lookup on both databases. The update re-checks the condition.
+            due = await db.InstallLinks.AsNoTracking()
                 .Where(l => l.ExpiredAt == null && l.ExpiresAt <= now)
-                .OrderBy(l => l.ExpiresAt).ThenBy(l => l.Id).Take(BatchSize)
+                .OrderBy(l => l.ExpiredAt).ThenBy(l => l.ExpiresAt).Select(l => l.Id).Take(BatchSize)
+                .ToListAsync(cancellationToken);
+            if (due.Count == 0)
+                break;
+            expired += await db.InstallLinks
+                .Where(l => due.Contains(l.Id) && l.ExpiredAt == null && l.ExpiresAt <= now)
                 .ExecuteUpdateAsync(l => l.SetProperty(x => x.ExpiredAt, now), cancellationToken);
-            expired += updated;
-            if (updated == BatchSize)
+            if (due.Count == BatchSize && pauses)
                 await PauseAsync(cancellationToken);
         }
-        while (updated == BatchSize);
+        while (due.Count == BatchSize);
 
         // Also picks up links revoked by retention; best effort, it never throws, and the update is another job.
         await deadLinkMessages.QueueAsync(cancellationToken);
@@ -68,7 +83,7 @@ internal sealed partial class ExpireLinksJob(
             forgotten += await db.InstallLinks
                 .Where(l => dead.Contains(l.Id) && l.TokenHash != null && (l.ExpiresAt <= deadBefore || l.RevokedAt <= deadBefore))
                 .ExecuteUpdateAsync(l => l.SetProperty(x => x.TokenHash, (byte[]?)null), cancellationToken);
-            if (dead.Count == BatchSize)
+            if (dead.Count == BatchSize && pauses)
                 await PauseAsync(cancellationToken);
         }
         while (dead.Count == BatchSize);
