@@ -73,6 +73,33 @@ public sealed class ReplicaOutageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnIdleReplicaServesEveryRequestAfterAPostgresRestartWithoutReusingABrokenConnection()
+    {
+        // No job server: nothing but these requests touches the pool, so nothing else finds the broken connections first.
+        var replica = await _hosts.StartAsync("A", new Dictionary<string, string> { ["ChatOpsBot:Jobs:Enabled"] = "false" });
+        var (buildId, _) = await replica.UploadAsync("demo");
+        var (_, page) = await replica.MintAsync(buildId);
+        var phone = replica.CreateClient();
+        // Fills the pool with connections that the restart then breaks while they sit idle in it.
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ => (await phone.GetAsync(page + "/manifest.plist")).Dispose()));
+
+        await _postgres.RestartAsync();
+        var afterwards = new List<HttpStatusCode>();
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await phone.GetAsync(i % 2 == 0 ? page + "/manifest.plist" : page);
+            afterwards.Add(response.StatusCode);
+        }
+        afterwards.AddRange(await Task.WhenAll(Enumerable.Range(0, 20).Select(async i =>
+        {
+            using var response = await phone.GetAsync(i % 2 == 0 ? page + "/manifest.plist" : page);
+            return response.StatusCode;
+        })));
+
+        Assert.All(afterwards, status => Assert.Equal(HttpStatusCode.OK, status));
+    }
+
+    [Fact]
     public async Task EveryReplicaSurvivesAPostgresRestartUnderLoadAndKeepsEveryWriteItAcknowledged()
     {
         var replicas = await Task.WhenAll(new[] { "A", "B" }.Select(name => _hosts.StartAsync(name, ReplicaSlack.Settings(_slack, name))));
