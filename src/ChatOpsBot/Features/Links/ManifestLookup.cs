@@ -62,6 +62,20 @@ internal sealed class PostgresManifestLookup(NpgsqlDataSource dataSource) : IMan
 
     public async Task<ManifestRow?> FindAsync(ChatOpsBotDb db, byte[] hash, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await FindOnceAsync(hash, cancellationToken);
+        }
+        catch (NpgsqlException e) when (e.IsTransient && !cancellationToken.IsCancellationRequested)
+        {
+            // A pooled connection that a server restart broke while it sat idle fails on first use, and Npgsql then
+            // discards it. The lookup only reads, so it is tried once more on another connection.
+            return await FindOnceAsync(hash, cancellationToken);
+        }
+    }
+
+    private async Task<ManifestRow?> FindOnceAsync(byte[] hash, CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand(Sql, connection);
         command.Parameters.Add(new NpgsqlParameter<byte[]> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = hash });
@@ -71,10 +85,6 @@ internal sealed class PostgresManifestLookup(NpgsqlDataSource dataSource) : IMan
     }
 }
 
-/// <summary>
-/// SQLite: a few open read connections, each with its statement prepared once; opening a connection and preparing
-/// the statement per request cost several times more than the lookup itself.
-/// </summary>
 internal sealed class SqliteManifestLookup : IManifestLookup, IDisposable
 {
     private const int MaxIdle = 16;
