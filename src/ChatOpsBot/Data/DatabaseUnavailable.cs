@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Security.Cryptography;
 using ChatOpsBot.Features.Install;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -25,18 +24,13 @@ internal sealed partial class DatabaseUnavailableHandler(IProblemDetailsService 
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The exception handler cleared what the install routes' filter had set.
         if (route?.StartsWith("/i/", StringComparison.Ordinal) == true)
-        {
-            response.Headers["Referrer-Policy"] = "no-referrer";
-            response.Headers.XContentTypeOptions = "nosniff";
-            response.Headers["X-Robots-Tag"] = "noindex, nofollow";
-        }
+            InstallEndpoints.KeepTokenPrivate(response.Headers);
         if (route?.TrimEnd('/') == "/i/{token}")
         {
             // The install page is read by people: the same page as every other of its answers, saying to retry.
-            var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-            response.Headers.ContentSecurityPolicy =
-                $"default-src 'none'; img-src 'self'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+            var nonce = InstallEndpoints.PageSecurityPolicy(response.Headers);
             response.ContentType = "text/html; charset=utf-8";
             await response.WriteAsync(InstallPage.RenderUnavailable(nonce), cancellationToken);
             return true;

@@ -53,9 +53,7 @@ internal static partial class InstallEndpoints
                 // The token is in the URL: keep it out of caches, referrers and search engines.
                 var headers = context.HttpContext.Response.Headers;
                 headers.CacheControl = "no-store";
-                headers["Referrer-Policy"] = "no-referrer";
-                headers.XContentTypeOptions = "nosniff";
-                headers["X-Robots-Tag"] = "noindex, nofollow";
+                KeepTokenPrivate(headers);
                 return await next(context);
             })
             .ExcludeFromDescription();
@@ -67,11 +65,26 @@ internal static partial class InstallEndpoints
         return app;
     }
 
-    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
+    /// <summary>Keeps an /i/ answer, whose URL carries the token, out of referrers, content sniffing and search engines.</summary>
+    internal static void KeepTokenPrivate(IHeaderDictionary headers)
+    {
+        headers["Referrer-Policy"] = "no-referrer";
+        headers.XContentTypeOptions = "nosniff";
+        headers["X-Robots-Tag"] = "noindex, nofollow";
+    }
+
+    /// <summary>Sets the install page's Content-Security-Policy and returns the nonce its style and script carry.</summary>
+    internal static string PageSecurityPolicy(IHeaderDictionary headers)
     {
         var nonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        http.Response.Headers.ContentSecurityPolicy =
+        headers.ContentSecurityPolicy =
             $"default-src 'none'; img-src 'self'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+        return nonce;
+    }
+
+    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
+    {
+        var nonce = PageSecurityPolicy(http.Response.Headers);
         var resolved = await links.ResolveAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.Link.Id))
             return Html(InstallPage.RenderTooManyRequests(nonce), StatusCodes.Status429TooManyRequests);
