@@ -51,6 +51,8 @@ internal static class DataExtensions
         // UseNpgsql() without a connection string takes the data source from the host's services instead.
         services.AddSingleton(services => PostgresDataSource.Create(
             services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Database.ConnectionString!));
+        services.AddSingleton(services => new PostgresLockConnections(PostgresDataSource.CreateUnpooled(
+            services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Database.ConnectionString!)));
         services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db.UseNpgsql());
         services.AddSingleton<IManifestLookup, PostgresManifestLookup>();
     }

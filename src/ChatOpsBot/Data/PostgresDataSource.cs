@@ -4,7 +4,8 @@ namespace ChatOpsBot.Data;
 
 /// <summary>
 /// The host's one <see cref="NpgsqlDataSource"/> on PostgreSQL, and so its one connection pool: EF Core takes it from
-/// the host's services, and the manifest lookup, the artifact locks and Hangfire open their connections from it too.
+/// the host's services, and the manifest lookup and Hangfire open their connections from it too. Session-level
+/// advisory locks never use it: they take connections of <see cref="PostgresLockConnections"/>, outside the pool.
 /// </summary>
 internal static class PostgresDataSource
 {
@@ -33,6 +34,22 @@ internal static class PostgresDataSource
             builder.ConnectionStringBuilder.ApplicationName = "ChatOpsBot";
         // Nothing here uses TransactionScope; Hangfire.PostgreSql asks for connections that do not enlist in one.
         builder.ConnectionStringBuilder.Enlist = false;
+        // A pooled connection goes back to the pool as its session is: nothing run on it sets session state (no SET,
+        // LISTEN, temporary table or session advisory lock; the locks use PostgresLockConnections). Resetting costs
+        // seven statements per open when statements are prepared (RESET ALL, pg_advisory_unlock_all(), DISCARD …),
+        // which measured as half of PostgreSQL's CPU per manifest request (docs/benchmarks.md, issue 11).
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        return builder.Build();
+    }
+
+    /// <summary>The same server and credentials without a pool, for connections whose session must end when they close.</summary>
+    public static NpgsqlDataSource CreateUnpooled(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
+            builder.ConnectionStringBuilder.ApplicationName = "ChatOpsBot locks";
+        builder.ConnectionStringBuilder.Enlist = false;
+        builder.ConnectionStringBuilder.Pooling = false;
         return builder.Build();
     }
 
@@ -49,4 +66,16 @@ internal static class PostgresDataSource
             return e.Message;
         }
     }
+}
+
+/// <summary>
+/// Connections for session-level advisory locks (the schema lock, the artifact locks). They are not pooled, so closing
+/// one ends its PostgreSQL session and with it every lock the session holds, whatever happened before: a lock can
+/// never stay behind on an idle pooled connection, which the host's own pool no longer resets on return.
+/// </summary>
+internal sealed class PostgresLockConnections(NpgsqlDataSource unpooled) : IAsyncDisposable
+{
+    public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => unpooled.OpenConnectionAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => unpooled.DisposeAsync();
 }
