@@ -126,6 +126,24 @@ public sealed class PostgresHotPathTests
     private static ManifestRow Row(byte id) =>
         new(1000 + id, DateTime.UnixEpoch, null, null, BuildState.Active, null, false, "com.example.demo", "1.0", "1", "Demo", "beta", 0);
 
+    [Theory]
+    [InlineData("Host=db.example.com;Database=chatopsbot", true, 64, 2)]
+    [InlineData("Host=db.example.com;Max Auto Prepare=0", true, 0, 5)]
+    [InlineData("Host=db.example.com;max auto prepare=20;Auto Prepare Min Usages=9", true, 20, 9)]
+    [InlineData("Host=db.example.com;No Reset On Close=false", true, 64, 2)]
+    public async Task ThePoolKeepsStatementsPreparedAndDoesNotResetSessionsUnlessTheOperatorSaysOtherwise(
+        string connectionString, bool noReset, int maxAutoPrepare, int minUsages)
+    {
+        await using var pooled = PostgresDataSource.Create(connectionString);
+        var settings = new NpgsqlConnectionStringBuilder(pooled.ConnectionString);
+        Assert.Equal((noReset, maxAutoPrepare, minUsages, true), (settings.NoResetOnClose, settings.MaxAutoPrepare, settings.AutoPrepareMinUsages, settings.Pooling));
+        Assert.Equal("ChatOpsBot", settings.ApplicationName);
+
+        // The locks' connections are not pooled, so their sessions end with them.
+        await using var unpooled = PostgresDataSource.CreateUnpooled(connectionString);
+        Assert.False(new NpgsqlConnectionStringBuilder(unpooled.ConnectionString).Pooling);
+    }
+
     [Fact]
     public async Task AnArtifactLockIsHeldOnASessionOfItsOwnThatEndsWhenTheLockIsReleased()
     {

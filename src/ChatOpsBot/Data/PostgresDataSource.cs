@@ -39,7 +39,27 @@ internal static class PostgresDataSource
         // seven statements per open when statements are prepared (RESET ALL, pg_advisory_unlock_all(), DISCARD …),
         // which measured as half of PostgreSQL's CPU per manifest request (docs/benchmarks.md, issue 11).
         builder.ConnectionStringBuilder.NoResetOnClose = true;
+        // EF Core sends its statements unprepared, so the server parsed and planned each of /install's five per
+        // command; prepared once per connection, /install doubled its commands/s (docs/benchmarks.md, issue 11). An
+        // operator's own value wins, such as 0 behind a PgBouncer that does not keep prepared statements.
+        if (!Names(connectionString, "Max Auto Prepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepared;
+            if (!Names(connectionString, "Auto Prepare Min Usages"))
+                builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
         return builder.Build();
+    }
+
+    /// <summary>Statements each connection keeps prepared unless the connection string says otherwise.</summary>
+    internal const int AutoPrepared = 64;
+
+    // Whether the operator's connection string sets the keyword, however spaced or cased (Npgsql accepts both).
+    private static bool Names(string connectionString, string keyword)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var wanted = keyword.Replace(" ", "", StringComparison.Ordinal);
+        return given.Keys.Cast<string>().Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), wanted, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The same server and credentials without a pool, for connections whose session must end when they close.</summary>
