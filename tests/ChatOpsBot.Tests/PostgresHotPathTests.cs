@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using ChatOpsBot.Core.Links;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
@@ -142,6 +143,34 @@ public sealed class PostgresHotPathTests
         // The locks' connections are not pooled, so their sessions end with them.
         await using var unpooled = PostgresDataSource.CreateUnpooled(connectionString);
         Assert.False(new NpgsqlConnectionStringBuilder(unpooled.ConnectionString).Pooling);
+    }
+
+    [Fact]
+    public async Task AMigrationThatChangesAReturnedColumnUnderARunningReplicaCostsNoRequest()
+    {
+        await using var replicas = await PostgresReplicas.StartAsync();
+        var build = await PostgresReplicas.UploadAsync(replicas.A, "altered");
+        var (token, _) = await PostgresReplicas.MintAsync(replicas.A, build);
+        using var phone = replicas.A.CreateLoopbackClient();
+        // One after another, so they reuse the same pooled connections, on which the statements are then prepared.
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync($"/i/{token}/manifest.plist")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync($"/i/{token}")).StatusCode);
+        }
+
+        // As a newer version's migration might while this replica still runs: the column both lookups return changes
+        // type, and a statement prepared before fails once with "cached plan must not change result type".
+        await PostgresTestDatabase.ExecuteAsync(replicas.ConnectionString,
+            "ALTER TABLE \"Builds\" ALTER COLUMN \"DisplayName\" TYPE varchar(300) COLLATE \"C\"");
+
+        for (var i = 0; i < 6; i++)
+        {
+            using var manifest = await phone.GetAsync($"/i/{token}/manifest.plist");
+            Assert.True(manifest.StatusCode == HttpStatusCode.OK, await manifest.Content.ReadAsStringAsync() + replicas.A.ServerErrors());
+            using var page = await phone.GetAsync($"/i/{token}");
+            Assert.True(page.StatusCode == HttpStatusCode.OK, replicas.A.ServerErrors());
+        }
     }
 
     [Fact]

@@ -51,6 +51,12 @@ internal static class PostgresDataSource
         return builder.Build();
     }
 
+    /// <summary>
+    /// "cached plan must not change result type": a statement prepared before a migration changed a column it returns.
+    /// Npgsql then drops the statement, so running it again prepares it afresh; both retry paths treat it so.
+    /// </summary>
+    public const string StalePreparedStatement = PostgresErrorCodes.FeatureNotSupported;
+
     /// <summary>Statements each connection keeps prepared unless the connection string says otherwise.</summary>
     internal const int AutoPrepared = 64;
 

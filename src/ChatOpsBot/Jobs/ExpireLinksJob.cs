@@ -1,6 +1,5 @@
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.LinkMessages;
-using ChatOpsBot.Features.Links;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -14,7 +13,6 @@ namespace ChatOpsBot.Jobs;
 /// </summary>
 internal sealed partial class ExpireLinksJob(
     ChatOpsBotDb db,
-    LinkEventLog events,
     DeadLinkMessages deadLinkMessages,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
@@ -60,10 +58,9 @@ internal sealed partial class ExpireLinksJob(
                 .ToListAsync(cancellationToken);
             if (due.Count == 0)
                 break;
-            var batch = due;
-            expired += await WriteAsync(() => db.InstallLinks
-                .Where(l => batch.Contains(l.Id) && l.ExpiredAt == null && l.ExpiresAt <= now)
-                .ExecuteUpdateAsync(l => l.SetProperty(x => x.ExpiredAt, now), cancellationToken), cancellationToken);
+            expired += await db.InstallLinks
+                .Where(l => due.Contains(l.Id) && l.ExpiredAt == null && l.ExpiresAt <= now)
+                .ExecuteUpdateAsync(l => l.SetProperty(x => x.ExpiredAt, now), cancellationToken);
             if (due.Count == batchSize && OnSqlite)
                 await PauseAsync(cancellationToken);
         }
@@ -87,10 +84,9 @@ internal sealed partial class ExpireLinksJob(
             if (dead.Count == 0)
                 break;
             after = dead[^1];
-            var batch = dead;
-            forgotten += await WriteAsync(() => db.InstallLinks
-                .Where(l => batch.Contains(l.Id) && l.TokenHash != null && (l.ExpiresAt <= deadBefore || l.RevokedAt <= deadBefore))
-                .ExecuteUpdateAsync(l => l.SetProperty(x => x.TokenHash, (byte[]?)null), cancellationToken), cancellationToken);
+            forgotten += await db.InstallLinks
+                .Where(l => dead.Contains(l.Id) && l.TokenHash != null && (l.ExpiresAt <= deadBefore || l.RevokedAt <= deadBefore))
+                .ExecuteUpdateAsync(l => l.SetProperty(x => x.TokenHash, (byte[]?)null), cancellationToken);
             if (dead.Count == batchSize && OnSqlite)
                 await PauseAsync(cancellationToken);
         }
@@ -99,10 +95,6 @@ internal sealed partial class ExpireLinksJob(
         if (expired + forgotten > 0)
             LogSwept(expired, forgotten);
     }
-
-    // On SQLite a batch waits for the link-event writer instead of racing it for the one write lock (see there).
-    private Task<int> WriteAsync(Func<Task<int>> update, CancellationToken cancellationToken) =>
-        OnSqlite ? events.WhileHoldingWritesAsync(update, cancellationToken) : update();
 
     // Wall-clock pacing, not a reading of the clock, so not the injected TimeProvider (a fake one would never let it end).
     private static Task PauseAsync(CancellationToken cancellationToken) => Task.Delay(PauseBetweenBatches, cancellationToken);

@@ -53,25 +53,6 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="write"/> while this log commits nothing, for a job's batch on SQLite: the database has one
-    /// write lock and its busy wait is not fair, so under a steady stream of manifest fetches the event commits, which
-    /// take the lock back the moment they release it, kept the expiry sweep waiting (1,000,000 links took 214 s at
-    /// 18,000 fetches/s). Queued here instead, the events go in the next commit together.
-    /// </summary>
-    public async Task<T> WhileHoldingWritesAsync<T>(Func<Task<T>> write, CancellationToken cancellationToken)
-    {
-        await _writer.WaitAsync(cancellationToken);
-        try
-        {
-            return await write();
-        }
-        finally
-        {
-            _writer.Release();
-        }
-    }
-
     /// <summary>Adds the event, committing it and any others waiting through <paramref name="db"/> if no commit has taken them yet.</summary>
     public Task AddAsync(ChatOpsBotDb db, LinkEvent linkEvent, CancellationToken cancellationToken) => AddRowAsync(db, linkEvent, cancellationToken);
 

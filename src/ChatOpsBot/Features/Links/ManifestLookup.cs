@@ -93,10 +93,11 @@ internal sealed class PostgresManifestLookup : IManifestLookup
         {
             return await FindOnceAsync(hashes);
         }
-        catch (NpgsqlException e) when (e.IsTransient)
+        catch (NpgsqlException e) when (e.IsTransient || e is PostgresException { SqlState: PostgresDataSource.StalePreparedStatement })
         {
             // A pooled connection that a server restart broke while it sat idle fails on first use, and Npgsql then
-            // discards it. The lookup only reads, so it is tried once more on another connection.
+            // discards it; a statement prepared before a migration changed its columns fails once, and Npgsql then
+            // forgets it. The lookup only reads, so it is tried once more.
             return await FindOnceAsync(hashes);
         }
     }
