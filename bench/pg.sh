@@ -9,6 +9,9 @@
 #   pg_stop            fast shutdown and removal of the directory (the server's log copied to BENCH_PG_LOG first
 #                      when that is set); safe to call twice and from an EXIT trap
 #   pg_settings        one line: the version and the settings that decide durability and memory
+#   pg_statements_reset NAME / pg_statements_top NAME
+#                      with BENCH_PG_STATEMENTS=1 (which preloads pg_stat_statements): forget what was counted, and
+#                      print the statements run since then, most calls first; without it both do nothing
 #
 # Run as root, initdb and the server run as the postgres user (initdb refuses root). The cluster keeps PostgreSQL's
 # own durability defaults (fsync, synchronous_commit, full_page_writes on: what an operator runs); the only settings
@@ -54,7 +57,7 @@ pg_start() {
     pg__as_owner "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
         || { cat "$PG_DIR/initdb.log"; return 1; }
     pg__as_owner "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-c listen_addresses=$PG_HOST -p $PG_PORT -k $PG_DIR -c max_connections=${PG_MAX_CONNECTIONS:-300} ${BENCH_PG_OPTIONS:-}" start >/dev/null \
+        -o "-c listen_addresses=$PG_HOST -p $PG_PORT -k $PG_DIR -c max_connections=${PG_MAX_CONNECTIONS:-300} ${BENCH_PG_STATEMENTS:+-c shared_preload_libraries=pg_stat_statements} ${BENCH_PG_OPTIONS:-}" start >/dev/null \
         || { cat "$PG_DIR/server.log"; return 1; }
     PG_STARTED=1
 }
@@ -109,4 +112,17 @@ db_env() { # <provider> <postgres database name>
         sqlite) DB_ENV=(ChatOpsBot__Database__Provider=Sqlite) ;;
         postgres) DB_ENV=(ChatOpsBot__Database__Provider=Postgres "ChatOpsBot__Database__ConnectionString=$(pg_conn "$2")") ;;
     esac
+}
+
+pg_statements_reset() { # <database>
+    [[ -n ${BENCH_PG_STATEMENTS:-} ]] || return 0
+    pg_psql "$1" -c 'create extension if not exists pg_stat_statements' -c 'select pg_stat_statements_reset()' >/dev/null
+}
+
+pg_statements_top() { # <database>: calls, total and mean server time, statement (first 110 characters, one line)
+    [[ -n ${BENCH_PG_STATEMENTS:-} ]] || return 0
+    echo "   pg_stat_statements since the reset (calls, total ms, mean µs, statement):"
+    pg_psql "$1" -At -F' | ' -c "select calls, round(total_exec_time::numeric, 1), round((1000 * total_exec_time / calls)::numeric, 1),
+        left(regexp_replace(query, '\\s+', ' ', 'g'), 110) from pg_stat_statements
+        where dbid = (select oid from pg_database where datname = current_database()) order by calls desc limit 15" | sed 's/^/     /'
 }

@@ -116,7 +116,9 @@ run_provider() { # <provider>: prints its result and writes $out/<provider>/wrk.
         (sleep 2 && perf record -F 499 -g -p "$host_pid" -o "$SLACK_PERF.$provider" -- sleep $((secs - 4)) 2>/dev/null) &
         perf_pid=$!
     fi
+    [[ $provider == postgres ]] && pg_statements_reset slack_bench
     run_wrk "$secs" "$dir/wrk.txt"
+    [[ $provider == postgres ]] && pg_statements_top slack_bench
     [[ -n $perf_pid ]] && wait "$perf_pid"
     local load_after links
     load_after=$(load)

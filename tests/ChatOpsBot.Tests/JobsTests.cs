@@ -127,11 +127,13 @@ public sealed class JobsTests(JobsTests.DashboardHost dashboard) : IClassFixture
     public async Task ExpiryJobWorksThroughLinksInBatches()
     {
         var build = await UploadAsync("1.0");
+        int batchSize;
         await using (var scope = _app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+            batchSize = ExpireLinksJob.BatchSizeOn(db);
             var now = _app.Clock.GetUtcNow().UtcDateTime;
-            db.InstallLinks.AddRange(Enumerable.Range(0, ExpireLinksJob.BatchSize * 2 + 7).Select(i => new InstallLink
+            db.InstallLinks.AddRange(Enumerable.Range(0, batchSize * 2 + 7).Select(i => new InstallLink
             {
                 BuildId = build.GetProperty("id").GetInt64(),
                 TokenHash = SHA256.HashData(BitConverter.GetBytes(i)),
@@ -147,7 +149,7 @@ public sealed class JobsTests(JobsTests.DashboardHost dashboard) : IClassFixture
         await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
 
         var links = await LinksAsync();
-        Assert.Equal(ExpireLinksJob.BatchSize + 4, links.Count(l => l.ExpiredAt is not null));
+        Assert.Equal(batchSize + 4, links.Count(l => l.ExpiredAt is not null));
         Assert.All(links, l => Assert.Equal(l.ExpiresAt <= _app.Clock.GetUtcNow().UtcDateTime, l.ExpiredAt is not null));
     }
 

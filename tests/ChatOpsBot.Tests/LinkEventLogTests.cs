@@ -122,4 +122,45 @@ public sealed class LinkEventLogTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(["posted", "the next request"], await RecordedAsync());
     }
+
+    [Fact]
+    public async Task EventsPostedInTheBackgroundAreStoredWithEveryFieldAlongsideARowThatIsWaitedFor()
+    {
+        // On PostgreSQL the posted events go in one statement of their own (arrays, not EF Core's insert per row).
+        await using var request = new ChatOpsBotDb(_options);
+        _log.Post(new LinkEvent { LinkId = _linkId, Kind = LinkEventKind.PageView, At = At, UserAgent = "Mozilla/5.0 (iPhone) ünïcode" });
+        _log.Post(new LinkEvent { LinkId = _linkId, Kind = LinkEventKind.ManifestFetch, At = At.AddSeconds(1), UserAgent = null });
+        _log.Post(new LinkEvent { LinkId = _linkId, Kind = LinkEventKind.ManifestFetch, At = At.AddSeconds(2), UserAgent = "itms" });
+        var minted = NewLink();
+
+        await _log.AddAsync(request, minted, CancellationToken.None);
+
+        Assert.True(minted.Id > 0);
+        await using var db = new ChatOpsBotDb(_options);
+        var stored = await db.LinkEvents.OrderBy(e => e.At).Select(e => new { e.LinkId, e.Kind, e.At, e.UserAgent }).ToListAsync();
+        Assert.Equal(
+            [
+                new { LinkId = _linkId, Kind = LinkEventKind.PageView, At, UserAgent = (string?)"Mozilla/5.0 (iPhone) ünïcode" },
+                new { LinkId = _linkId, Kind = LinkEventKind.ManifestFetch, At = At.AddSeconds(1), UserAgent = (string?)null },
+                new { LinkId = _linkId, Kind = LinkEventKind.ManifestFetch, At = At.AddSeconds(2), UserAgent = (string?)"itms" },
+            ],
+            stored.Select(e => new { e.LinkId, e.Kind, At = DateTime.SpecifyKind(e.At, DateTimeKind.Utc), e.UserAgent }));
+        Assert.Equal(1, await db.InstallLinks.CountAsync(l => l.Id == minted.Id));
+        Assert.DoesNotContain(_logs, l => l.Contains("[5301]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnEventPostedForALinkThatIsGoneCostsOnlyItselfAmongManyPostedTogether()
+    {
+        await using var request = new ChatOpsBotDb(_options);
+        for (var i = 0; i < 50; i++)
+            _log.Post(Event(i == 25 ? _deletedLinkId : _linkId, $"event {i:00}"));
+
+        await _log.AddAsync(request, Event(_linkId, "the request's own"), CancellationToken.None);
+
+        string[] expected = [.. Enumerable.Range(0, 50).Where(i => i != 25).Select(i => $"event {i:00}"), "the request's own"];
+        Assert.Equal(expected, await RecordedAsync());
+        Assert.Single(_logs, l => l.Contains("[3201] Lost 1 link events", StringComparison.Ordinal));
+        Assert.Single(_logs, l => l.Contains("[5301]", StringComparison.Ordinal));
+    }
 }

@@ -51,7 +51,15 @@ internal static class DataExtensions
         // UseNpgsql() without a connection string takes the data source from the host's services instead.
         services.AddSingleton(services => PostgresDataSource.Create(
             services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Database.ConnectionString!));
-        services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db.UseNpgsql());
+        services.AddSingleton(services => new PostgresLockConnections(PostgresDataSource.CreateUnpooled(
+            services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Database.ConnectionString!)));
+        // One immediate retry of a statement (or of a transaction run through the strategy) that failed transiently:
+        // after a server restart every idle pooled connection is broken and fails on first use. Only one, so while the
+        // database is down a request still answers 503 at once (DatabaseUnavailable) instead of waiting through retries.
+        // Also for a prepared statement whose result type a migration changed under this replica: Npgsql forgets the
+        // statement on that error, and the retry prepares it again.
+        services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db.UseNpgsql(npgsql =>
+            npgsql.EnableRetryOnFailure(maxRetryCount: 1, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: [PostgresDataSource.StalePreparedStatement])));
         services.AddSingleton<IManifestLookup, PostgresManifestLookup>();
     }
 }

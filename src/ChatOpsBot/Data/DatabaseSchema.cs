@@ -49,7 +49,7 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
                 await PrepareAsync(db, null, migrate, cancellationToken);
                 return;
             }
-            await using var schemaLock = await PostgresSchemaLock.AcquireAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), cancellationToken);
+            await using var schemaLock = await PostgresSchemaLock.AcquireAsync(scope.ServiceProvider.GetRequiredService<PostgresLockConnections>(), cancellationToken);
             await PrepareAsync(db, schemaLock.Connection, migrate, cancellationToken);
         }
     }

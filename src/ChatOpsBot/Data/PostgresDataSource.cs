@@ -4,7 +4,8 @@ namespace ChatOpsBot.Data;
 
 /// <summary>
 /// The host's one <see cref="NpgsqlDataSource"/> on PostgreSQL, and so its one connection pool: EF Core takes it from
-/// the host's services, and the manifest lookup, the artifact locks and Hangfire open their connections from it too.
+/// the host's services, and the manifest lookup and Hangfire open their connections from it too. Session-level
+/// advisory locks never use it: they take connections of <see cref="PostgresLockConnections"/>, outside the pool.
 /// </summary>
 internal static class PostgresDataSource
 {
@@ -33,6 +34,48 @@ internal static class PostgresDataSource
             builder.ConnectionStringBuilder.ApplicationName = "ChatOpsBot";
         // Nothing here uses TransactionScope; Hangfire.PostgreSql asks for connections that do not enlist in one.
         builder.ConnectionStringBuilder.Enlist = false;
+        // A pooled connection goes back to the pool as its session is: nothing run on it sets session state (no SET,
+        // LISTEN, temporary table or session advisory lock; the locks use PostgresLockConnections). Resetting costs
+        // seven statements per open when statements are prepared (RESET ALL, pg_advisory_unlock_all(), DISCARD …),
+        // which measured as half of PostgreSQL's CPU per manifest request (docs/benchmarks.md, issue 11).
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        // EF Core sends its statements unprepared, so the server parsed and planned each of /install's five per
+        // command; prepared once per connection, /install doubled its commands/s (docs/benchmarks.md, issue 11). An
+        // operator's own value wins, such as 0 behind a PgBouncer that does not keep prepared statements.
+        if (!Names(connectionString, "Max Auto Prepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPrepared;
+            if (!Names(connectionString, "Auto Prepare Min Usages"))
+                builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+        }
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// "cached plan must not change result type": a statement prepared before a migration changed a column it returns.
+    /// Npgsql then drops the statement, so running it again prepares it afresh; both retry paths treat it so.
+    /// </summary>
+    public const string StalePreparedStatement = PostgresErrorCodes.FeatureNotSupported;
+
+    /// <summary>Statements each connection keeps prepared unless the connection string says otherwise.</summary>
+    internal const int AutoPrepared = 64;
+
+    // Whether the operator's connection string sets the keyword, however spaced or cased (Npgsql accepts both).
+    private static bool Names(string connectionString, string keyword)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var wanted = keyword.Replace(" ", "", StringComparison.Ordinal);
+        return given.Keys.Cast<string>().Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), wanted, StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The same server and credentials without a pool, for connections whose session must end when they close.</summary>
+    public static NpgsqlDataSource CreateUnpooled(string connectionString)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
+            builder.ConnectionStringBuilder.ApplicationName = "ChatOpsBot locks";
+        builder.ConnectionStringBuilder.Enlist = false;
+        builder.ConnectionStringBuilder.Pooling = false;
         return builder.Build();
     }
 
@@ -49,4 +92,16 @@ internal static class PostgresDataSource
             return e.Message;
         }
     }
+}
+
+/// <summary>
+/// Connections for session-level advisory locks (the schema lock, the artifact locks). They are not pooled, so closing
+/// one ends its PostgreSQL session and with it every lock the session holds, whatever happened before: a lock can
+/// never stay behind on an idle pooled connection, which the host's own pool no longer resets on return.
+/// </summary>
+internal sealed class PostgresLockConnections(NpgsqlDataSource unpooled) : IAsyncDisposable
+{
+    public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => unpooled.OpenConnectionAsync(cancellationToken);
+
+    public ValueTask DisposeAsync() => unpooled.DisposeAsync();
 }

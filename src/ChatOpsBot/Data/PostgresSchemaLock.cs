@@ -22,9 +22,9 @@ internal sealed class PostgresSchemaLock : IAsyncDisposable
     /// <summary>A connection of its own, open for as long as the lock is held; the schema work may use it.</summary>
     public NpgsqlConnection Connection => _connection;
 
-    public static async Task<PostgresSchemaLock> AcquireAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    public static async Task<PostgresSchemaLock> AcquireAsync(PostgresLockConnections connections, CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var connection = await connections.OpenAsync(cancellationToken);
         try
         {
             // No command timeout: another host's migration takes as long as it takes, and this one waits for it.
@@ -43,7 +43,8 @@ internal sealed class PostgresSchemaLock : IAsyncDisposable
     {
         try
         {
-            // Explicitly: a pooled connection is only reset when next used, so closing alone would keep the lock.
+            // Closing the unpooled connection would end the session and the lock with it, but only once the server
+            // has seen it go; unlocking first lets a waiting host in at once.
             await using var command = new NpgsqlCommand($"SELECT pg_advisory_unlock({ClassId}, {ObjectId})", _connection);
             await command.ExecuteNonQueryAsync(CancellationToken.None);
         }

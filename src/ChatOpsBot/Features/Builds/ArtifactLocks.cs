@@ -14,11 +14,11 @@ namespace ChatOpsBot.Features.Builds;
 /// </summary>
 /// <remarks>
 /// In-process first, so one host's callers queue in memory. On PostgreSQL, where replicas share the artifact
-/// directory, a session-level advisory lock on the hash (<c>pg_advisory_lock</c>) is then taken as well, on a connection
-/// held for as long as the lock: an upload on one replica and the retention sweep on another take the same lock. A
+/// directory, a session-level advisory lock on the hash (<c>pg_advisory_lock</c>) is then taken as well, on an unpooled
+/// connection (<see cref="PostgresLockConnections"/>) held for as long as the lock: an upload on one replica and the retention sweep on another take the same lock. A
 /// replica that dies loses its session and with it the lock.
 /// </remarks>
-internal sealed partial class ArtifactLocks(ILogger<ArtifactLocks> logger, NpgsqlDataSource? postgres = null)
+internal sealed partial class ArtifactLocks(ILogger<ArtifactLocks> logger, PostgresLockConnections? postgres = null)
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
@@ -45,7 +45,7 @@ internal sealed partial class ArtifactLocks(ILogger<ArtifactLocks> logger, Npgsq
             }
             if (postgres is not null && ordered.Count > 0)
             {
-                held.Connection = await postgres.OpenConnectionAsync(cancellationToken);
+                held.Connection = await postgres.OpenAsync(cancellationToken);
                 foreach (var sha256 in ordered)
                 {
                     // No command timeout, as for the in-process gate: the holder's upload may take a while.

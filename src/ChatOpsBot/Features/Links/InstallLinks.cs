@@ -196,15 +196,20 @@ internal sealed partial class InstallLinks(
         // PostgreSQL that needs read committed (which Npgsql also picks when no level is given, whatever the
         // database's default): each statement reads what was committed when it began, so the count that follows the
         // lock sees the download the previous holder started; under repeatable read the update would fail instead.
-        await using var transaction = db.Database.IsNpgsql()
-            ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, cancellationToken)
-            : await db.Database.BeginTransactionAsync(cancellationToken);
-        if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), cancellationToken) == 0
-            || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, cancellationToken) >= cap)
-            return refused;
-        var started = await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return ReservationResult.Of(started);
+        // Through the execution strategy, which on PostgreSQL runs the whole transaction again after a transient
+        // failure (a pooled connection a server restart broke), rather than its statements one by one.
+        return await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        {
+            await using var transaction = db.Database.IsNpgsql()
+                ? await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct)
+                : await db.Database.BeginTransactionAsync(ct);
+            if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), ct) == 0
+                || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, ct) >= cap)
+                return refused;
+            var started = await StartDownloadAsync(link.Id, userAgent, request.Length, now, ct);
+            await transaction.CommitAsync(ct);
+            return ReservationResult.Of(started);
+        }, cancellationToken);
     }
 
     private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, DateTime now, CancellationToken cancellationToken)
@@ -213,9 +218,16 @@ internal sealed partial class InstallLinks(
         {
             LinkId = linkId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes,
         }).Entity;
-        await db.SaveChangesAsync(cancellationToken);
-        db.Entry(download).State = EntityState.Detached;
-        return new DownloadReservation(download.Id, bytes);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return new DownloadReservation(download.Id, bytes);
+        }
+        finally
+        {
+            // Also when the save failed, so a retry of the reservation does not insert this row as well as its own.
+            db.Entry(download).State = EntityState.Detached;
+        }
     }
 
     /// <summary>How many times the file one download may send in all, its retries and resumptions included.</summary>

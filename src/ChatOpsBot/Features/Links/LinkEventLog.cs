@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using ChatOpsBot.Data;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace ChatOpsBot.Features.Links;
 
@@ -90,26 +93,9 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
             batch.Add(pending);
         if (batch.Count == 0)
             return;
-        try
-        {
-            db.AddRange(batch.Select(p => p.Row));
-            await db.SaveChangesAsync(CancellationToken.None);
-            foreach (var (_, committed) in batch)
-                committed?.SetResult();
+        if (await CommittedTogetherAsync(db, batch))
             return;
-        }
-        catch (Exception e) when (batch.Count > 1)
-        {
-            // One bad row (an event of a link deleted meanwhile) must not cost the others theirs: commit each alone.
-            foreach (var (row, _) in batch)
-                db.Entry(row).State = EntityState.Detached;
-            LogBatchRetried(batch.Count, e);
-        }
-        catch (Exception e)
-        {
-            Fail(db, batch[0], e);
-            return;
-        }
+        // One bad row (an event of a link deleted meanwhile) failed the batch and must not cost the others theirs.
         foreach (var pending in batch)
         {
             try
@@ -122,6 +108,70 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
             {
                 Fail(db, pending, e);
             }
+        }
+    }
+
+    /// <summary>
+    /// Commits the batch in one go; true when that settled every row (committed, or a batch of one failed), false when
+    /// a batch of several failed and nothing of it was written.
+    /// </summary>
+    private async Task<bool> CommittedTogetherAsync(ChatOpsBotDb db, List<(object Row, TaskCompletionSource? Committed)> batch)
+    {
+        if (db.Database.IsNpgsql() && batch.Count(p => p is { Committed: null, Row: LinkEvent }) > 1)
+        {
+            if (!await TryInsertPostedEventsAsync(db, batch))
+                return false;
+            batch.RemoveAll(p => p is { Committed: null, Row: LinkEvent });
+            if (batch.Count == 0)
+                return true;
+        }
+        try
+        {
+            db.AddRange(batch.Select(p => p.Row));
+            await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var (_, committed) in batch)
+                committed?.SetResult();
+            return true;
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            foreach (var (row, _) in batch)
+                db.Entry(row).State = EntityState.Detached;
+            LogBatchRetried(batch.Count, e);
+            return false;
+        }
+        catch (Exception e)
+        {
+            Fail(db, batch[0], e);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL: the background events (manifest fetches, page views: nobody waits for their ids) in one prepared
+    /// statement over arrays, instead of EF Core's one INSERT … RETURNING per row. False when the statement failed, as
+    /// one bad row makes it; nothing of it was written then.
+    /// </summary>
+    private async Task<bool> TryInsertPostedEventsAsync(ChatOpsBotDb db, List<(object Row, TaskCompletionSource? Committed)> batch)
+    {
+        var posted = batch.Where(p => p is { Committed: null, Row: LinkEvent }).Select(p => (LinkEvent)p.Row).ToList();
+        try
+        {
+            await db.Database.OpenConnectionAsync(CancellationToken.None);
+            try
+            {
+                await PostgresLinkEvents.InsertAsync((NpgsqlConnection)db.Database.GetDbConnection(), posted, CancellationToken.None);
+            }
+            finally
+            {
+                await db.Database.CloseConnectionAsync();
+            }
+            return true;
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException)
+        {
+            LogBatchRetried(batch.Count, e);
+            return false;
         }
     }
 
@@ -163,5 +213,24 @@ internal sealed class LinkEventFlusher(LinkEventLog events, IServiceScopeFactory
     {
         await base.StopAsync(cancellationToken);
         await events.FlushAsync(scopes);
+    }
+}
+
+/// <summary>Link events as one multi-row INSERT on PostgreSQL: one statement, parsed and planned once per connection.</summary>
+internal static class PostgresLinkEvents
+{
+    private const string Sql =
+        """INSERT INTO "LinkEvents" ("LinkId", "Kind", "At", "UserAgent") SELECT * FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[])""";
+
+    public static async Task InsertAsync(NpgsqlConnection connection, IReadOnlyList<LinkEvent> events, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(Sql, connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = [.. events.Select(e => e.LinkId)] });
+        // As EF Core stores the enum (HasConversion<string>): its name.
+        command.Parameters.Add(new NpgsqlParameter<string[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = [.. events.Select(e => e.Kind.ToString())] });
+        command.Parameters.Add(new NpgsqlParameter<DateTime[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, TypedValue = [.. events.Select(e => DateTime.SpecifyKind(e.At, DateTimeKind.Utc))] });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = [.. events.Select(e => e.UserAgent)] });
+        await command.PrepareAsync(cancellationToken);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using System.Net;
+using ChatOpsBot.Core.Links;
+using ChatOpsBot.Data;
+using ChatOpsBot.Features.Builds;
+using ChatOpsBot.Features.Links;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace ChatOpsBot.Tests;
+
+/// <summary>
+/// What keeps PostgreSQL's manifest path cheap: lookups that arrive together share one statement, and the pool's
+/// connections go back unreset, which is only safe because session-level locks never ride on them.
+/// </summary>
+[Trait("Provider", "Postgres")]
+public sealed class PostgresHotPathTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public async Task LookupsThatArriveWhileTheServerIsBusyAreAnsweredTogetherEachWithItsOwnRow()
+    {
+        await using var replicas = await PostgresReplicas.StartAsync();
+        var build = await PostgresReplicas.UploadAsync(replicas.A, "batched");
+        var links = new List<(byte[] Hash, long Id)>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (token, id) = await PostgresReplicas.MintAsync(replicas.A, build);
+            links.Add((InstallToken.HashOf(token)!, id));
+        }
+        await PostgresTestDatabase.ExecuteAsync(replicas.ConnectionString,
+            $"UPDATE \"InstallLinks\" SET \"RevokedAt\" = now() WHERE \"Id\" = {links[2].Id}");
+        var lookup = replicas.A.Services.GetRequiredService<IManifestLookup>();
+        await using var scope = replicas.A.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+
+        // The builds table is locked, so the first statements wait on the server while the rest queue in the host.
+        await using var holder = new NpgsqlConnection(replicas.ConnectionString);
+        await holder.OpenAsync();
+        var hold = await holder.BeginTransactionAsync();
+        await using (var lockTable = new NpgsqlCommand("LOCK TABLE \"Builds\" IN ACCESS EXCLUSIVE MODE", holder, hold))
+            await lockTable.ExecuteNonQueryAsync();
+        var asked = Enumerable.Range(0, 150)
+            .Select(i => i % 10 == 9 ? (Hash: System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), Id: (long?)null) : (links[i % 5].Hash, links[i % 5].Id))
+            .ToList();
+        var answers = asked.Select(a => lookup.FindAsync(db, a.Hash, CancellationToken.None)).ToList();
+
+        var database = PostgresTestDatabase.Name(replicas.ConnectionString);
+        var waiting = $"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '{database}' AND wait_event_type = 'Lock' AND query LIKE '%= ANY($1)%'";
+        var deadline = DateTime.UtcNow + Deadline;
+        while ((await PostgresTestDatabase.QueryAsync(replicas.ConnectionString, waiting))[0] != BatchedLookups.MaxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The lookups' statements did not reach the server.");
+            await Task.Delay(20);
+        }
+        // Every lookup has been asked for and only two statements run: the other 148 lookups wait in the host, and no
+        // statement can start before one of those two ends.
+        Assert.All(answers, a => Assert.False(a.IsCompleted));
+        await hold.RollbackAsync();
+
+        var rows = await Task.WhenAll(answers).WaitAsync(Deadline);
+        for (var i = 0; i < asked.Count; i++)
+        {
+            Assert.Equal(asked[i].Id, rows[i]?.LinkId);
+            Assert.Equal(asked[i].Id == links[2].Id, rows[i]?.RevokedAt is not null);
+        }
+        Assert.All(rows.OfType<ManifestRow>(), r => Assert.Equal("beta", r.Channel));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(BatchedLookups.MaxInFlight)]
+    public async Task LookupsQueuedBehindTheQueriesInFlightGoTogetherAndNoneIsSentBeforeItsLookupArrived(int inFlight)
+    {
+        var queries = new ConcurrentQueue<(int Order, List<byte[]> Hashes)>();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var asked = 0;
+        var batches = new BatchedLookups(async hashes =>
+        {
+            queries.Enqueue((Volatile.Read(ref asked), [.. hashes]));
+            await release.Task;
+            return hashes.Where(h => h[0] % 3 != 0).Distinct(BatchedLookups.HashComparer)
+                .ToDictionary(h => h, h => Row(h[0]), BatchedLookups.HashComparer);
+        }, inFlight);
+
+        var answers = new List<Task<ManifestRow?>>();
+        for (var i = 0; i < 150; i++)
+        {
+            answers.Add(batches.FindAsync([(byte)(i % 50), 1, 2], CancellationToken.None));
+            Interlocked.Increment(ref asked);
+        }
+
+        // Only the first lookups started queries, one each; the others wait behind them.
+        Assert.Equal(Enumerable.Range(0, inFlight), queries.Select(q => q.Order));
+        Assert.All(queries, q => Assert.Single(q.Hashes));
+        Assert.All(answers, a => Assert.False(a.IsCompleted));
+        release.SetResult();
+        var rows = await Task.WhenAll(answers).WaitAsync(Deadline);
+
+        for (var i = 0; i < rows.Length; i++)
+            Assert.Equal(i % 50 % 3 == 0 ? null : 1000 + i % 50, rows[i]?.LinkId);
+        var sent = queries.ToList();
+        Assert.Equal(150, sent.Sum(q => q.Hashes.Count));
+        Assert.All(sent, q => Assert.InRange(q.Hashes.Count, 1, BatchedLookups.MaxBatch));
+        Assert.All(sent.Skip(inFlight), q => Assert.Equal(150, q.Order));
+        // One runner: the 149 queued lookups go 64, 64 and 21. With two, how they share the queue is up to the threads.
+        if (inFlight == 1)
+            Assert.Equal([1, 64, 64, 21], sent.Select(q => q.Hashes.Count));
+    }
+
+    [Fact]
+    public async Task AFailedQueryFailsEachLookupItAnsweredAndTheNextQueryServesTheRest()
+    {
+        var calls = 0;
+        var batches = new BatchedLookups(hashes => Interlocked.Increment(ref calls) == 1
+            ? Task.FromException<Dictionary<byte[], ManifestRow>>(new InvalidOperationException("the server went away"))
+            : Task.FromResult(hashes.ToDictionary(h => h, h => Row(h[0]), BatchedLookups.HashComparer)));
+
+        var failed = batches.FindAsync([7], CancellationToken.None);
+        var next = batches.FindAsync([8], CancellationToken.None);
+
+        Assert.Equal("the server went away", (await Assert.ThrowsAsync<InvalidOperationException>(() => failed)).Message);
+        Assert.Equal(1008, (await next)?.LinkId);
+    }
+
+    private static ManifestRow Row(byte id) =>
+        new(1000 + id, DateTime.UnixEpoch, null, null, BuildState.Active, null, false, "com.example.demo", "1.0", "1", "Demo", "beta", 0);
+
+    [Theory]
+    [InlineData("Host=db.example.com;Database=chatopsbot", true, 64, 2)]
+    [InlineData("Host=db.example.com;Max Auto Prepare=0", true, 0, 5)]
+    [InlineData("Host=db.example.com;max auto prepare=20;Auto Prepare Min Usages=9", true, 20, 9)]
+    [InlineData("Host=db.example.com;No Reset On Close=false", true, 64, 2)]
+    public async Task ThePoolKeepsStatementsPreparedAndDoesNotResetSessionsUnlessTheOperatorSaysOtherwise(
+        string connectionString, bool noReset, int maxAutoPrepare, int minUsages)
+    {
+        await using var pooled = PostgresDataSource.Create(connectionString);
+        var settings = new NpgsqlConnectionStringBuilder(pooled.ConnectionString);
+        Assert.Equal((noReset, maxAutoPrepare, minUsages, true), (settings.NoResetOnClose, settings.MaxAutoPrepare, settings.AutoPrepareMinUsages, settings.Pooling));
+        Assert.Equal("ChatOpsBot", settings.ApplicationName);
+
+        // The locks' connections are not pooled, so their sessions end with them.
+        await using var unpooled = PostgresDataSource.CreateUnpooled(connectionString);
+        Assert.False(new NpgsqlConnectionStringBuilder(unpooled.ConnectionString).Pooling);
+    }
+
+    [Fact]
+    public async Task AMigrationThatChangesAReturnedColumnUnderARunningReplicaCostsNoRequest()
+    {
+        await using var replicas = await PostgresReplicas.StartAsync();
+        var build = await PostgresReplicas.UploadAsync(replicas.A, "altered");
+        var (token, _) = await PostgresReplicas.MintAsync(replicas.A, build);
+        using var phone = replicas.A.CreateLoopbackClient();
+        // One after another, so they reuse the same pooled connections, on which the statements are then prepared.
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync($"/i/{token}/manifest.plist")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await phone.GetAsync($"/i/{token}")).StatusCode);
+        }
+
+        // As a newer version's migration might while this replica still runs: the column both lookups return changes
+        // type, and a statement prepared before fails once with "cached plan must not change result type".
+        await PostgresTestDatabase.ExecuteAsync(replicas.ConnectionString,
+            "ALTER TABLE \"Builds\" ALTER COLUMN \"DisplayName\" TYPE varchar(300) COLLATE \"C\"");
+
+        for (var i = 0; i < 6; i++)
+        {
+            using var manifest = await phone.GetAsync($"/i/{token}/manifest.plist");
+            Assert.True(manifest.StatusCode == HttpStatusCode.OK, await manifest.Content.ReadAsStringAsync() + replicas.A.ServerErrors());
+            using var page = await phone.GetAsync($"/i/{token}");
+            Assert.True(page.StatusCode == HttpStatusCode.OK, replicas.A.ServerErrors());
+        }
+    }
+
+    [Fact]
+    public async Task AnArtifactLockIsHeldOnASessionOfItsOwnThatEndsWhenTheLockIsReleased()
+    {
+        await using var replicas = await PostgresReplicas.StartAsync();
+        var database = PostgresTestDatabase.Name(replicas.ConnectionString);
+        var sha256 = new string('c', 64);
+        var key = ArtifactLocks.AdvisoryKey(sha256);
+        var holders = $"""
+            SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = {(uint)(key >> 32)} AND l.objid::bigint = {(uint)key} AND l.objsubid = 1
+            """;
+        var lockSessions = $"SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '{database}' AND application_name = 'ChatOpsBot locks'";
+
+        var held = await replicas.A.Services.GetRequiredService<ArtifactLocks>().AcquireAsync(sha256, CancellationToken.None);
+        Assert.Equal(["ChatOpsBot locks"], await PostgresTestDatabase.QueryAsync(replicas.ConnectionString, holders));
+        await held.DisposeAsync();
+
+        Assert.Empty(await PostgresTestDatabase.QueryAsync(replicas.ConnectionString, holders));
+        // Not back in a pool: the session itself ends (the server notices the closed connection a moment later).
+        var deadline = DateTime.UtcNow + Deadline;
+        while ((await PostgresTestDatabase.QueryAsync(replicas.ConnectionString, lockSessions))[0] != "0")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The artifact lock's session outlived the lock.");
+            await Task.Delay(20);
+        }
+    }
+}
