@@ -56,10 +56,11 @@ internal static class DataExtensions
         // One immediate retry of a statement (or of a transaction run through the strategy) that failed transiently:
         // after a server restart every idle pooled connection is broken and fails on first use. Only one, so while the
         // database is down a request still answers 503 at once (DatabaseUnavailable) instead of waiting through retries.
-        // Also for a prepared statement whose result type a migration changed under this replica: Npgsql forgets the
-        // statement on that error, and the retry prepares it again.
-        services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db.UseNpgsql(npgsql =>
-            npgsql.EnableRetryOnFailure(maxRetryCount: 1, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: [PostgresDataSource.StalePreparedStatement])));
+        // Also for a prepared statement whose result type a migration changed under this replica: the interceptor clears
+        // the pool on that error, and the retry prepares the statement again on a fresh connection.
+        services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db
+            .UseNpgsql(npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 1, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: [PostgresDataSource.StalePreparedStatement]))
+            .AddInterceptors(StalePreparedStatements.Instance));
         services.AddSingleton<IManifestLookup, PostgresManifestLookup>();
     }
 }

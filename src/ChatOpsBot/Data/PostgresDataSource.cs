@@ -1,3 +1,6 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Npgsql;
 
 namespace ChatOpsBot.Data;
@@ -28,12 +31,7 @@ internal static class PostgresDataSource
 
     public static NpgsqlDataSource Create(string connectionString)
     {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
-        // Names the replica's connections in pg_stat_activity unless the operator chose a name.
-        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
-            builder.ConnectionStringBuilder.ApplicationName = "ChatOpsBot";
-        // Nothing here uses TransactionScope; Hangfire.PostgreSql asks for connections that do not enlist in one.
-        builder.ConnectionStringBuilder.Enlist = false;
+        var builder = Builder(connectionString, "ChatOpsBot");
         // A pooled connection goes back to the pool as its session is: nothing run on it sets session state (no SET,
         // LISTEN, temporary table or session advisory lock; the locks use PostgresLockConnections). Resetting costs
         // seven statements per open when statements are prepared (RESET ALL, pg_advisory_unlock_all(), DISCARD …),
@@ -53,9 +51,22 @@ internal static class PostgresDataSource
 
     /// <summary>
     /// "cached plan must not change result type": a statement prepared before a migration changed a column it returns.
-    /// Npgsql then drops the statement, so running it again prepares it afresh; both retry paths treat it so.
+    /// Every pooled connection that prepared it fails so once, so the pool is cleared (<see cref="ForgetStatementsAfter"/>)
+    /// and the one retry runs on a fresh connection.
     /// </summary>
     public const string StalePreparedStatement = PostgresErrorCodes.FeatureNotSupported;
+
+    /// <summary>
+    /// Clears the pool when <paramref name="exception"/> says a prepared statement went stale: idle connections close
+    /// and busy ones close when returned, so no connection with the old statement prepared is handed out again.
+    /// </summary>
+    public static bool ForgetStatementsAfter(Exception exception, NpgsqlDataSource? dataSource)
+    {
+        if (exception is not PostgresException { SqlState: StalePreparedStatement } || dataSource is null)
+            return false;
+        dataSource.Clear();
+        return true;
+    }
 
     /// <summary>Statements each connection keeps prepared unless the connection string says otherwise.</summary>
     internal const int AutoPrepared = 64;
@@ -63,7 +74,7 @@ internal static class PostgresDataSource
     // Whether the operator's connection string sets the keyword, however spaced or cased (Npgsql accepts both).
     private static bool Names(string connectionString, string keyword)
     {
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
         var wanted = keyword.Replace(" ", "", StringComparison.Ordinal);
         return given.Keys.Cast<string>().Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), wanted, StringComparison.OrdinalIgnoreCase));
     }
@@ -71,12 +82,20 @@ internal static class PostgresDataSource
     /// <summary>The same server and credentials without a pool, for connections whose session must end when they close.</summary>
     public static NpgsqlDataSource CreateUnpooled(string connectionString)
     {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
-        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
-            builder.ConnectionStringBuilder.ApplicationName = "ChatOpsBot locks";
-        builder.ConnectionStringBuilder.Enlist = false;
+        var builder = Builder(connectionString, "ChatOpsBot locks");
         builder.ConnectionStringBuilder.Pooling = false;
         return builder.Build();
+    }
+
+    private static NpgsqlDataSourceBuilder Builder(string connectionString, string applicationName)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        // Names the replica's connections in pg_stat_activity unless the operator chose a name.
+        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName))
+            builder.ConnectionStringBuilder.ApplicationName = applicationName;
+        // Nothing here uses TransactionScope; Hangfire.PostgreSql asks for connections that do not enlist in one.
+        builder.ConnectionStringBuilder.Enlist = false;
+        return builder;
     }
 
     private static string? Problem(string connectionString)
@@ -104,4 +123,30 @@ internal sealed class PostgresLockConnections(NpgsqlDataSource unpooled) : IAsyn
     public ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken) => unpooled.OpenConnectionAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => unpooled.DisposeAsync();
+}
+
+/// <summary>
+/// EF Core's side of <see cref="PostgresDataSource.ForgetStatementsAfter"/>: a command that failed on a stale prepared
+/// statement clears the host's pool before the execution strategy retries it. One instance for every host, so EF Core
+/// keeps one set of internal services.
+/// </summary>
+internal sealed class StalePreparedStatements : DbCommandInterceptor
+{
+    public static readonly StalePreparedStatements Instance = new();
+
+    public override void CommandFailed(DbCommand command, CommandErrorEventData eventData) =>
+        Forget(eventData);
+
+    public override Task CommandFailedAsync(DbCommand command, CommandErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Forget(eventData);
+        return Task.CompletedTask;
+    }
+
+    private static void Forget(CommandErrorEventData eventData)
+    {
+        if (eventData.Context is { } context)
+            PostgresDataSource.ForgetStatementsAfter(eventData.Exception, context.GetService<IDbContextOptions>()
+                .FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<NpgsqlDataSource>());
+    }
 }

@@ -93,11 +93,11 @@ internal sealed class PostgresManifestLookup : IManifestLookup
         {
             return await FindOnceAsync(hashes);
         }
-        catch (NpgsqlException e) when (e.IsTransient || e is PostgresException { SqlState: PostgresDataSource.StalePreparedStatement })
+        catch (NpgsqlException e) when (e.IsTransient || PostgresDataSource.ForgetStatementsAfter(e, _dataSource))
         {
             // A pooled connection that a server restart broke while it sat idle fails on first use, and Npgsql then
-            // discards it; a statement prepared before a migration changed its columns fails once, and Npgsql then
-            // forgets it. The lookup only reads, so it is tried once more.
+            // discards it; a statement prepared before a migration changed its columns fails on every connection that
+            // prepared it, so the pool has just been cleared. The lookup only reads, so it is tried once more.
             return await FindOnceAsync(hashes);
         }
     }
