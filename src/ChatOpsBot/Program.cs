@@ -9,6 +9,7 @@ using ChatOpsBot.Features.LinkMessages;
 using ChatOpsBot.Features.Links;
 using ChatOpsBot.Jobs;
 using ChatOpsBot.Slack;
+using ChatOpsBot.Telemetry;
 using ChatOpsBot.Teams;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ try
     builder.AddHosting();
     builder.AddChatOpsBotOptions();
     builder.AddHttpApi();
+    builder.AddTelemetry();
     builder.AddHealth();
     builder.AddData();
     builder.AddApiKeys();
@@ -49,7 +51,9 @@ try
     app.Services.GetService<IStartupValidator>()?.Validate();
 
     app.UseHttpApi();
+    app.UseTelemetry();
     app.MapHealth();
+    app.MapTelemetry();
     app.MapBuilds();
     app.MapLinksApi();
     app.MapInstall();

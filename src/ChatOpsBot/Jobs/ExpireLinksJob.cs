@@ -16,6 +16,7 @@ internal sealed partial class ExpireLinksJob(
     DeadLinkMessages deadLinkMessages,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
+    Telemetry.ChatOpsBotMetrics metrics,
     ILogger<ExpireLinksJob> logger)
 {
     // Small batches keep each write transaction to a few milliseconds. Readers never wait for it (WAL mode), but
@@ -32,7 +33,9 @@ internal sealed partial class ExpireLinksJob(
 
     [DisableConcurrentExecution(timeoutInSeconds: 300)]
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => metrics.TimeJobAsync(JobsRegistration.ExpireLinks, () => RunOnceAsync(cancellationToken));
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var batchSize = BatchSizeOn(db);
         var now = time.GetUtcNow().UtcDateTime;

@@ -19,6 +19,7 @@ internal sealed partial class RetentionJob(
     ArtifactCollector collector,
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
+    Telemetry.ChatOpsBotMetrics metrics,
     ILogger<RetentionJob> logger)
 {
     internal static readonly TimeSpan OrphanMinAge = TimeSpan.FromHours(1);
@@ -26,7 +27,9 @@ internal sealed partial class RetentionJob(
 
     [DisableConcurrentExecution(timeoutInSeconds: 3600)]
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => metrics.TimeJobAsync(JobsRegistration.Retention, () => RunOnceAsync(cancellationToken));
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var retention = options.Value.Retention;

@@ -19,6 +19,7 @@ internal sealed partial class AnnouncementDeliveryJob(
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
     IOptions<AnnouncementOptions> recovery,
+    Telemetry.ChatOpsBotMetrics metrics,
     ILogger<AnnouncementDeliveryJob> logger)
 {
     internal const int MaxAttempts = 8;
@@ -28,7 +29,10 @@ internal sealed partial class AnnouncementDeliveryJob(
     private const int MaxErrorLength = 1000;
 
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(long deliveryId, CancellationToken cancellationToken)
+    public Task RunAsync(long deliveryId, CancellationToken cancellationToken) =>
+        metrics.TimeJobAsync("announcement-delivery", () => DeliverAsync(deliveryId, cancellationToken));
+
+    private async Task DeliverAsync(long deliveryId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var claim = Guid.NewGuid().ToString("N");
@@ -105,6 +109,7 @@ internal sealed partial class AnnouncementDeliveryJob(
                     .SetProperty(x => x.ClaimToken, (string?)null)
                     .SetProperty(x => x.ClaimExpiresAt, (DateTime?)null), CancellationToken.None);
                 LogDelivered(delivery.Id, delivery.Platform, attempts);
+                metrics.AnnouncementDelivery(delivery.Platform, "delivered");
                 break;
             case DeliveryResult.Retry retry when attempts < MaxAttempts:
                 var delay = RetryDelay(attempts, retry.RetryAfter);
@@ -119,6 +124,7 @@ internal sealed partial class AnnouncementDeliveryJob(
                 if (updated > 0)
                     AnnouncementOutbox.Schedule(jobs, delivery.Id, delay, logger);
                 LogRetrying(delivery.Id, delivery.Platform, attempts, delay, retry.Error);
+                metrics.AnnouncementDelivery(delivery.Platform, "retry");
                 break;
             default:
                 var failure = Truncate(result switch
@@ -134,6 +140,7 @@ internal sealed partial class AnnouncementDeliveryJob(
                     .SetProperty(x => x.ClaimToken, (string?)null)
                     .SetProperty(x => x.ClaimExpiresAt, (DateTime?)null), CancellationToken.None);
                 LogFailed(delivery.Id, delivery.Platform, attempts, failure);
+                metrics.AnnouncementDelivery(delivery.Platform, "failed");
                 break;
         }
     }

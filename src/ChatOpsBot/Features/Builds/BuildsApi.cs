@@ -47,7 +47,7 @@ internal static class BuildsApi
     }
 
     internal static async Task<Results<Created<BuildResponse>, ProblemHttpResult>> UploadBuild(
-        HttpContext context, ClaimsPrincipal user, BuildIngest ingest, Announcer announcer, IOptions<ChatOpsBotOptions> options)
+        HttpContext context, ClaimsPrincipal user, BuildIngest ingest, Announcer announcer, IOptions<ChatOpsBotOptions> options, Telemetry.ChatOpsBotMetrics metrics)
     {
         var maxBytes = options.Value.Uploads.MaxBytes;
         // Room for the multipart framing around the file; the file itself is counted exactly while it streams.
@@ -58,6 +58,7 @@ internal static class BuildsApi
         var outcome = await ingest.IngestAsync(context.Request, user.Identity?.Name ?? "unknown", maxBytes, mayAnnounce, context.RequestAborted);
         if (outcome.Build is { } build)
         {
+            metrics.BuildUploaded("ios");
             if (outcome.Announce)
             {
                 // The build is stored: announce it even if the client hangs up now.

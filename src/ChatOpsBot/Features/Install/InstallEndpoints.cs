@@ -5,6 +5,7 @@ using ChatOpsBot.Core.Manifests;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Links;
+using ChatOpsBot.Telemetry;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -82,7 +83,7 @@ internal static partial class InstallEndpoints
         return nonce;
     }
 
-    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
+    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, CancellationToken cancellationToken)
     {
         var nonce = PageSecurityPolicy(http.Response.Headers);
         var resolved = await links.ResolveAsync(token, cancellationToken);
@@ -97,10 +98,11 @@ internal static partial class InstallEndpoints
         // A dead link's page says that it is dead and how to get a new one, and nothing about what it was or for whom.
         if (IsDead(resolved.Status))
             return Html(InstallPage.RenderDead(state, nonce), StatusCodes.Status410Gone);
+        metrics.InstallStep(InstallStep.Page);
         return Html(InstallPage.Render(ModelOf(resolved, urls, state), InstallClientDetector.Detect(userAgent), nonce), StatusCodes.Status200OK);
     }
 
-    internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
+    internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveForManifestAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.LinkId))
@@ -110,6 +112,7 @@ internal static partial class InstallEndpoints
         if (resolved.Status != LinkStatus.Ready)
             return Gone(resolved.Status);
         links.RecordInBackground(resolved.LinkId, LinkEventKind.ManifestFetch, http.Request.Headers.UserAgent.ToString());
+        metrics.InstallStep(InstallStep.Manifest);
         var manifest = ItmsManifest.Create(new ManifestContent(
             urls.Ipa(token),
             resolved.HasIcon ? urls.Icon(token) : null,
@@ -120,7 +123,7 @@ internal static partial class InstallEndpoints
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
-    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.Link.Id))
@@ -172,6 +175,9 @@ internal static partial class InstallEndpoints
             await Gone(reserved.Refusal).ExecuteAsync(http);
             return;
         }
+        // A fresh download starts at byte 0; a resumed one (a later range) is the same download going on.
+        if (range.Value.From == 0)
+            metrics.InstallStep(InstallStep.DownloadStarted);
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
@@ -180,6 +186,8 @@ internal static partial class InstallEndpoints
         finally
         {
             await links.SettleDownloadAsync(reservation, sent.Bytes, sent.ReachedEnd, file.Length);
+            if (sent.ReachedEnd)
+                metrics.InstallStep(InstallStep.DownloadCompleted);
         }
     }
 

@@ -14,6 +14,7 @@ internal sealed partial class LinkMessageUpdateJob(
     ChatOpsBotDb db,
     IEnumerable<ILinkMessageUpdater> updaters,
     TimeProvider time,
+    Telemetry.ChatOpsBotMetrics metrics,
     ILogger<LinkMessageUpdateJob> logger)
 {
     internal const int BatchSize = 100;
@@ -24,7 +25,9 @@ internal sealed partial class LinkMessageUpdateJob(
     private static readonly TimeSpan UpdateTimeout = TimeSpan.FromSeconds(5);
 
     [AutomaticRetry(Attempts = 0)]
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) => metrics.TimeJobAsync("link-message-update", () => RunOnceAsync(cancellationToken));
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         List<long> candidates;
         do

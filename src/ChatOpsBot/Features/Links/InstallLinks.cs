@@ -16,6 +16,7 @@ internal sealed partial class InstallLinks(
     TimeProvider time,
     IOptions<ChatOpsBotOptions> options,
     DeadLinkMessages deadLinks,
+    Telemetry.ChatOpsBotMetrics metrics,
     ILogger<InstallLinks> logger)
 {
     private TimeSpan Grace => options.Value.Links.DownloadGrace;
@@ -72,6 +73,7 @@ internal sealed partial class InstallLinks(
         // Every chat /install mints one; committed together with concurrent mints, as link events are.
         await events.AddAsync(db, link, cancellationToken);
         LogLinkMinted(link.Id, buildId, requester.Platform, link.ExpiresAt);
+        metrics.LinkMinted(requester.Platform.ToLowerInvariant());
         return MintResult.Of(new MintedLink(link, token, urls.InstallPage(token), urls.Manifest(token), urls.ItmsServices(token), urls.QrCode(token)));
     }
 
