@@ -117,9 +117,10 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
     /// </summary>
     private async Task<bool> CommittedTogetherAsync(ChatOpsBotDb db, List<(object Row, TaskCompletionSource? Committed)> batch)
     {
-        if (db.Database.IsNpgsql() && batch.Count(p => p is { Committed: null, Row: LinkEvent }) > 1)
+        var posted = db.Database.IsNpgsql() ? batch.Where(p => p is { Committed: null, Row: LinkEvent }).Select(p => (LinkEvent)p.Row).ToList() : [];
+        if (posted.Count > 1)
         {
-            if (!await TryInsertPostedEventsAsync(db, batch))
+            if (!await TryInsertPostedEventsAsync(db, posted, batch.Count))
                 return false;
             batch.RemoveAll(p => p is { Committed: null, Row: LinkEvent });
             if (batch.Count == 0)
@@ -152,9 +153,8 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
     /// statement over arrays, instead of EF Core's one INSERT … RETURNING per row. False when the statement failed, as
     /// one bad row makes it; nothing of it was written then.
     /// </summary>
-    private async Task<bool> TryInsertPostedEventsAsync(ChatOpsBotDb db, List<(object Row, TaskCompletionSource? Committed)> batch)
+    private async Task<bool> TryInsertPostedEventsAsync(ChatOpsBotDb db, List<LinkEvent> posted, int batchCount)
     {
-        var posted = batch.Where(p => p is { Committed: null, Row: LinkEvent }).Select(p => (LinkEvent)p.Row).ToList();
         try
         {
             await db.Database.OpenConnectionAsync(CancellationToken.None);
@@ -170,7 +170,7 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
         }
         catch (Exception e) when (e is DbException or InvalidOperationException)
         {
-            LogBatchRetried(batch.Count, e);
+            LogBatchRetried(batchCount, e);
             return false;
         }
     }
