@@ -238,8 +238,10 @@ run_provider() { # <provider>
         perf record -F 499 -g -p "$host_pid" -o "$DELIVERY_PERF.$provider" -- sleep "$manifest_secs" 2>/dev/null &
         perf_pid=$!
     fi
+    [[ $provider == postgres ]] && pg_statements_reset delivery_bench
     manifest "$manifest_url" "$manifest_secs" "$dir/wrk-manifest-ours.txt"
     [[ -n $perf_pid ]] && wait "$perf_pid"
+    [[ $provider == postgres ]] && pg_statements_top delivery_bench
     for side in ours nginx; do
         f=$dir/wrk-manifest-$side.txt
         echo "   $side: $(wrk_field "$f" rps) req/s, p50 $(calc "$(wrk_field "$f" p50_us) / 1000") ms, p99 $(calc "$(wrk_field "$f" p99_us) / 1000") ms, errors $(wrk_field "$f" errors), non-2xx $(wrk_field "$f" non2xx)"

@@ -5,14 +5,19 @@
 #   1. Start the host (jobs off) with a fresh data directory (and a fresh database on a throwaway PostgreSQL cluster,
 #      bench/pg.sh), upload a small IPA, mint a few links through the API (their manifests are what the load fetches),
 #      stop it.
-#   2. Insert EXPIRY_LINKS (default 1,000,000) expired, unswept links straight into the database: seed_links.py into
-#      chatopsbot.db, seed_links_pg.sql through psql (generate_series, then VACUUM ANALYZE and CHECKPOINT).
+#   2. Insert EXPIRY_LINKS (default 1,000,000) links straight into the database: seed_links.py into chatopsbot.db,
+#      seed_links_pg.sql through psql (generate_series, then VACUUM ANALYZE and CHECKPOINT). With EXPIRY_KIND=dead (the
+#      default) they expired more than the download grace (2 h) ago, so the job deletes every token hash: the one write
+#      it makes per link. With EXPIRY_KIND=expired they expired within the last hour: expiry is derived from ExpiresAt,
+#      so the job finds nothing to write, and the figure is one run's duration with a million newly expired links.
 #   3. Start the host again with jobs on, just after a minute boundary: Hangfire's minutely trigger runs the real
 #      expire-links job at the next boundary, about a minute later. No product surface is added to start it.
 #   4. Idle: 15 one-second wrk slices (-t2 -c16, slices.py) on one minted manifest URL, and one plain
 #      `wrk -t2 -c16 -d15s --latency` for reference.
-#   5. Sweep: the same slices run until the sweep is over; watch_sweep.py follows it from a second connection. The
-#      sweep's p99 is taken over the slices that lie wholly inside it (first batch to last).
+#   5. Sweep: the same slices run until the sweep is over; watch_sweep.py follows it from a second connection (dead
+#      links). The job's start is its "Expiry run started" log line (Debug); the sweep is over when the last seeded row
+#      has lost its hash (dead) or at the job's closing log line (expired). The sweep's p99 is taken over the slices
+#      that lie wholly inside it.
 # At the end: each provider's figures, and PostgreSQL's against SQLite's.
 # Every manifest GET records an event row, as in production; the per-address rate limit is off.
 # Usage: bench/expiry/run.sh    (about 3 minutes per provider on 2 cores; needs python3, sqlite3, wrk; PostgreSQL's
@@ -25,6 +30,12 @@ source bench/pg.sh
 
 providers=$(bench_providers)
 links=${EXPIRY_LINKS:-1000000}
+kind=${EXPIRY_KIND:-dead}
+case $kind in
+    dead) seed_minutes=175 ;;    # 54 minutes of expiries ending 2 h 1 min ago: past the download grace
+    expired) seed_minutes=55 ;;  # ending 1 minute ago: within it
+    *) echo "EXPIRY_KIND must be dead or expired, not '$kind'" >&2; exit 1 ;;
+esac
 key=bench-uploader-key-0123456789
 here=$PWD/bench/expiry
 out=$(mktemp -d -t expiry-bench.XXXXXX)
@@ -82,7 +93,7 @@ run_provider() { # <provider>
             exec env Urls="$url" ChatOpsBot__PublicBaseUrl="$url" ChatOpsBot__DataDirectory="$dir/data" "${DB_ENV[@]}" \
                 ChatOpsBot__ApiKeys__0__Name=bench ChatOpsBot__ApiKeys__0__Key=$key ChatOpsBot__ApiKeys__0__Role=Uploader \
                 ChatOpsBot__Install__RequestsPerWindow=0 ChatOpsBot__Jobs__Enabled="$1" \
-                Logging__LogLevel__Default=Warning 'Logging__LogLevel__ChatOpsBot.Jobs=Information' \
+                Logging__LogLevel__Default=Warning 'Logging__LogLevel__ChatOpsBot.Jobs=Information' 'Logging__LogLevel__ChatOpsBot.Jobs.ExpireLinksJob=Debug' \
                 Logging__Console__FormatterName=simple Logging__Console__FormatterOptions__UseUtcTimestamp=true \
                 Logging__Console__FormatterOptions__TimestampFormat='yyyy-MM-ddTHH:mm:ss.fff ' \
                 "$out/host/ChatOpsBot" >"$2" 2>&1
@@ -118,13 +129,13 @@ run_provider() { # <provider>
     else
         sqlite3 "$db" '.schema InstallLinks' | sed 's/^/     /'
     fi
-    echo "   insert $links expired links"
+    echo "   insert $links $kind links (expired $seed_minutes to $((seed_minutes - 54)) minutes ago)"
     seed_start=$(date +%s.%N)
     if [[ $provider == postgres ]]; then
-        read -r first_id last_id < <(pg_psql expiry_bench -v count="$links" -f "$here/seed_links_pg.sql")
+        read -r first_id last_id < <(pg_psql expiry_bench -v count="$links" -v minutes="$seed_minutes" -f "$here/seed_links_pg.sql")
         watch_db=postgresql://postgres@$PG_HOST:$PG_PORT/expiry_bench
     else
-        read -r first_id last_id < <(python3 "$here/seed_links.py" "$db" "$links")
+        read -r first_id last_id < <(python3 "$here/seed_links.py" "$db" "$links" "$seed_minutes")
         watch_db=$db
     fi
     echo "   ids $first_id..$last_id in $(py "import time; print(round(time.time() - $seed_start, 1))") s$([[ $provider == sqlite ]] && echo "; journal mode on disk: $(sqlite3 "$db" 'pragma journal_mode')")"
@@ -143,34 +154,50 @@ run_provider() { # <provider>
     idle_ref_p99=$(sed -n 's/^SLICE .*p99_us=\([0-9]*\).*/\1/p' "$dir/wrk-idle.txt")
     idle_ref_rps=$(awk '/^Requests\/sec:/ { print $2 }' "$dir/wrk-idle.txt")
     idle_end=$(date +%s.%N)
-    [[ -z $(grep -m1 'Expired ' "$dir/host.log" || true) ]] || { echo "the sweep started during the idle phase; rerun"; exit 1; }
+    [[ -z $(grep -m1 'ExpireLinksJob\[4103\]' "$dir/host.log" || true) ]] || { echo "the sweep started during the idle phase; rerun"; exit 1; }
 
     echo "   sweep: load until the sweep is over (load $(load))"
     rm -f "$dir/stop"
     python3 "$here/slices.py" run "$manifest_url" "$dir/sweep.jsonl" "$dir/stop" 400 &
     slices_pid=$!
-    PSQL=$PG_BIN/psql python3 "$here/watch_sweep.py" "$watch_db" "$first_id" "$last_id" 240 "$dir/watch.json"
+    if [[ $kind == dead ]]; then
+        PSQL=$PG_BIN/psql python3 "$here/watch_sweep.py" "$watch_db" "$first_id" "$last_id" 240 "$dir/watch.json"
+    else
+        for _ in $(seq 1 2400); do grep -q 'ExpireLinksJob\[410[24]\]' "$dir/host.log" && break; sleep 0.1; done
+    fi
     sleep 2
     touch "$dir/stop"
     wait "$slices_pid"
     slices_pid=
     local load_after
     load_after=$(load)
-    for _ in $(seq 1 100); do grep -q 'Expired ' "$dir/host.log" && break; sleep 0.1; done
+    for _ in $(seq 1 100); do grep -q 'ExpireLinksJob\[410[24]\]' "$dir/host.log" && break; sleep 0.1; done
 
-    local job_now first_seen done_at last_pending log_line log_at pending
-    read -r job_now first_seen done_at last_pending < <(py '
-import json, sys; w = json.load(open(sys.argv[1])); print(w["job_now"], w["first_seen"], w["done"], w["last_pending"])' "$dir/watch.json")
-    [[ $done_at != None ]] || { echo "the sweep did not finish within the watch"; tail "$dir/host.log"; exit 1; }
-    (( $(py "print(int($job_now > $idle_end))") )) || { echo "the sweep started before the idle phase ended; rerun"; exit 1; }
-    log_line=$(grep -m1 'ExpireLinksJob\[4102\]' "$dir/host.log" || true)
-    log_at=$(py 'import datetime, sys; print(datetime.datetime.fromisoformat(sys.argv[1].split()[0]).replace(tzinfo=datetime.timezone.utc).timestamp())' "$log_line")
-    if [[ $provider == postgres ]]; then
-        pending=$(sql 'select count(*) from "InstallLinks" where "ExpiredAt" is null')
+    local job_now first_seen done_at last_pending log_at pending expected
+    log_time() { # <event id>: the first such line's timestamp, in epoch seconds
+        local line
+        line=$(grep -m1 "ExpireLinksJob\\[$1\\]" "$dir/host.log") || { echo "no log line $1 from the job" >&2; tail "$dir/host.log" >&2; exit 1; }
+        py 'import datetime, sys; print(datetime.datetime.fromisoformat(sys.argv[1].split()[0]).replace(tzinfo=datetime.timezone.utc).timestamp())' "$line"
+    }
+    job_now=$(log_time 4103)
+    if [[ $kind == dead ]]; then
+        log_at=$(log_time 4102)
+        read -r first_seen done_at last_pending < <(py '
+import json, sys; w = json.load(open(sys.argv[1])); print(w["first_seen"], w["done"], w["last_pending"])' "$dir/watch.json")
+        [[ $done_at != None ]] || { echo "the sweep did not finish within the watch"; tail "$dir/host.log"; exit 1; }
+        expected=$minted
     else
-        pending=$(sql 'select count(*) from InstallLinks where ExpiredAt is null')
+        log_at=$(log_time 4104)
+        first_seen=$log_at done_at=$log_at last_pending=$job_now
+        expected=$((links + minted))
     fi
-    [[ $pending == "$minted" ]] || { echo "after the sweep $pending links are unswept (expected the $minted minted ones)"; exit 1; }
+    (( $(py "print(int($job_now > $idle_end))") )) || { echo "the sweep started before the idle phase ended; rerun"; exit 1; }
+    if [[ $provider == postgres ]]; then
+        pending=$(sql 'select count(*) from "InstallLinks" where "TokenHash" is not null')
+    else
+        pending=$(sql 'select count(*) from InstallLinks where TokenHash is not null')
+    fi
+    [[ $pending == "$expected" ]] || { echo "after the sweep $pending links have a token hash (expected $expected)"; exit 1; }
     status=$(curl -sS -o /dev/null -w '%{http_code}' "$manifest_url")
     [[ $status == 200 ]] || { echo "the minted link's manifest answered $status after the sweep"; exit 1; }
     stop_host
@@ -189,11 +216,11 @@ import json, sys; w = json.load(open(sys.argv[1])); print(w["job_now"], w["first
     echo "   host log (jobs):"
     grep -E 'ChatOpsBot.Jobs|fail|warn' "$dir/host.log" | sed 's/^/     /' | head -20
     echo "   result ($links links, $(nproc) cores, load $load_after after the sweep)"
-    echo "     sweep: job start $(date -u -d @"$job_now" +%T.%3N), last seeded row seen expired $(py "print(f'{$done_at - $job_now:.2f}')") s later (polled every 20 ms; last poll before $(py "print(f'{$last_pending - $job_now:.2f}')") s); job's log line at $(py "print(f'{$log_at - $job_now:.2f}')") s"
+    echo "     sweep ($kind links): job start $(date -u -d @"$job_now" +%T.%3N), last seeded row seen done $(py "print(f'{$done_at - $job_now:.2f}')") s later (polled every 20 ms; last poll before $(py "print(f'{$last_pending - $job_now:.2f}')") s); job's log line at $(py "print(f'{$log_at - $job_now:.2f}')") s"
     echo "     sweep time ${R[$provider.sweep_s]} s, $(py "print(round($links / ($done_at - $job_now)))") links/s (goal < 30 s)"
     echo "     idle:   p50 $i50 ms, p99 $i99 ms, $irps req/s ($islices slices, $ireq requests, errors $ierr, non-2xx $inon); one 15 s run: p99 $(py "print($idle_ref_p99 / 1000)") ms, $idle_ref_rps req/s"
     echo "     sweep:  p50 $s50 ms, p99 $s99 ms, $srps req/s ($sslices slices wholly inside the sweep, $sreq requests, errors $serr, non-2xx $snon)"
-    echo "     whole job (expiry and token-forgetting passes, to its log line): p50 $j50 ms, p99 $j99 ms, $jrps req/s ($jslices slices)"
+    echo "     whole job (to its closing log line): p50 $j50 ms, p99 $j99 ms, $jrps req/s ($jslices slices)"
     echo "     all sweep-phase slices: p50 $o50 ms, p99 $o99 ms, $orps req/s ($oslices slices)"
     echo "     p99 ratio sweep / idle: ${R[$provider.ratio]} (goal < 3)"
 }
@@ -202,7 +229,7 @@ for provider in $providers; do
     run_provider "$provider"
 done
 
-echo "== result ($links links, $(nproc) cores, load $(load))"
+echo "== result ($links $kind links, $(nproc) cores, load $(load))"
 for provider in $providers; do
     printf '   %-9s sweep %s s (goal < 30 s: %s); manifest p99 idle %s ms, during the sweep %s ms: %s× (goal < 3: %s); req/s idle %s, during the sweep %s\n' \
         "$provider:" "${R[$provider.sweep_s]}" "$(py "print('met' if ${R[$provider.sweep_s]} < 30 else 'NOT met')")" \

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Inserts <count> expired, not yet swept install links into a stopped host's database, shaped as EF writes them:
-random 32-byte token hashes, ExpiredAt NULL, ExpiresAt rising with Id over the past 55 minutes (links are minted in Id
-order with one lifetime, so production rows look the same; inside the download grace, so this is the expiry pass's
-work, not the token-forgetting pass's). The journal mode is left as the host set it.
+"""Inserts <count> expired install links, each with its token hash, into a stopped host's database, shaped as EF
+writes them: random 32-byte token hashes, ExpiresAt rising with Id over 54 minutes that end <minutes> minutes ago
+less one (links are minted in Id order with one lifetime, so production rows look the same). With <minutes> past the
+download grace (2 hours) plus 55, every link is dead, and the expiry job deletes each hash; within it, the links are
+merely expired, which the job has nothing to write for. The journal mode is left as the host set it.
 
-Usage: seed_links.py <chatopsbot.db> <count>    prints "<first id> <last id>"
+Usage: seed_links.py <chatopsbot.db> <count> <minutes>    prints "<first id> <last id>"
 """
 import datetime
 import os
@@ -13,12 +14,12 @@ import sys
 
 
 def main() -> None:
-    db, count = sys.argv[1], int(sys.argv[2])
+    db, count, minutes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     con = sqlite3.connect(db, isolation_level=None)
     con.execute("pragma synchronous = off")  # per connection: only the seeding skips fsyncs
     build_id = con.execute("select Id from Builds order by Id limit 1").fetchone()[0]
     now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-    oldest = now - datetime.timedelta(minutes=55)
+    oldest = now - datetime.timedelta(minutes=minutes)
     step = datetime.timedelta(minutes=54) / count
 
     def rows():
@@ -32,7 +33,7 @@ def main() -> None:
     before = con.execute("select coalesce(max(Id), 0) from InstallLinks").fetchone()[0]
     con.executemany(
         "insert into InstallLinks (BuildId, TokenHash, Platform, Workspace, UserId, UserName, CreatedAt, ExpiresAt,"
-        " MaxDownloads, RevokedAt, ExpiredAt) values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null)", rows())
+        " MaxDownloads, RevokedAt) values (?, ?, ?, ?, ?, ?, ?, ?, null, null)", rows())
     last = con.execute("select max(Id) from InstallLinks").fetchone()[0]
     con.execute("commit")
     print(before + 1, last)

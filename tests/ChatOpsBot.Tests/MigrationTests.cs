@@ -51,9 +51,31 @@ public sealed class MigrationTests
         return rows;
     }
 
-    /// <summary>Every row of every table of the released schema, as text.</summary>
-    private static Dictionary<string, List<string>> Rows(string data) =>
-        Tables.ToDictionary(t => t, t => Query(data, $"SELECT * FROM \"{t}\" ORDER BY rowid"));
+    /// <summary>
+    /// Columns of the released schema that a later migration drops on purpose: <c>InstallLinks.ExpiredAt</c>, which
+    /// the expiry job wrote and nothing read (expiry is derived from <c>ExpiresAt</c>).
+    /// </summary>
+    private static readonly HashSet<(string Table, string Column)> DroppedColumns = [("InstallLinks", "ExpiredAt")];
+
+    /// <summary>Every row of every table of the released schema, as text: its columns by name, less the dropped ones.</summary>
+    private static Dictionary<string, List<string>> Rows(string data)
+    {
+        var released = CopyReleasedDatabase();
+        try
+        {
+            return Tables.ToDictionary(t => t, t =>
+            {
+                var columns = Query(released, $"SELECT name FROM pragma_table_info('{t}') ORDER BY cid")
+                    .Where(c => !DroppedColumns.Contains((t, c))).Select(c => $"\"{c}\"");
+                return Query(data, $"SELECT {string.Join(", ", columns)} FROM \"{t}\" ORDER BY rowid");
+            });
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(released, recursive: true);
+        }
+    }
 
     private static List<string> History(string data) => Query(data, "SELECT \"MigrationId\" FROM \"__EFMigrationsHistory\" ORDER BY \"MigrationId\"");
 
@@ -134,7 +156,7 @@ public sealed class MigrationTests
             Assert.Equal(known, await db.Database.GetAppliedMigrationsAsync());
             Assert.Empty(await db.Database.GetPendingMigrationsAsync());
             // SQLite's set starts at the released schema and adds what came later; PostgreSQL's starts with today's model.
-            Assert.Equal(TestProvider.IsPostgres ? 2 : 3, known.Count);
+            Assert.Equal(TestProvider.IsPostgres ? 3 : 4, known.Count);
             Assert.EndsWith("_Initial", known[0], StringComparison.Ordinal);
         }
         finally

@@ -156,6 +156,6 @@ public sealed partial class SlackEndToEndTests
         Assert.Single(_slack.Calls);
         Assert.Equal(LinkMessageState.NotUpdated, Assert.Single(await LinkMessagesAsync()).State);
         await using var scope = _app.Services.CreateAsyncScope();
-        Assert.NotNull((await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.SingleAsync()).ExpiredAt);
+        Assert.True((await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.SingleAsync()).ExpiresAt <= _app.Clock.GetUtcNow().UtcDateTime);
     }
 }

@@ -72,7 +72,12 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
             link.HasOne(l => l.Build).WithMany().HasForeignKey(l => l.BuildId).OnDelete(DeleteBehavior.Restrict);
             link.HasIndex(l => l.TokenHash).IsUnique();
             link.HasIndex(l => new { l.BuildId, l.RevokedAt });
-            link.HasIndex(l => new { l.ExpiredAt, l.ExpiresAt });
+            // A link is expired once ExpiresAt has passed: every reader checks it, so nothing marks it. What the expiry
+            // job still writes is the token hash's deletion once a link is dead (past expiry or revocation by the
+            // download grace): these two indexes hold only links that still have a hash, so each run reads just the
+            // newly dead, and a link leaves them as its hash goes.
+            link.HasIndex(l => l.ExpiresAt).HasFilter("\"TokenHash\" IS NOT NULL");
+            link.HasIndex(l => l.RevokedAt).HasFilter("\"TokenHash\" IS NOT NULL AND \"RevokedAt\" IS NOT NULL");
             link.Property(l => l.TokenHash).HasMaxLength(32);
             link.Property(l => l.Platform).HasMaxLength(16);
             link.Property(l => l.Workspace).HasMaxLength(64);
@@ -81,7 +86,10 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
         });
         modelBuilder.Entity<LinkEvent>(e =>
         {
-            e.HasOne<InstallLink>().WithMany().HasForeignKey(x => x.LinkId).OnDelete(DeleteBehavior.Cascade);
+            // No foreign key to InstallLinks: an event is written only for a link just read, and links are never
+            // deleted (their rows are the audit), so the key would guard nothing; on PostgreSQL its check, a trigger
+            // run per inserted row, cost more than the rest of the insert (EXPLAIN ANALYZE of the 95-row insert the
+            // manifest path sends: 1.9 ms with it, 0.55 ms without), and these are most of what the host writes.
             e.HasIndex(x => x.LinkId);
             e.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
             e.Property(x => x.UserAgent).HasMaxLength(512);

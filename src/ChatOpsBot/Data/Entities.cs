@@ -106,9 +106,6 @@ internal sealed class InstallLink
     public int? MaxDownloads { get; set; }
 
     public DateTime? RevokedAt { get; set; }
-
-    /// <summary>Set by the expiry job once the link is past its expiry.</summary>
-    public DateTime? ExpiredAt { get; set; }
 }
 
 internal enum LinkEventKind

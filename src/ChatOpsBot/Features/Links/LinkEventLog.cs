@@ -95,7 +95,7 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
             return;
         if (await CommittedTogetherAsync(db, batch))
             return;
-        // One bad row (an event of a link deleted meanwhile) failed the batch and must not cost the others theirs.
+        // One row the database refused failed the batch and must not cost the others theirs.
         foreach (var pending in batch)
         {
             try

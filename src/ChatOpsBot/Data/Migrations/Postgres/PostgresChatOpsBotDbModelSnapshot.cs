@@ -305,9 +305,6 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
-                    b.Property<DateTime?>("ExpiredAt")
-                        .HasColumnType("timestamp with time zone");
-
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -342,12 +339,16 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ExpiresAt")
+                        .HasFilter("\"TokenHash\" IS NOT NULL");
+
+                    b.HasIndex("RevokedAt")
+                        .HasFilter("\"TokenHash\" IS NOT NULL AND \"RevokedAt\" IS NOT NULL");
+
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
                     b.HasIndex("BuildId", "RevokedAt");
-
-                    b.HasIndex("ExpiredAt", "ExpiresAt");
 
                     b.ToTable("InstallLinks");
                 });
@@ -643,15 +644,6 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.LinkDownload", b =>
-                {
-                    b.HasOne("ChatOpsBot.Data.InstallLink", null)
-                        .WithMany()
-                        .HasForeignKey("LinkId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("ChatOpsBot.Data.LinkEvent", b =>
                 {
                     b.HasOne("ChatOpsBot.Data.InstallLink", null)
                         .WithMany()

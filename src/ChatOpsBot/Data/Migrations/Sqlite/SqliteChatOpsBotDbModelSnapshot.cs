@@ -282,9 +282,6 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<DateTime?>("ExpiredAt")
-                        .HasColumnType("TEXT");
-
                     b.Property<DateTime>("ExpiresAt")
                         .HasColumnType("TEXT");
 
@@ -319,12 +316,16 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ExpiresAt")
+                        .HasFilter("\"TokenHash\" IS NOT NULL");
+
+                    b.HasIndex("RevokedAt")
+                        .HasFilter("\"TokenHash\" IS NOT NULL AND \"RevokedAt\" IS NOT NULL");
+
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
                     b.HasIndex("BuildId", "RevokedAt");
-
-                    b.HasIndex("ExpiredAt", "ExpiresAt");
 
                     b.ToTable("InstallLinks");
                 });
@@ -610,15 +611,6 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.LinkDownload", b =>
-                {
-                    b.HasOne("ChatOpsBot.Data.InstallLink", null)
-                        .WithMany()
-                        .HasForeignKey("LinkId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("ChatOpsBot.Data.LinkEvent", b =>
                 {
                     b.HasOne("ChatOpsBot.Data.InstallLink", null)
                         .WithMany()
