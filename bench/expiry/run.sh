@@ -212,7 +212,7 @@ import json, sys; w = json.load(open(sys.argv[1])); print(w["first_seen"], w["do
     R[$provider.sweep_p99]=$s99
     R[$provider.sweep_rps]=$srps
     R[$provider.idle_rps]=$irps
-    R[$provider.ratio]=$(py "print(f'{$s99 / $i99:.2f}' if $i99 else 'n/a')")
+    R[$provider.ratio]=$(py "print(f'{$s99 / $i99:.2f}' if $i99 and $sslices else 'n/a (no 1-second slice lay wholly inside the job)')")
     echo "   host log (jobs):"
     grep -E 'ChatOpsBot.Jobs|fail|warn' "$dir/host.log" | sed 's/^/     /' | head -20
     echo "   result ($links links, $(nproc) cores, load $load_after after the sweep)"
