@@ -234,7 +234,7 @@ for provider in $providers; do
     printf '   %-9s sweep %s s (goal < 30 s: %s); manifest p99 idle %s ms, during the sweep %s ms: %s× (goal < 3: %s); req/s idle %s, during the sweep %s\n' \
         "$provider:" "${R[$provider.sweep_s]}" "$(py "print('met' if ${R[$provider.sweep_s]} < 30 else 'NOT met')")" \
         "${R[$provider.idle_p99]}" "${R[$provider.sweep_p99]}" "${R[$provider.ratio]}" \
-        "$(py "print('met' if '${R[$provider.ratio]}' != 'n/a' and ${R[$provider.sweep_p99]} < 3 * ${R[$provider.idle_p99]} else 'NOT met')")" \
+        "$(py "print('met' if not '${R[$provider.ratio]}'.startswith('n/a') and ${R[$provider.sweep_p99]} < 3 * ${R[$provider.idle_p99]} else 'NOT met')")" \
         "${R[$provider.idle_rps]}" "${R[$provider.sweep_rps]}"
 done
 if [[ $providers == "sqlite postgres" ]]; then
