@@ -220,3 +220,35 @@ internal static class Dockerfile
         return System.Text.Json.JsonSerializer.Deserialize<List<string>>(arguments)!;
     }
 }
+
+/// <summary>The host's binary run as a command (<c>dotnet ChatOpsBot.dll migrate</c>, <c>… healthcheck</c>) until it exits.</summary>
+internal static class HostCommand
+{
+    /// <summary>Runs it with only <paramref name="environment"/> choosing the listen address; its exit code and everything it wrote.</summary>
+    public static async Task<(int Exit, string Output)> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string directory)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(System.IO.Path.Combine(AppContext.BaseDirectory, "ChatOpsBot.dll"));
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
+        foreach (var key in info.Environment.Keys.Where(IsAddressSetting).ToList())
+            info.Environment.Remove(key);
+        foreach (var (key, value) in environment)
+            info.Environment[key] = value;
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static bool IsAddressSetting(string name) =>
+        name.StartsWith("Kestrel__", StringComparison.OrdinalIgnoreCase)
+        || name.Replace("ASPNETCORE_", "", StringComparison.OrdinalIgnoreCase).Replace("DOTNET_", "", StringComparison.OrdinalIgnoreCase).ToUpperInvariant() is "URLS" or "HTTP_PORTS" or "HTTPS_PORTS";
+}

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -165,29 +164,6 @@ public sealed class HealthCheckCommandTests
     }
 
     /// <summary><c>dotnet ChatOpsBot.dll healthcheck</c> with only <paramref name="environment"/> choosing the address.</summary>
-    internal static async Task<(int Exit, string Output)> RunAsync(Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ChatOpsBot.dll"));
-        info.ArgumentList.Add(HealthCheckCommand.Name);
-        foreach (var key in info.Environment.Keys.Where(IsAddressSetting).ToList())
-            info.Environment.Remove(key);
-        foreach (var (key, value) in environment)
-            info.Environment[key] = value;
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static bool IsAddressSetting(string name) =>
-        name.StartsWith("Kestrel__", StringComparison.OrdinalIgnoreCase)
-        || name.Replace("ASPNETCORE_", "", StringComparison.OrdinalIgnoreCase).Replace("DOTNET_", "", StringComparison.OrdinalIgnoreCase).ToUpperInvariant() is "URLS" or "HTTP_PORTS" or "HTTPS_PORTS";
+    internal static Task<(int Exit, string Output)> RunAsync(Dictionary<string, string> environment) =>
+        HostCommand.RunAsync([HealthCheckCommand.Name], environment, AppContext.BaseDirectory);
 }
