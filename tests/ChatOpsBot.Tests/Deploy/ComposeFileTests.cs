@@ -105,6 +105,7 @@ public sealed class ComposeFileTests
 
         Assert.Equal(["migrate"], ComposeFile.Strings(compose.Service("migrate"), "command"));
         Assert.Equal("no", compose.Service("migrate")["restart"]);
+        Assert.Equal("true", ComposeFile.Map(compose.Service("migrate"), "healthcheck")["disable"]);
         Assert.Equal("service_healthy", Condition(compose, "migrate", "postgres"));
         foreach (var replica in Replicas)
         {
