@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests drive as independent implementations or real peers.
-declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools)
+declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx)
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")

@@ -13,6 +13,10 @@ using ChatOpsBot.Telemetry;
 using ChatOpsBot.Teams;
 using Microsoft.Extensions.Options;
 
+// `dotnet ChatOpsBot.dll healthcheck` probes the host running beside it, for a container's HEALTHCHECK.
+if (args is [HealthCheckCommand.Name, ..])
+    return await HealthCheckCommand.RunAsync(args[1..], Console.Out, Console.Error);
+
 // `dotnet ChatOpsBot.dll migrate` upgrades the database and exits, for operators who migrate as a deploy step.
 var migrateOnly = args is ["migrate", ..];
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
