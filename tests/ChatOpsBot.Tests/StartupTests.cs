@@ -5,18 +5,25 @@ namespace ChatOpsBot.Tests;
 public sealed class StartupTests
 {
     [Fact]
-    public async Task TemporaryUploadFilesLeftByAnEarlierRunAreRemovedAtStart()
+    public async Task TemporaryUploadFilesLeftByAnEarlierRunAreRemovedAtStartButNotAnotherReplicasUploadInProgress()
     {
         using var app = new ChatOpsBotApplication();
         var temporary = Path.Combine(app.DataDirectory, "artifacts", ".tmp");
         Directory.CreateDirectory(temporary);
-        await File.WriteAllTextAsync(Path.Combine(temporary, "leftover"), "partial upload");
+        var now = app.Clock.GetUtcNow().UtcDateTime;
+        var leftover = Path.Combine(temporary, "leftover");
+        await File.WriteAllTextAsync(leftover, "partial upload");
+        File.SetLastWriteTimeUtc(leftover, now - TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
+        // A replica sharing the directory is writing this one (its last write a minute ago by the host's clock).
+        var inProgress = Path.Combine(temporary, "in-progress");
+        await File.WriteAllTextAsync(inProgress, "upload under way");
+        File.SetLastWriteTimeUtc(inProgress, now - TimeSpan.FromMinutes(1));
 
         using var client = app.CreateLoopbackClient();
         using var ready = await client.GetAsync("/readyz");
 
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Empty(Directory.EnumerateFiles(temporary));
+        Assert.Equal([inProgress], Directory.EnumerateFiles(temporary));
         // SQLite's database is a file in the data directory; on PostgreSQL there is none.
         Assert.Equal(!TestProvider.IsPostgres, File.Exists(Path.Combine(app.DataDirectory, "chatopsbot.db")));
     }

@@ -66,12 +66,19 @@ internal static class DataExtensions
 }
 
 /// <summary>Clears temporary upload files before the server takes requests; the schema is <see cref="DatabaseSchema"/>'s, done before the host starts.</summary>
-internal sealed partial class DataInitializer(FileSystemArtifactStore artifacts, IOptions<ChatOpsBotOptions> options, ILogger<DataInitializer> logger) : IHostedService
+internal sealed partial class DataInitializer(FileSystemArtifactStore artifacts, TimeProvider time, IOptions<ChatOpsBotOptions> options, ILogger<DataInitializer> logger) : IHostedService
 {
+    /// <summary>
+    /// A temporary file untouched this long is a leftover. An upload writes its file as the bytes arrive (Kestrel ends
+    /// a stalled body long before), and inspecting and storing it takes seconds to minutes.
+    /// </summary>
+    internal static readonly TimeSpan LeftoverAge = TimeSpan.FromHours(1);
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.Value.DataPath);
-        var removed = artifacts.RemoveTemporaryFiles();
+        // Only old files: replicas sharing the artifact directory share its uploads in progress too.
+        var removed = artifacts.RemoveTemporaryFiles(time.GetUtcNow().UtcDateTime - LeftoverAge);
         if (removed > 0)
             LogTemporaryFilesRemoved(removed);
         LogDataReady(options.Value.DataPath);
@@ -80,7 +87,7 @@ internal sealed partial class DataInitializer(FileSystemArtifactStore artifacts,
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Removed {Count} temporary upload files left by an earlier run")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Removed {Count} temporary upload files an earlier run left over an hour ago")]
     private partial void LogTemporaryFilesRemoved(int count);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Data directory {DataDirectory} ready")]

@@ -44,13 +44,27 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
         new(Path.Combine(TemporaryDirectory, Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read,
             bufferSize: 0, FileOptions.Asynchronous);
 
-    public int RemoveTemporaryFiles()
+    /// <summary>
+    /// Deletes the temporary files last written before <paramref name="writtenBefore"/>. Replicas may share this
+    /// directory, so a file still being written, or stored, by another process must stay: only files left alone for a
+    /// while are a crash's leftovers.
+    /// </summary>
+    public int RemoveTemporaryFiles(DateTime writtenBefore)
     {
         var removed = 0;
-        foreach (var file in Directory.EnumerateFiles(TemporaryDirectory))
+        foreach (var file in new DirectoryInfo(TemporaryDirectory).EnumerateFiles())
         {
-            File.Delete(file);
-            removed++;
+            if (file.LastWriteTimeUtc >= writtenBefore)
+                continue;
+            try
+            {
+                file.Delete();
+                removed++;
+            }
+            catch (IOException)
+            {
+                // Another replica removed or moved it meanwhile.
+            }
         }
         return removed;
     }
