@@ -142,7 +142,7 @@ internal static partial class InstallEndpoints
             return;
         }
 
-        await using var file = artifacts.OpenRead(resolved.Build.Sha256);
+        await using var file = await artifacts.OpenRangesAsync(resolved.Build.Sha256, resolved.Build.Size, cancellationToken);
         if (file is null)
         {
             LogArtifactMissing(loggers.CreateLogger(typeof(InstallEndpoints)), resolved.Build.Id);
@@ -165,9 +165,11 @@ internal static partial class InstallEndpoints
         }
         if (HttpMethods.IsHead(http.Request.Method))
         {
-            await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: true, cancellationToken);
+            await IpaDownload.SendAsync(http, file.Length, body: null, etag, range.Value, cancellationToken);
             return;
         }
+        // Opened before the download is reserved: a store that cannot be read answers 503 and costs the link nothing.
+        var body = await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken);
         var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
         if (reserved.Reservation is not { } reservation)
@@ -181,7 +183,7 @@ internal static partial class InstallEndpoints
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
-            sent = await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: false, cancellationToken);
+            sent = await IpaDownload.SendAsync(http, file.Length, body, etag, range.Value, cancellationToken);
         }
         finally
         {
@@ -196,7 +198,7 @@ internal static partial class InstallEndpoints
         var (resolved, refusal) = await ResolveLiveAsync(token, http, links, limiter, cancellationToken);
         if (resolved is null)
             return refusal!;
-        if (resolved.Build.IconSha256 is not { } icon || artifacts.OpenRead(icon) is not { } stream)
+        if (resolved.Build.IconSha256 is not { } icon || await artifacts.OpenReadAsync(icon, cancellationToken) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
         return TypedResults.Stream(stream, "image/png");
     }
