@@ -65,6 +65,7 @@ internal sealed class ChatOpsBotOptionsValidator : IValidateOptions<ChatOpsBotOp
             failures.Add($"{ChatOpsBotOptions.Section}:Install:Window must be positive.");
         failures.AddRange(TrustedProxies.Validate(options.ForwardedHeaders));
         failures.AddRange(Data.PostgresDataSource.Validate(options.Database));
+        failures.AddRange(DeliveryOptions.Validate(options.Delivery));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
