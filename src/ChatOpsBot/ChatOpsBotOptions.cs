@@ -28,6 +28,7 @@ internal sealed class ChatOpsBotOptions
     public UploadOptions Uploads { get; set; } = new();
 
     public Features.Builds.ArtifactOptions Artifacts { get; set; } = new();
+    public DeliveryOptions Delivery { get; set; } = new();
 
     public List<ApiKeyOptions> ApiKeys { get; set; } = [];
 
