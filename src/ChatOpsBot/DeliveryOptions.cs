@@ -30,13 +30,21 @@ internal sealed class DeliveryOptions
     /// </summary>
     public string InternalLocation { get; set; } = DefaultInternalLocation;
 
+    /// <summary>With <see cref="DeliveryOffload.Redirect"/>: how long a presigned object-store URL works.</summary>
+    public TimeSpan RedirectLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The sentences that stop the host for these settings, each naming its key.</summary>
-    public static IEnumerable<string> Validate(DeliveryOptions options)
+    public static IEnumerable<string> Validate(DeliveryOptions options, Features.Builds.ArtifactProvider artifacts = Features.Builds.ArtifactProvider.FileSystem)
     {
         const string section = $"{ChatOpsBotOptions.Section}:Delivery";
         if (!Enum.IsDefined(options.Offload))
             yield return $"{section}:Offload must be None, XAccelRedirect or Redirect.";
-        if (options.Offload == DeliveryOffload.Redirect)
+        // Presigned URLs are for 7 days at most (SigV4); a long-lived one is a second credential for the file.
+        if (options.RedirectLifetime <= TimeSpan.Zero || options.RedirectLifetime > TimeSpan.FromHours(1))
+            yield return $"{section}:RedirectLifetime must be positive and at most 01:00:00 (default 00:05:00).";
+        if (options.Offload == DeliveryOffload.XAccelRedirect && artifacts == Features.Builds.ArtifactProvider.S3)
+            yield return $"{section}:Offload=XAccelRedirect maps nginx to the artifact directory, which ChatOpsBot:Artifacts:Provider=S3 does not use; with S3 use Redirect or None.";
+        if (options.Offload == DeliveryOffload.Redirect && artifacts != Features.Builds.ArtifactProvider.S3)
             yield return $"{section}:Offload=Redirect answers with a presigned object-store URL, so it needs ChatOpsBot:Artifacts:Provider=S3; with files on disk use XAccelRedirect behind nginx, or None.";
         var location = options.InternalLocation ?? "";
         if (location.Length < 2 || location[0] != '/' || location[^1] != '/')

@@ -37,6 +37,9 @@ internal interface IArtifactReader : IAsyncDisposable
 
     /// <summary>A stream of exactly <paramref name="count"/> bytes from <paramref name="from"/> on; at most one is open at a time.</summary>
     ValueTask<Stream> ReadRangeAsync(long from, long count, CancellationToken cancellationToken);
+
+    /// <summary>A URL the client may fetch the artifact from itself, valid for <paramref name="lifetime"/>; null when the store has none.</summary>
+    ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName);
 }
 
 /// <summary>Thrown when the artifact store cannot be reached or refuses a request: the request answers 503, nothing is stored.</summary>
@@ -139,6 +142,8 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
             file.Seek(from, SeekOrigin.Begin);
             return ValueTask.FromResult<Stream>(file);
         }
+
+        public ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) => ValueTask.FromResult<string?>(null);
 
         public ValueTask DisposeAsync() => file.DisposeAsync();
     }

@@ -20,6 +20,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
     private readonly string _bucket;
     private readonly string _prefix;
     private readonly long _partSize;
+    private readonly Protocol _protocol;
     private readonly ILogger<S3ArtifactStore> _logger;
 
     public S3ArtifactStore(S3ArtifactOptions options, ILogger<S3ArtifactStore> logger)
@@ -27,6 +28,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         _bucket = options.Bucket!;
         _prefix = options.Prefix;
         _partSize = options.PartSize;
+        _protocol = options.ServiceUrl?.StartsWith("http:", StringComparison.OrdinalIgnoreCase) == true ? Protocol.HTTP : Protocol.HTTPS;
         _logger = logger;
         var config = new AmazonS3Config
         {
@@ -305,6 +307,22 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
                 throw new ArtifactStoreUnavailableException($"The object {key} is missing from bucket {store._bucket}.", new FileNotFoundException(key));
             return _response.ResponseStream;
         }
+
+        public async ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) =>
+            await store._s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+            {
+                BucketName = store._bucket,
+                Key = key,
+                Verb = HttpVerb.GET,
+                Protocol = store._protocol,
+                // The store checks the signature against its own clock, so the lifetime is counted on the wall clock.
+                Expires = TimeProvider.System.GetUtcNow().UtcDateTime + lifetime,
+                ResponseHeaderOverrides =
+                {
+                    ContentType = "application/octet-stream",
+                    ContentDisposition = $"attachment; filename=\"{fileName}\"",
+                },
+            });
 
         public ValueTask DisposeAsync()
         {
