@@ -309,7 +309,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         }
 
         public async ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) =>
-            await store._s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+            await store.Guard(() => store._s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
             {
                 BucketName = store._bucket,
                 Key = key,
@@ -322,7 +322,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
                     ContentType = "application/octet-stream",
                     ContentDisposition = $"attachment; filename=\"{fileName}\"",
                 },
-            });
+            }), "sign a URL for", CancellationToken.None);
 
         public ValueTask DisposeAsync()
         {

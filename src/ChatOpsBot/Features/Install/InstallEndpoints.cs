@@ -168,9 +168,12 @@ internal static partial class InstallEndpoints
             await IpaDownload.SendAsync(http, file.Length, body: null, etag, range.Value, cancellationToken);
             return;
         }
-        var delivery = options.Value.Delivery;
-        // Opened before the download is reserved: a store that cannot be read answers 503 and costs the link nothing.
-        var body = delivery.Offload == DeliveryOffload.Redirect ? null : await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken);
+        // Prepared before the download is reserved: a store that cannot be read (or a URL that cannot be signed)
+        // answers 503 and costs the link nothing.
+        var redirect = options.Value.Delivery is { Offload: DeliveryOffload.Redirect } delivery
+            ? await file.PresignedUrlAsync(delivery.RedirectLifetime, "app.ipa")
+            : null;
+        var body = redirect is null ? await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken) : null;
         var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
         if (reserved.Reservation is not { } reservation)
@@ -181,19 +184,18 @@ internal static partial class InstallEndpoints
         // A fresh download starts at byte 0; a resumed one (a later range) is the same download going on.
         if (range.Value.From == 0)
             metrics.InstallStep(InstallStep.DownloadStarted);
-        if (body is null && await file.PresignedUrlAsync(delivery.RedirectLifetime, "app.ipa") is { } url)
+        if (redirect is not null)
         {
             // The store sends the bytes and the host never sees how many left, so a redirected response counts as
             // sent in full: the reservation stands, and a range that reaches the file's end completes the download.
             var reachesEnd = range.Value.To == file.Length - 1;
             http.Response.StatusCode = StatusCodes.Status302Found;
-            http.Response.Headers.Location = url;
+            http.Response.Headers.Location = redirect;
             await links.SettleDownloadAsync(reservation, range.Value.Length, reachesEnd, file.Length);
             if (reachesEnd)
                 metrics.InstallStep(InstallStep.DownloadCompleted);
             return;
         }
-        body ??= await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken);
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
