@@ -192,6 +192,10 @@ public sealed class S3ArtifactStoreTests(S3rverFixture fixture) : IClassFixture<
         Assert.Equal("image/png", icon.Content.Headers.ContentType!.MediaType);
         var iconKey = (await S3.ObjectsAsync(_prefix)).Keys.Single(k => k != KeyOf(ipa));
         Assert.Equal(await S3.GetAsync(iconKey), await icon.Content.ReadAsByteArrayAsync());
+        // The announcement cards' icon URL reads the same object.
+        using var cardIcon = await SendAsync(phone, HttpMethod.Get, $"/icons/{iconKey.Split('/')[^1]}.png");
+        Assert.Equal(HttpStatusCode.OK, cardIcon.StatusCode);
+        Assert.Equal(await S3.GetAsync(iconKey), await cardIcon.Content.ReadAsByteArrayAsync());
     }
 
     [Fact]
