@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests drive as independent implementations or real peers.
-declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx)
+declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx [node]=nodejs [npm]=npm)
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
@@ -22,6 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v python3 >/dev/null 2>&1 || { echo "python3 is required by the interoperability tests" >&2; exit 1; }
+# s3rver, the S3-compatible server the object-storage tests start (tests/ChatOpsBot.Tests/S3/S3rverServer.cs), at the
+# version tests/s3/package-lock.json pins.
+[ -f tests/s3/node_modules/s3rver/package.json ] || npm ci --prefix tests/s3 --no-audit --no-fund --loglevel=error
 
 dotnet build ChatOpsBot.sln -c Release -warnaserror -nologo -v quiet
 

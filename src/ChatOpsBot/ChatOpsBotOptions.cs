@@ -27,6 +27,9 @@ internal sealed class ChatOpsBotOptions
 
     public UploadOptions Uploads { get; set; } = new();
 
+    public Features.Builds.ArtifactOptions Artifacts { get; set; } = new();
+    public DeliveryOptions Delivery { get; set; } = new();
+
     public List<ApiKeyOptions> ApiKeys { get; set; } = [];
 
     /// <summary>The data directory as an absolute path; relative paths are taken from the working directory.</summary>

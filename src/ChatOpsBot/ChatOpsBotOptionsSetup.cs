@@ -65,6 +65,8 @@ internal sealed class ChatOpsBotOptionsValidator : IValidateOptions<ChatOpsBotOp
             failures.Add($"{ChatOpsBotOptions.Section}:Install:Window must be positive.");
         failures.AddRange(TrustedProxies.Validate(options.ForwardedHeaders));
         failures.AddRange(Data.PostgresDataSource.Validate(options.Database));
+        failures.AddRange(Features.Builds.ArtifactOptions.Validate(options.Artifacts));
+        failures.AddRange(DeliveryOptions.Validate(options.Delivery, options.Artifacts.Provider));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -272,11 +272,13 @@ internal sealed class HookedArtifactStore(IArtifactStore inner) : IArtifactStore
 
     public Task<bool> AddAsync(ReadOnlyMemory<byte> content, string sha256, CancellationToken cancellationToken) => inner.AddAsync(content, sha256, cancellationToken);
 
-    public Stream? OpenRead(string sha256) => inner.OpenRead(sha256);
+    public ValueTask<Stream?> OpenReadAsync(string sha256, CancellationToken cancellationToken) => inner.OpenReadAsync(sha256, cancellationToken);
+
+    public ValueTask<IArtifactReader?> OpenRangesAsync(string sha256, long size, CancellationToken cancellationToken) => inner.OpenRangesAsync(sha256, size, cancellationToken);
 
     public Task DeleteAsync(string sha256, CancellationToken cancellationToken) => inner.DeleteAsync(sha256, cancellationToken);
 
-    public bool Exists(string sha256) => inner.Exists(sha256);
+    public Task<string?> ProbeAsync(CancellationToken cancellationToken) => inner.ProbeAsync(cancellationToken);
 
     public async IAsyncEnumerable<(string Sha256, DateTime LastWriteUtc)> ListAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {

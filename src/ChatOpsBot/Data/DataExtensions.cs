@@ -17,12 +17,17 @@ internal static class DataExtensions
             AddSqlite(builder.Services);
         builder.Services.AddSingleton(services =>
             new FileSystemArtifactStore(services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.DataPath));
-        builder.Services.AddSingleton<IArtifactStore>(services => services.GetRequiredService<FileSystemArtifactStore>());
+        // The file system store is always there: uploads spool into its temporary directory whichever store keeps them.
+        builder.Services.AddSingleton<IArtifactStore>(services =>
+            services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Artifacts is { Provider: ArtifactProvider.S3 } artifacts
+                ? new S3ArtifactStore(artifacts.S3, services.GetRequiredService<ILogger<S3ArtifactStore>>())
+                : services.GetRequiredService<FileSystemArtifactStore>());
         builder.Services.AddSingleton<DatabaseSchema>();
         builder.Services.AddHostedService<DataInitializer>();
         builder.Services.AddSingleton<DataHealthCheck>();
         builder.Services.AddHealthChecks().AddCheck<DataHealthCheck>("data", tags: ["ready"]);
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        builder.Services.AddExceptionHandler<ArtifactStoreUnavailableHandler>();
         return builder;
     }
 

@@ -4,12 +4,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace ChatOpsBot.Data;
 
 /// <summary>
-/// Readiness: the database answers and the artifact directory is there. One instance per host (a singleton), so
+/// Readiness: the database answers, and the artifact store can be used (the directory is there; the bucket answers). One instance per host (a singleton), so
 /// that checks share the probe under way instead of each opening another connection; a probe that has outlived the
 /// deadline is left to the driver's own timeouts and the next check starts a fresh one, so the host reports ready
 /// as soon as the database answers again, with at most one new connection attempt per deadline meanwhile.
 /// </summary>
-internal sealed class DataHealthCheck(IServiceScopeFactory scopes, FileSystemArtifactStore artifacts) : IHealthCheck
+internal sealed class DataHealthCheck(IServiceScopeFactory scopes, FileSystemArtifactStore spool, IArtifactStore artifacts) : IHealthCheck
 {
     /// <summary>
     /// How long a check waits for the database before it answers unhealthy. A database that does not answer at all
@@ -37,9 +37,19 @@ internal sealed class DataHealthCheck(IServiceScopeFactory scopes, FileSystemArt
         }
         if (!reachable)
             return HealthCheckResult.Unhealthy("The database is unreachable.");
-        if (!Directory.Exists(artifacts.TemporaryDirectory))
+        if (!Directory.Exists(spool.TemporaryDirectory))
             return HealthCheckResult.Unhealthy("The artifact directory is missing.");
-        return HealthCheckResult.Healthy();
+        string? problem;
+        try
+        {
+            // The same wall-clock deadline: an object store that does not answer is a 503, not a probe timing out.
+            problem = await artifacts.ProbeAsync(cancellationToken).WaitAsync(Timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return HealthCheckResult.Unhealthy($"The artifact store did not answer within {Timeout.TotalSeconds:0} seconds.");
+        }
+        return problem is null ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy(problem);
     }
 
     private Task<bool> CurrentProbe()

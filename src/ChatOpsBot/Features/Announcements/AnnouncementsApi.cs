@@ -105,7 +105,7 @@ internal static partial class AnnouncementsApi
     {
         if (!Sha256().IsMatch(sha256)
             || !await db.Builds.AnyAsync(b => b.IconSha256 == sha256 && b.State == BuildState.Active, cancellationToken)
-            || artifacts.OpenRead(sha256) is not { } stream)
+            || await artifacts.OpenReadAsync(sha256, cancellationToken) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
         return TypedResults.Stream(stream, "image/png");
     }

@@ -12,16 +12,38 @@ internal interface IArtifactStore
 
     Task<bool> AddAsync(ReadOnlyMemory<byte> content, string sha256, CancellationToken cancellationToken);
 
-    /// <summary>Opens a stored artifact for reading, or null when it is absent.</summary>
-    Stream? OpenRead(string sha256);
+    /// <summary>Opens a whole stored artifact (an icon) for reading, or null when it is absent.</summary>
+    ValueTask<Stream?> OpenReadAsync(string sha256, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Opens a stored artifact to be read by ranges, or null when it is known to be absent. <paramref name="size"/> is
+    /// the size the build's row records: an object store takes it as the length, so a HEAD or a 416 costs no request.
+    /// </summary>
+    ValueTask<IArtifactReader?> OpenRangesAsync(string sha256, long size, CancellationToken cancellationToken);
 
     Task DeleteAsync(string sha256, CancellationToken cancellationToken);
 
-    bool Exists(string sha256);
-
     /// <summary>Every stored artifact with the time it was written (asynchronous: an object store lists page by page).</summary>
     IAsyncEnumerable<(string Sha256, DateTime LastWriteUtc)> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>For readiness: null when the store can be used, else why not.</summary>
+    Task<string?> ProbeAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>An artifact opened for ranged reads; it owns the streams it hands out, and disposing it closes them.</summary>
+internal interface IArtifactReader : IAsyncDisposable
+{
+    long Length { get; }
+
+    /// <summary>A stream of exactly <paramref name="count"/> bytes from <paramref name="from"/> on; at most one is open at a time.</summary>
+    ValueTask<Stream> ReadRangeAsync(long from, long count, CancellationToken cancellationToken);
+
+    /// <summary>A URL the client may fetch the artifact from itself, valid for <paramref name="lifetime"/>; null when the store has none.</summary>
+    ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName);
+}
+
+/// <summary>Thrown when the artifact store cannot be reached or refuses a request: the request answers 503, nothing is stored.</summary>
+internal sealed class ArtifactStoreUnavailableException(string message, Exception innerException) : Exception(message, innerException);
 
 /// <summary>
 /// Files under <c>&lt;DataDirectory&gt;/artifacts/ab/&lt;sha256&gt;</c>. Uploads are spooled into
@@ -100,7 +122,16 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
         return await AddAsync(temporary, sha256, cancellationToken);
     }
 
-    public Stream? OpenRead(string sha256)
+    public ValueTask<Stream?> OpenReadAsync(string sha256, CancellationToken cancellationToken) => ValueTask.FromResult<Stream?>(Open(sha256));
+
+    /// <summary>The file itself, whatever the row says its size is: one open, and seeks, as before there was a seam.</summary>
+    public ValueTask<IArtifactReader?> OpenRangesAsync(string sha256, long size, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IArtifactReader?>(Open(sha256) is { } file ? new FileReader(file) : null);
+
+    public Task<string?> ProbeAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(Directory.Exists(TemporaryDirectory) ? null : "The artifact directory is missing.");
+
+    private FileStream? Open(string sha256)
     {
         try
         {
@@ -114,6 +145,21 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
         {
             return null;
         }
+    }
+
+    private sealed class FileReader(FileStream file) : IArtifactReader
+    {
+        public long Length => file.Length;
+
+        public ValueTask<Stream> ReadRangeAsync(long from, long count, CancellationToken cancellationToken)
+        {
+            file.Seek(from, SeekOrigin.Begin);
+            return ValueTask.FromResult<Stream>(file);
+        }
+
+        public ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) => ValueTask.FromResult<string?>(null);
+
+        public ValueTask DisposeAsync() => file.DisposeAsync();
     }
 
     public Task DeleteAsync(string sha256, CancellationToken cancellationToken)

@@ -28,7 +28,8 @@ internal sealed record IngestOutcome(Build? Build, string? AppSlug, int Status, 
 /// </summary>
 internal sealed partial class BuildIngest(
     ChatOpsBotDb db,
-    FileSystemArtifactStore artifacts,
+    FileSystemArtifactStore spool,
+    IArtifactStore artifacts,
     ArtifactLocks locks,
     ArtifactCollector collector,
     TimeProvider time,
@@ -70,7 +71,8 @@ internal sealed partial class BuildIngest(
                 {
                     if (temporaryPath is not null)
                         return IngestOutcome.Problem(400, "More than one file", "Send exactly one 'file' part per upload.");
-                    var file = artifacts.CreateTemporaryFile();
+                    // Spooled locally whichever store keeps it: the hash names it, and it is inspected before it is stored.
+                    var file = spool.CreateTemporaryFile();
                     temporaryPath = file.Name;
                     (string Sha256, long Size, bool TooLarge) spooled;
                     await using (file)

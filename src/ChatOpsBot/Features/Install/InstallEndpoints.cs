@@ -123,7 +123,7 @@ internal static partial class InstallEndpoints
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
-    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, IOptions<ChatOpsBotOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.Link.Id))
@@ -142,7 +142,7 @@ internal static partial class InstallEndpoints
             return;
         }
 
-        await using var file = artifacts.OpenRead(resolved.Build.Sha256);
+        await using var file = await artifacts.OpenRangesAsync(resolved.Build.Sha256, resolved.Build.Size, cancellationToken);
         if (file is null)
         {
             LogArtifactMissing(loggers.CreateLogger(typeof(InstallEndpoints)), resolved.Build.Id);
@@ -165,9 +165,15 @@ internal static partial class InstallEndpoints
         }
         if (HttpMethods.IsHead(http.Request.Method))
         {
-            await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: true, cancellationToken);
+            await IpaDownload.SendAsync(http, file.Length, body: null, etag, range.Value, cancellationToken);
             return;
         }
+        // Prepared before the download is reserved: a store that cannot be read (or a URL that cannot be signed)
+        // answers 503 and costs the link nothing.
+        var redirect = options.Value.Delivery is { Offload: DeliveryOffload.Redirect } delivery
+            ? await file.PresignedUrlAsync(delivery.RedirectLifetime, "app.ipa")
+            : null;
+        var body = redirect is null ? await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken) : null;
         var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
         if (reserved.Reservation is not { } reservation)
@@ -178,10 +184,22 @@ internal static partial class InstallEndpoints
         // A fresh download starts at byte 0; a resumed one (a later range) is the same download going on.
         if (range.Value.From == 0)
             metrics.InstallStep(InstallStep.DownloadStarted);
+        if (redirect is not null)
+        {
+            // The store sends the bytes and the host never sees how many left, so a redirected response counts as
+            // sent in full: the reservation stands, and a range that reaches the file's end completes the download.
+            var reachesEnd = range.Value.To == file.Length - 1;
+            http.Response.StatusCode = StatusCodes.Status302Found;
+            http.Response.Headers.Location = redirect;
+            await links.SettleDownloadAsync(reservation, range.Value.Length, reachesEnd, file.Length);
+            if (reachesEnd)
+                metrics.InstallStep(InstallStep.DownloadCompleted);
+            return;
+        }
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
-            sent = await IpaDownload.SendAsync(http, file, etag, range.Value, headOnly: false, cancellationToken);
+            sent = await IpaDownload.SendAsync(http, file.Length, body, etag, range.Value, cancellationToken);
         }
         finally
         {
@@ -196,7 +214,7 @@ internal static partial class InstallEndpoints
         var (resolved, refusal) = await ResolveLiveAsync(token, http, links, limiter, cancellationToken);
         if (resolved is null)
             return refusal!;
-        if (resolved.Build.IconSha256 is not { } icon || artifacts.OpenRead(icon) is not { } stream)
+        if (resolved.Build.IconSha256 is not { } icon || await artifacts.OpenReadAsync(icon, cancellationToken) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
         return TypedResults.Stream(stream, "image/png");
     }

@@ -35,10 +35,10 @@ internal static class IpaDownload
         response.ContentLength = 0;
     }
 
-    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, Stream file, EntityTagHeaderValue etag, ByteRange range, bool headOnly, CancellationToken cancellationToken)
+    /// <summary>Answers with the range's headers and, unless <paramref name="body"/> is null (a HEAD), its bytes read from that stream.</summary>
+    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, long size, Stream? body, EntityTagHeaderValue etag, ByteRange range, CancellationToken cancellationToken)
     {
         var response = http.Response;
-        var size = file.Length;
         Describe(response, etag);
         if (range.Partial)
         {
@@ -47,17 +47,16 @@ internal static class IpaDownload
         }
         var length = range.Length;
         response.ContentLength = length;
-        if (headOnly || length == 0)
+        if (body is null || length == 0)
             return (0, false);
 
-        file.Seek(range.From, SeekOrigin.Begin);
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long sent = 0;
         try
         {
             while (sent < length)
             {
-                var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), cancellationToken);
+                var read = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), cancellationToken);
                 if (read == 0)
                     break;
                 await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
