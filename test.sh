@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests drive as independent implementations or real peers.
-declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools)
+# Debian packages the tests drive as independent implementations or real peers (nginx: in front of the host for the
+# IPA offload, tests/ChatOpsBot.Tests/Offload).
+declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx)
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")

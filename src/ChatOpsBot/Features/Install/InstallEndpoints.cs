@@ -123,7 +123,7 @@ internal static partial class InstallEndpoints
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
-    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, IOptions<ChatOpsBotOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.Link.Id))
@@ -178,6 +178,17 @@ internal static partial class InstallEndpoints
         // A fresh download starts at byte 0; a resumed one (a later range) is the same download going on.
         if (range.Value.From == 0)
             metrics.InstallStep(InstallStep.DownloadStarted);
+        if (options.Value.Delivery.Offload == DeliveryOffload.XAccelRedirect && IpaDownload.ProxyAgrees(http.Request, etag))
+        {
+            // nginx sends the bytes and the host never sees how many left, so a handed-off response counts as sent
+            // in full: the reservation stands, and a range that reaches the file's end completes the download.
+            var reachesEnd = range.Value.To == file.Length - 1;
+            IpaDownload.HandOff(http.Response, etag, options.Value.Delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
+            await links.SettleDownloadAsync(reservation, range.Value.Length, reachesEnd, file.Length);
+            if (reachesEnd)
+                metrics.InstallStep(InstallStep.DownloadCompleted);
+            return;
+        }
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
