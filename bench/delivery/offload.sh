@@ -4,7 +4,8 @@
 # the same file directly, in one run; beside them the direct path (a host with Offload=None, Kestrel sending the
 # bytes, reached without nginx) and the manifest through nginx.
 #   1. IPA, one connection, whole file, best of N (curl), alternating nginx direct / offload / ours direct.
-#   2. IPA, 16 concurrent downloads (wrk -t2 -c16), aggregate throughput of each.
+#   2. IPA, 16 concurrent downloads (wrk -t2 -c16), aggregate throughput of each, in alternating rounds so that a
+#      load that changes during the run (the machine is shared) weighs on all three alike.
 #   3. Manifest requests/s and p99 (wrk -t2 -c32 --latency): nginx serving a static copy, ours through nginx
 #      (proxy_pass, keepalive to the host), ours direct.
 # One nginx process (worker_processes auto, sendfile on) with two servers: one serves the stored artifact and the
@@ -14,12 +15,12 @@
 # Usage: bench/delivery/offload.sh   (about 3 minutes on 2 cores; needs python3, curl, nginx, wrk, about 1 GB under
 #        $TMPDIR; installs nginx and wrk with apt-get when they are missing)
 # Environment: DELIVERY_MIB (IPA payload, default 256), DELIVERY_RUNS (single-connection downloads each, default 5),
-#   DELIVERY_CONCURRENT_SECS (default 15), DELIVERY_MANIFEST_SECS (default 10), DELIVERY_MANIFEST_WARMUP_SECS (default 10).
+#   DELIVERY_CONCURRENT_SECS (default 15, per side, split into DELIVERY_CONCURRENT_ROUNDS, default 3), DELIVERY_MANIFEST_SECS (default 10), DELIVERY_MANIFEST_WARMUP_SECS (default 10).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 mib=${DELIVERY_MIB:-256}
-runs=${DELIVERY_RUNS:-5}
+runs=${DELIVERY_RUNS:-7}
 concurrent_secs=${DELIVERY_CONCURRENT_SECS:-15}
 manifest_secs=${DELIVERY_MANIFEST_SECS:-10}
 manifest_warmup_secs=${DELIVERY_MANIFEST_WARMUP_SECS:-10}
@@ -217,14 +218,29 @@ for i in $(seq 1 "$runs"); do
     echo "$line load $(cut -d' ' -f1 /proc/loadavg)"
 done
 
-echo "== IPA, 16 concurrent downloads (wrk -t2 -c16 -d${concurrent_secs}s each, after 3 s of warm-up)"
+rounds=${DELIVERY_CONCURRENT_ROUNDS:-3}
+slice=$(( (concurrent_secs + rounds - 1) / rounds ))
+echo "== IPA, 16 concurrent downloads (wrk -t2 -c16), $rounds rounds of ${slice}s each, alternating, after 3 s of warm-up each"
 for side in nginx offload direct; do
     wrk -t2 -c16 -d3s --timeout 120s -s "$lua" "${url[$side]}" >"$out/wrk-warmup.txt"
-    wrk -t2 -c16 -d"$concurrent_secs"s --timeout 120s -s "$lua" "${url[$side]}" >"$out/wrk-ipa-$side.txt"
-    f=$out/wrk-ipa-$side.txt
-    R[ipa16_$side]=$(wrk_field "$f" bytes_per_s)
-    echo "   ${label[$side]}: $(mbs "${R[ipa16_$side]}") MB/s, $(wrk_field "$f" requests) whole files, errors $(wrk_field "$f" errors), non-2xx $(wrk_field "$f" non2xx) (load $(cut -d' ' -f1 /proc/loadavg))"
-    [[ $(wrk_field "$f" non2xx) == 0 ]] || { echo "non-2xx answers to IPA requests"; exit 1; }
+    R[ipa16_bytes_$side]=0; R[ipa16_secs_$side]=0; R[ipa16_files_$side]=0
+done
+for round in $(seq 1 "$rounds"); do
+    line="   round $round:"
+    for side in nginx offload direct; do
+        f=$out/wrk-ipa-$side-$round.txt
+        wrk -t2 -c16 -d"$slice"s --timeout 120s -s "$lua" "${url[$side]}" >"$f"
+        [[ $(wrk_field "$f" non2xx) == 0 && $(wrk_field "$f" errors) == 0 ]] || { echo "${label[$side]}: errors or non-2xx answers to IPA requests"; cat "$f"; exit 1; }
+        R[ipa16_bytes_$side]=$(calc "${R[ipa16_bytes_$side]} + $(wrk_field "$f" bytes_per_s) * $slice")
+        R[ipa16_secs_$side]=$((R[ipa16_secs_$side] + slice))
+        R[ipa16_files_$side]=$((R[ipa16_files_$side] + $(wrk_field "$f" requests)))
+        line+=" $side $(mbs "$(wrk_field "$f" bytes_per_s)") MB/s,"
+    done
+    echo "$line load $(cut -d' ' -f1 /proc/loadavg)"
+done
+for side in nginx offload direct; do
+    R[ipa16_$side]=$(calc "${R[ipa16_bytes_$side]} / ${R[ipa16_secs_$side]}")
+    echo "   ${label[$side]}: $(mbs "${R[ipa16_$side]}") MB/s over ${R[ipa16_secs_$side]} s, ${R[ipa16_files_$side]} whole files"
 done
 
 echo "== manifest (wrk -t2 -c32 -d${manifest_secs}s --latency, after ${manifest_warmup_secs}s of warm-up)"

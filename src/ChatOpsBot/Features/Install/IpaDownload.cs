@@ -18,8 +18,8 @@ internal static partial class IpaDownload
 {
     /// <summary>
     /// Bytes read from the file per flush into the response pipe. Larger than the pipe's 4 KiB pool blocks, the
-    /// pipe takes it from the array pool as one segment, sent in one system call; 256 KiB cost the host about a fifth
-    /// less CPU per download than 128 KiB did with its own buffer (docs/benchmarks.md, "Issue 12: delivery offload").
+    /// pipe takes it from the array pool as one segment, sent in one system call: half the reads and sends of the
+    /// 128 KiB buffer this replaced (docs/benchmarks.md, "Issue 12: delivery offload").
     /// </summary>
     private const int ChunkSize = 256 * 1024;
 
