@@ -53,6 +53,7 @@ calc() { python3 -c "print($1)"; }
 mbs() { calc "round($1 / 1e6)"; }
 ratio() { calc "f'{$1 / $2:.2f}'"; }
 wrk_field() { sed -n "s/.*WRK_SUMMARY.* $2=\([0-9.]*\).*/\1/p" "$1"; } # <wrk output> <field>
+cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; } # utime + stime at 100 ticks/s
 json() { python3 -c "import json, sys; print(json.load(open(sys.argv[1]))$2)" "$1"; } # <file> <python subscript>
 
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/^Mem:/ { print $2 }') GB, .NET $(dotnet --version), $(nginx -v 2>&1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
@@ -96,6 +97,7 @@ start_host() { # <name> <offload> -> sets url_<name>, data_<name>, ipa_<name>, m
     [[ $status == 201 ]] || { echo "minting a link answered $status: $(cat "$dir/link.json")"; exit 1; }
     local manifest_path
     manifest_path=$(python3 -c 'import json, sys, urllib.parse; print(urllib.parse.urlsplit(json.load(open(sys.argv[1]))["manifestUrl"]).path)' "$dir/link.json")
+    printf -v "pid_$name" %s "${pids[-1]}"
     printf -v "url_$name" %s "$url"
     printf -v "data_$name" %s "$dir/data"
     printf -v "manifest_$name" %s "$manifest_path"
@@ -223,13 +225,16 @@ slice=$(( (concurrent_secs + rounds - 1) / rounds ))
 echo "== IPA, 16 concurrent downloads (wrk -t2 -c16), $rounds rounds of ${slice}s each, alternating, after 3 s of warm-up each"
 for side in nginx offload direct; do
     wrk -t2 -c16 -d3s --timeout 120s -s "$lua" "${url[$side]}" >"$out/wrk-warmup.txt"
-    R[ipa16_bytes_$side]=0; R[ipa16_secs_$side]=0; R[ipa16_files_$side]=0
+    R[ipa16_bytes_$side]=0; R[ipa16_secs_$side]=0; R[ipa16_files_$side]=0; R[ipa16_cpu_$side]=0
 done
+declare -A server_pid=([offload]=$pid_offload [direct]=$pid_direct)
 for round in $(seq 1 "$rounds"); do
     line="   round $round:"
     for side in nginx offload direct; do
         f=$out/wrk-ipa-$side-$round.txt
+        [[ -n ${server_pid[$side]:-} ]] && c0=$(cpu_ms "${server_pid[$side]}")
         wrk -t2 -c16 -d"$slice"s --timeout 120s -s "$lua" "${url[$side]}" >"$f"
+        [[ -n ${server_pid[$side]:-} ]] && R[ipa16_cpu_$side]=$((R[ipa16_cpu_$side] + $(cpu_ms "${server_pid[$side]}") - c0))
         [[ $(wrk_field "$f" non2xx) == 0 && $(wrk_field "$f" errors) == 0 ]] || { echo "${label[$side]}: errors or non-2xx answers to IPA requests"; cat "$f"; exit 1; }
         R[ipa16_bytes_$side]=$(calc "${R[ipa16_bytes_$side]} + $(wrk_field "$f" bytes_per_s) * $slice")
         R[ipa16_secs_$side]=$((R[ipa16_secs_$side] + slice))
@@ -240,7 +245,9 @@ for round in $(seq 1 "$rounds"); do
 done
 for side in nginx offload direct; do
     R[ipa16_$side]=$(calc "${R[ipa16_bytes_$side]} / ${R[ipa16_secs_$side]}")
-    echo "   ${label[$side]}: $(mbs "${R[ipa16_$side]}") MB/s over ${R[ipa16_secs_$side]} s, ${R[ipa16_files_$side]} whole files"
+    cpu=""
+    [[ -n ${server_pid[$side]:-} ]] && cpu=", host CPU $(calc "round(${R[ipa16_cpu_$side]} / ${R[ipa16_secs_$side]} / 10)") % of one core"
+    echo "   ${label[$side]}: $(mbs "${R[ipa16_$side]}") MB/s over ${R[ipa16_secs_$side]} s, ${R[ipa16_files_$side]} whole files$cpu"
 done
 
 echo "== manifest (wrk -t2 -c32 -d${manifest_secs}s --latency, after ${manifest_warmup_secs}s of warm-up)"
