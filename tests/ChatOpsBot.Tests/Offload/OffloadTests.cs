@@ -123,6 +123,16 @@ public sealed class OffloadTests(OffloadSite site) : IClassFixture<OffloadSite>
     }
 
     [Fact]
+    public void OffloadedHostSaysAtStartWhereItHandsDownloadsAndTheOtherDoesNot()
+    {
+        var notice = Assert.Single(site.Offloaded.Logs, l => l.Contains("[6200]", StringComparison.Ordinal));
+
+        Assert.Contains("X-Accel-Redirect to /_chatopsbot/artifacts/", notice, StringComparison.Ordinal);
+        Assert.Contains($"alias {Path.Combine(site.Offloaded.DataDirectory, "artifacts")}/", notice, StringComparison.Ordinal);
+        Assert.DoesNotContain(site.Direct.Logs, l => l.Contains("[6200]", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task OffloadedHostAnswersAHeadItselfWithoutHandingItOff()
     {
         var (token, _) = await OffloadSite.MintAsync(site.Offloaded);

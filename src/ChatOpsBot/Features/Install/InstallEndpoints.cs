@@ -31,6 +31,7 @@ internal static partial class InstallEndpoints
         builder.Services.TryAddSingleton<LinkEventLog>();
         builder.Services.TryAddSingleton<InstallRateLimiter>();
         builder.Services.AddHostedService<LinkEventFlusher>();
+        builder.Services.AddHostedService<DeliveryOffloadNotice>();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
