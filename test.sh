@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests drive as independent implementations or real peers.
+# Debian packages the tests drive as independent implementations or real peers (nginx: in front of the host for the
+# IPA offload and the deploy/ configuration; node and npm: the s3rver object store).
 declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx [node]=nodejs [npm]=npm)
 missing=()
 for cmd in "${!needs[@]}"; do

@@ -54,3 +54,23 @@ internal sealed class DeliveryOptions
             yield return $"{section}:InternalLocation must be a plain URL path of letters, digits and / _ - . ~ (no empty, . or .. segments); it is \"{location}\".";
     }
 }
+
+/// <summary>Says at start that IPA downloads are handed to nginx, and where, since without the location they fail.</summary>
+internal sealed partial class DeliveryOffloadNotice(Microsoft.Extensions.Options.IOptions<ChatOpsBotOptions> options, ILogger<DeliveryOffloadNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var delivery = options.Value.Delivery;
+        if (delivery.Offload != DeliveryOffload.XAccelRedirect)
+            return Task.CompletedTask;
+        var artifacts = Path.Combine(options.Value.DataPath, "artifacts");
+        LogHandingOff(delivery.InternalLocation, artifacts);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 6200, Level = LogLevel.Information,
+        Message = "IPA downloads are handed to nginx with X-Accel-Redirect to {InternalLocation}: its server block needs that location, internal, with alias {ArtifactDirectory}/ (docs/operations.md, \"Offloading IPA bytes to nginx\")")]
+    private partial void LogHandingOff(string internalLocation, string artifactDirectory);
+}

@@ -14,27 +14,6 @@ public sealed class ComposeFileTests
 {
     private static readonly string[] Replicas = ["chatopsbot-1", "chatopsbot-2"];
 
-    /// <summary>
-    /// Settings that the other branches of issue 12 add to the host and the compose file already sets: the contracts
-    /// agreed between the engineers. NOT YET BOUND on this branch. The lead removes this list when merging them (a test
-    /// below fails once a name here is bound, as a reminder).
-    /// </summary>
-    internal static readonly string[] AddedByOtherBranches =
-    [
-        // wip/offload: the nginx offload.
-        "ChatOpsBot:Delivery:Offload",
-        "ChatOpsBot:Delivery:InternalLocation",
-        // wip/s3: object storage.
-        "ChatOpsBot:Artifacts:Provider",
-        "ChatOpsBot:Artifacts:S3:ServiceUrl",
-        "ChatOpsBot:Artifacts:S3:Bucket",
-        "ChatOpsBot:Artifacts:S3:Region",
-        "ChatOpsBot:Artifacts:S3:Prefix",
-        "ChatOpsBot:Artifacts:S3:ForcePathStyle",
-        "ChatOpsBot:Artifacts:S3:AccessKeyId",
-        "ChatOpsBot:Artifacts:S3:SecretAccessKey",
-    ];
-
     /// <summary>ASP.NET Core's own settings the compose file may set.</summary>
     private static readonly string[] HostSettings = ["ASPNETCORE_HTTP_PORTS"];
 
@@ -134,7 +113,7 @@ public sealed class ComposeFileTests
             if (HostSettings.Contains(name, StringComparer.Ordinal))
                 continue;
             var key = name.Replace("__", ":", StringComparison.Ordinal);
-            if (!HostSettingNames.IsBound(key) && !AddedByOtherBranches.Contains(key, StringComparer.OrdinalIgnoreCase))
+            if (!HostSettingNames.IsBound(key))
                 unknown.Add(name);
         }
 
@@ -155,13 +134,6 @@ public sealed class ComposeFileTests
         Assert.False(HostSettingNames.IsBound("ChatOpsBot:PublicBaseUrl:Host"));
         Assert.False(HostSettingNames.IsBound("Slack:Signing"));
         Assert.False(HostSettingNames.IsBound("ChatOpsBot"));
-    }
-
-    [Fact]
-    public void TheSettingsAddedByOtherBranchesAreNotYetBoundHere()
-    {
-        // Once one is bound (its branch merged), remove it from AddedByOtherBranches: then the check above covers it.
-        Assert.All(AddedByOtherBranches, name => Assert.False(HostSettingNames.IsBound(name), $"{name} is bound now: remove it from ComposeFileTests.AddedByOtherBranches"));
     }
 
     [Fact]

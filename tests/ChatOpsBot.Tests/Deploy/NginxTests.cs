@@ -222,11 +222,10 @@ public sealed partial class NginxTests(NginxDeployment deployment) : IClassFixtu
     }
 
     /// <summary>
-    /// The offload location exists and is internal. What the offload branch (wip/offload) adds, it cannot show yet:
-    /// the replicas here already run with the compose file's ChatOpsBot:Delivery:Offload=XAccelRedirect, so once it is
-    /// merged the IPA downloads of the tests above go through this location. FOR THE LEAD at that merge: assert here
-    /// that an IPA download through nginx is sent by nginx from this directory (for example nginx's own ETag on it),
-    /// and that HEAD and ranges keep their answers (AnUploadLargerThan… checks both).
+    /// The offload location exists, is internal, and aliases the replicas' artifact directory. The replicas here run
+    /// with the compose file's ChatOpsBot:Delivery:Offload=XAccelRedirect, so the downloads of the tests above go
+    /// through it; that a handed-off answer is byte for byte and header for header the direct one is shown by
+    /// Offload/OffloadTests, whose location OffloadLocationTests holds this configuration's to, line for line.
     /// </summary>
     [Fact]
     public async Task TheArtifactOffloadLocationIsInternalAndIsWhereTheReplicasStoreArtifacts()

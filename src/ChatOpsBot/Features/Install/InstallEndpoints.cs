@@ -31,6 +31,7 @@ internal static partial class InstallEndpoints
         builder.Services.TryAddSingleton<LinkEventLog>();
         builder.Services.TryAddSingleton<InstallRateLimiter>();
         builder.Services.AddHostedService<LinkEventFlusher>();
+        builder.Services.AddHostedService<DeliveryOffloadNotice>();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -173,7 +174,9 @@ internal static partial class InstallEndpoints
         var redirect = options.Value.Delivery is { Offload: DeliveryOffload.Redirect } delivery
             ? await file.PresignedUrlAsync(delivery.RedirectLifetime, "app.ipa")
             : null;
-        var body = redirect is null ? await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken) : null;
+        // nginx sends the file itself where it would pick the same bytes (XAccelRedirect is on the file system only).
+        var handOff = options.Value.Delivery.Offload == DeliveryOffload.XAccelRedirect && IpaDownload.ProxyAgrees(http.Request, etag);
+        var body = redirect is null && !handOff ? await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken) : null;
         var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
         if (reserved.Reservation is not { } reservation)
@@ -184,13 +187,21 @@ internal static partial class InstallEndpoints
         // A fresh download starts at byte 0; a resumed one (a later range) is the same download going on.
         if (range.Value.From == 0)
             metrics.InstallStep(InstallStep.DownloadStarted);
-        if (redirect is not null)
+        if (redirect is not null || handOff)
         {
-            // The store sends the bytes and the host never sees how many left, so a redirected response counts as
-            // sent in full: the reservation stands, and a range that reaches the file's end completes the download.
+            // The store or nginx sends the bytes and the host never sees how many left, so a redirected or handed-off
+            // response counts as sent in full: the reservation stands, and a range that reaches the file's end
+            // completes the download.
             var reachesEnd = range.Value.To == file.Length - 1;
-            http.Response.StatusCode = StatusCodes.Status302Found;
-            http.Response.Headers.Location = redirect;
+            if (redirect is not null)
+            {
+                http.Response.StatusCode = StatusCodes.Status302Found;
+                http.Response.Headers.Location = redirect;
+            }
+            else
+            {
+                IpaDownload.HandOff(http.Response, etag, options.Value.Delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
+            }
             await links.SettleDownloadAsync(reservation, range.Value.Length, reachesEnd, file.Length);
             if (reachesEnd)
                 metrics.InstallStep(InstallStep.DownloadCompleted);
