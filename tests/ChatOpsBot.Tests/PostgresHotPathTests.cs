@@ -146,6 +146,46 @@ public sealed class PostgresHotPathTests
     }
 
     [Fact]
+    public async Task ManifestLookupsPlanTheirStatementOnceOnConnectionsOfTheirOwnWhileOtherStatementsKeepCustomPlans()
+    {
+        await using var replicas = await PostgresReplicas.StartAsync();
+        var build = await PostgresReplicas.UploadAsync(replicas.A, "planned");
+        var (token, _) = await PostgresReplicas.MintAsync(replicas.A, build);
+        using var phone = replicas.A.CreateLoopbackClient();
+        using (var manifest = await phone.GetAsync($"/i/{token}/manifest.plist"))
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        var hash = InstallToken.HashOf(token)!;
+
+        // The lookup's statement, prepared and run as the lookup runs it, on each pool: what PostgreSQL planned.
+        async Task<(string Mode, string Application, long Generic, long Custom)> PlansAsync(NpgsqlDataSource pool)
+        {
+            await using var connection = await pool.OpenConnectionAsync();
+            await using var lookup = new NpgsqlCommand(ManifestSql.ForAny("$1"), connection);
+            lookup.Parameters.Add(new NpgsqlParameter<byte[][]> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea, TypedValue = [hash] });
+            await lookup.PrepareAsync();
+            for (var i = 0; i < 8; i++)
+                await using (var rows = await lookup.ExecuteReaderAsync())
+                    Assert.True(await rows.ReadAsync());
+            await using var plans = new NpgsqlCommand(
+                "SELECT current_setting('plan_cache_mode'), current_setting('application_name'), generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%= ANY($1)%'", connection);
+            await using var row = await plans.ExecuteReaderAsync();
+            Assert.True(await row.ReadAsync());
+            return (row.GetString(0), row.GetString(1), row.GetInt64(2), row.GetInt64(3));
+        }
+
+        var lookups = await PlansAsync(replicas.A.Services.GetRequiredService<ManifestLookupConnections>().DataSource);
+        var others = await PlansAsync(replicas.A.Services.GetRequiredService<NpgsqlDataSource>());
+
+        // Planned once and reused (a custom plan per execution cost the server three times the execution).
+        Assert.Equal(("force_generic_plan", "ChatOpsBot manifests", 0L), (lookups.Mode, lookups.Application, lookups.Custom));
+        // At least the eight runs here; the connection may have served the manifest request before.
+        Assert.True(lookups.Generic >= 8, $"generic plans {lookups.Generic}");
+        // The host's main pool is left to PostgreSQL's own choice, which for this statement is a custom plan each time.
+        Assert.Equal(("auto", "ChatOpsBot"), (others.Mode, others.Application));
+        Assert.True(others.Custom > 0, $"custom plans {others.Custom}, generic {others.Generic}");
+    }
+
+    [Fact]
     public async Task AMigrationThatChangesAReturnedColumnUnderARunningReplicaCostsNoRequest()
     {
         await using var replicas = await PostgresReplicas.StartAsync();

@@ -66,6 +66,8 @@ internal static class DataExtensions
         services.AddDbContextPool<ChatOpsBotDb, PostgresChatOpsBotDb>(db => db
             .UseNpgsql(npgsql => npgsql.EnableRetryOnFailure(maxRetryCount: 1, maxRetryDelay: TimeSpan.FromSeconds(1), errorCodesToAdd: [PostgresDataSource.StalePreparedStatement]))
             .AddInterceptors(StalePreparedStatements.Instance));
+        services.AddSingleton(services => new ManifestLookupConnections(PostgresDataSource.CreateForManifestLookups(
+            services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Database.ConnectionString!)));
         services.AddSingleton<IManifestLookup, PostgresManifestLookup>();
     }
 }

@@ -79,6 +79,25 @@ internal static class PostgresDataSource
         return given.Keys.Cast<string>().Any(k => string.Equals(k.Replace(" ", "", StringComparison.Ordinal), wanted, StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// A pool of its own for the manifest lookups, whose sessions plan prepared statements generically. The lookup
+    /// takes an array of hashes, and PostgreSQL planned it afresh for every execution (a custom plan each time, never
+    /// switching to the generic one it would reuse): 0.2 ms of planning for 0.06 ms of execution, the larger part of
+    /// the server's CPU per manifest request. The generic plan is the same plan (the token index, then the build by
+    /// key). Only these connections are set so, at their opening, so no other statement's planning changes.
+    /// </summary>
+    public static NpgsqlDataSource CreateForManifestLookups(string connectionString)
+    {
+        var builder = Builder(connectionString, "ChatOpsBot manifests");
+        builder.ConnectionStringBuilder.NoResetOnClose = true;
+        builder.UsePhysicalConnectionInitializer(
+            connection => { using var set = new NpgsqlCommand(GenericPlans, connection); set.ExecuteNonQuery(); },
+            async connection => { await using var set = new NpgsqlCommand(GenericPlans, connection); await set.ExecuteNonQueryAsync(); });
+        return builder.Build();
+    }
+
+    private const string GenericPlans = "SET plan_cache_mode = force_generic_plan";
+
     /// <summary>The same server and credentials without a pool, for connections whose session must end when they close.</summary>
     public static NpgsqlDataSource CreateUnpooled(string connectionString)
     {

@@ -78,9 +78,9 @@ internal sealed class PostgresManifestLookup : IManifestLookup
     private readonly NpgsqlDataSource _dataSource;
     private readonly BatchedLookups _batches;
 
-    public PostgresManifestLookup(NpgsqlDataSource dataSource)
+    public PostgresManifestLookup(ManifestLookupConnections connections)
     {
-        _dataSource = dataSource;
+        _dataSource = connections.DataSource;
         _batches = new BatchedLookups(FindAsync);
     }
 
@@ -114,6 +114,14 @@ internal sealed class PostgresManifestLookup : IManifestLookup
             found[row.GetFieldValue<byte[]>(ManifestSql.HashColumn)] = ManifestSql.Current(row);
         return found;
     }
+}
+
+/// <summary>The manifest lookups' own pool (<see cref="PostgresDataSource.CreateForManifestLookups"/>).</summary>
+internal sealed class ManifestLookupConnections(NpgsqlDataSource dataSource) : IAsyncDisposable
+{
+    public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 }
 
 /// <summary>
