@@ -36,7 +36,7 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         _ownsDataDirectory = dataDirectory is null;
         _services = services;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("chatopsbot-test-").FullName;
-        var port = servePublicBaseUrl ? FreeLoopbackPort() : 0;
+        var port = servePublicBaseUrl ? Loopback.FreePort() : 0;
         PublicBaseUrl = servePublicBaseUrl ? $"http://127.0.0.1:{port}" : DefaultPublicBaseUrl;
         _settings = new()
         {
@@ -82,13 +82,6 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
     /// <summary>The errors the app logged, to explain a failed assertion.</summary>
     public string ServerErrors() =>
         string.Concat(Logs.Where(l => l.StartsWith("Error", StringComparison.Ordinal) || l.StartsWith("Critical", StringComparison.Ordinal)).Select(l => "\n" + l));
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public const string UploaderKey = "uploader-key-0123456789";
     public const string ReleaseManagerKey = "release-manager-key-0123456789";

@@ -122,7 +122,7 @@ public sealed class HealthCheckCommandTests
         {
             var environment = new Dictionary<string, string>
             {
-                ["ASPNETCORE_HTTP_PORTS"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ASPNETCORE_HTTP_PORTS"] = Loopback.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["ChatOpsBot__DataDirectory"] = data,
             };
             var host = HostProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "ChatOpsBot.dll")], data, environment);
@@ -136,13 +136,6 @@ public sealed class HealthCheckCommandTests
                 host.Dispose();
             }
         }
-    }
-
-    internal static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     /// <summary>Accepts one connection, reads the request head, sends <paramref name="response"/>; the request line.</summary>

@@ -61,15 +61,17 @@ internal sealed class NginxServer : IDisposable
             // A port free now may be taken before nginx binds it (other test runs share the machine): choose again.
             for (var attempt = 1; ; attempt++)
             {
-                var (http, https) = (HealthCheckCommandTests.FreePort(), HealthCheckCommandTests.FreePort());
+                var (http, https) = (Loopback.FreePort(), Loopback.FreePort());
                 var configuration = Substitute(DeployFiles.NginxConfigText, prefix, upstreams, http, https, artifactsDirectory);
                 await File.WriteAllTextAsync(Path.Combine(prefix, "chatopsbot.conf"), configuration);
                 await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), MainConfiguration(prefix));
                 var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
                 var process = Start(prefix, output);
-                if (await ListensAsync(process, https))
+                if (await Loopback.ListensAsync(process, https))
                     return new NginxServer(process, prefix, http, https, thumbprint, string.Join("\n", output));
-                // Waits for the rest of its output.
+                // Neither listening nor gone within the deadline: stopped here. Then waits for the rest of its output.
+                if (!process.HasExited)
+                    process.Kill(entireProcessTree: true);
                 await process.WaitForExitAsync();
                 process.Dispose();
                 var said = string.Join("\n", output);
@@ -146,29 +148,6 @@ internal sealed class NginxServer : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    /// <summary>Waits (bounded) until nginx accepts connections on its https port; false when it exited instead.</summary>
-    private static async Task<bool> ListensAsync(Process process, int port)
-    {
-        var listening = false;
-        await Eventually.TrueAsync(async () =>
-        {
-            if (process.HasExited)
-                return true;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
-                listening = true;
-                return true;
-            }
-            catch (SocketException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromMinutes(1), () => "nginx neither listened nor exited");
-        return listening && !process.HasExited;
     }
 
     /// <summary>

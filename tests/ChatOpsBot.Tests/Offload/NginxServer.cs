@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace ChatOpsBot.Tests.Offload;
 
@@ -69,7 +68,7 @@ internal sealed class NginxServer : IDisposable
         // A port free now may be taken before nginx binds it (other tests share the machine): try another.
         for (var attempt = 0; ; attempt++)
         {
-            var port = FreeLoopbackPort();
+            var port = Loopback.FreePort();
             var config = Path.Combine(directory, "nginx.conf");
             await File.WriteAllTextAsync(config, Configuration(directory, port, upstream, dataDirectory, internalLocation));
             var info = new ProcessStartInfo("nginx")
@@ -82,7 +81,7 @@ internal sealed class NginxServer : IDisposable
                 info.ArgumentList.Add(argument);
             var process = Process.Start(info)!;
             var server = new NginxServer(process, directory, port);
-            if (await server.ListensAsync())
+            if (await Loopback.ListensAsync(process, port))
                 return server;
             var log = server.ErrorLog;
             server.Stop();
@@ -123,36 +122,6 @@ internal sealed class NginxServer : IDisposable
         """;
 
     private static string Indent(string text, string by) => string.Join('\n', text.Split('\n').Select(line => by + line));
-
-    /// <summary>Whether nginx accepts connections; false once it has exited.</summary>
-    private async Task<bool> ListensAsync()
-    {
-        // Not a timing assertion: a deadline, so an nginx that never listens fails the test instead of hanging it.
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromMinutes(1))
-        {
-            if (_process.HasExited)
-                return false;
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await socket.ConnectAsync(IPAddress.Loopback, BaseAddress.Port);
-                return true;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(20);
-            }
-        }
-        return false;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private void Stop()
     {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace ChatOpsBot.Tests;
@@ -181,7 +179,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
         var log = "";
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            if (TryStartOn(FreeLoopbackPort(), out log))
+            if (TryStartOn(Loopback.FreePort(), out log))
                 return;
         }
         throw new InvalidOperationException("PostgreSQL did not start:\n" + log);
@@ -298,13 +296,6 @@ internal sealed class PostgresCluster : IAsyncDisposable
         return onPath ?? throw new InvalidOperationException(
             "PostgreSQL's server programs (initdb, pg_ctl) were not found in /usr/lib/postgresql/*/bin or on the PATH. " +
             "./test.sh installs them (Debian package postgresql); or set CHATOPSBOT_TEST_POSTGRES to a server's connection string.");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Run(string file, string[] arguments, bool asPostgres = true)
