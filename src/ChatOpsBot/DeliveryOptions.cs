@@ -97,7 +97,8 @@ internal sealed partial class DeliveryOffloadNotice(Microsoft.Extensions.Options
         if (options.Value.Artifacts.Provider == Features.Builds.ArtifactProvider.S3)
         {
             var origin = options.Value.Artifacts.S3.SignedOrigin();
-            LogHandingOffToStore(delivery.StoreLocation, origin.GetLeftPart(UriPartial.Authority), origin.Authority);
+            var (storeOrigin, storeHost) = (origin.GetLeftPart(UriPartial.Authority), origin.Authority);
+            LogHandingOffToStore(delivery.StoreLocation, storeOrigin, storeHost);
             return Task.CompletedTask;
         }
         var artifacts = Path.Combine(options.Value.DataPath, "artifacts");

@@ -90,6 +90,10 @@ internal sealed class NginxServer : IDisposable
         }
 
         location @chatopsbot_store_failed {
+            # Not from the store: a client asked for the internal location itself.
+            if ($upstream_status = "") {
+                return 404;
+            }
             default_type text/plain;
             return 502 "The build's file could not be fetched from the artifact store.\n";
         }

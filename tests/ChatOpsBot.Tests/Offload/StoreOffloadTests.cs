@@ -1,5 +1,9 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using ChatOpsBot.Core.Tests.Builds;
 using ChatOpsBot.Features.Builds;
 
 namespace ChatOpsBot.Tests.Offload;
@@ -334,9 +338,9 @@ public sealed class StoreOffloadTests(StoreOffloadSite site) : IClassFixture<Sto
     [Fact]
     public async Task AnObjectMissingFromTheBucketBecomesA502InPlainTextNotTheStoresXml()
     {
-        var other = new Core.Tests.Builds.TestIpaBuilder().WithAppFile("Payload.bin", System.Security.Cryptography.RandomNumberGenerator.GetBytes(4096)).Build();
+        var other = new TestIpaBuilder().WithAppFile("Payload.bin", RandomNumberGenerator.GetBytes(4096)).Build();
         await StoreOffloadSite.UploadAsync(site.Offloaded, other, channel: "missing");
-        var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(other));
+        var sha = Convert.ToHexStringLower(SHA256.HashData(other));
         using (var s3 = site.S3.Client())
             await s3.DeleteObjectAsync(S3.S3rverServer.Bucket, $"{site.Prefix}{sha[..2]}/{sha}");
         var (token, _) = await MintAsync("missing");
@@ -353,9 +357,9 @@ public sealed class StoreOffloadTests(StoreOffloadSite site) : IClassFixture<Sto
     private async Task<(string Token, long Id)> MintAsync(string channel)
     {
         using var api = site.Offloaded.CreateClient(ChatOpsBotApplication.UploaderKey);
-        using var response = await System.Net.Http.Json.HttpClientJsonExtensions.PostAsJsonAsync(api, $"/api/v1/apps/{OffloadSite.AppSlug}/links", new { channel, requestedFor = "Ada Lovelace" });
+        using var response = await api.PostAsJsonAsync($"/api/v1/apps/{OffloadSite.AppSlug}/links", new { channel, requestedFor = "Ada Lovelace" });
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        var link = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<System.Text.Json.JsonElement>(response.Content);
+        var link = await response.Content.ReadFromJsonAsync<JsonElement>();
         return (new Uri(link.GetProperty("installPageUrl").GetString()!).AbsolutePath["/i/".Length..], link.GetProperty("id").GetInt64());
     }
 
