@@ -363,6 +363,36 @@ public sealed class StoreOffloadTests(StoreOffloadSite site) : IClassFixture<Sto
         return (new Uri(link.GetProperty("installPageUrl").GetString()!).AbsolutePath["/i/".Length..], link.GetProperty("id").GetInt64());
     }
 
+    [Theory]
+    [InlineData(null, "eu-central-1", false, "https://s3.eu-central-1.amazonaws.com")]
+    [InlineData("https://account.r2.cloudflarestorage.com", "auto", false, "https://account.r2.cloudflarestorage.com")]
+    [InlineData("http://127.0.0.1:9000", "us-east-1", true, "http://127.0.0.1:9000")]
+    public async Task TheUrlNginxFetchesIsPathStyleAndSignedForTheOriginTheHostAnnounces(string? serviceUrl, string region, bool forcePathStyle, string origin)
+    {
+        var options = new S3ArtifactOptions
+        {
+            ServiceUrl = serviceUrl,
+            Region = region,
+            Bucket = "builds",
+            Prefix = "chatopsbot/",
+            ForcePathStyle = forcePathStyle,
+            AccessKeyId = "AKIDEXAMPLE",
+            SecretAccessKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        };
+        var sha = new string('a', 64);
+        using var store = new S3ArtifactStore(options, Microsoft.Extensions.Logging.Abstractions.NullLogger<S3ArtifactStore>.Instance);
+        await using var reader = (await store.OpenRangesAsync(sha, 10, CancellationToken.None))!;
+
+        var path = (await reader.PresignedPathAsync(TimeSpan.FromMinutes(5)))!;
+
+        Assert.Equal(new Uri(origin), options.SignedOrigin());
+        Assert.StartsWith($"/builds/chatopsbot/aa/{sha}?", path, StringComparison.Ordinal);
+        var query = path[(path.IndexOf('?', StringComparison.Ordinal) + 1)..].Split('&');
+        Assert.Contains("X-Amz-SignedHeaders=host", query);
+        Assert.Contains(query, q => q.StartsWith($"X-Amz-Credential=AKIDEXAMPLE%2F", StringComparison.Ordinal) && q.Contains($"%2F{region}%2Fs3%2Faws4_request", StringComparison.Ordinal));
+        Assert.DoesNotContain("wJalrXUtnFEMI", path, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheSignedOriginIsServiceUrlsOriginOrAwssRegionalEndpoint()
     {
