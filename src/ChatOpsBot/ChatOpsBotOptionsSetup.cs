@@ -66,7 +66,7 @@ internal sealed class ChatOpsBotOptionsValidator : IValidateOptions<ChatOpsBotOp
         failures.AddRange(TrustedProxies.Validate(options.ForwardedHeaders));
         failures.AddRange(Data.PostgresDataSource.Validate(options.Database));
         failures.AddRange(Features.Builds.ArtifactOptions.Validate(options.Artifacts));
-        failures.AddRange(DeliveryOptions.Validate(options.Delivery, options.Artifacts.Provider));
+        failures.AddRange(DeliveryOptions.Validate(options.Delivery, options.Artifacts));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -206,6 +206,52 @@ public sealed class ComposeFileTests
         Assert.Equal("FileSystem", environment["ChatOpsBot__Artifacts__Provider"]);
     }
 
+    [Fact]
+    public void WithTheMinioProfileTheReplicasHandDownloadsToNginxsObjectStoreLocationWhichProxiesToTheirServiceUrl()
+    {
+        var compose = ComposeFile.Load(new Dictionary<string, string>(DeployFiles.TestVariables())
+        {
+            ["CHATOPSBOT_ARTIFACTS_PROVIDER"] = "S3",
+            ["MINIO_ROOT_USER"] = "chatopsbot",
+            ["MINIO_ROOT_PASSWORD"] = "minio0password0in0test",
+        });
+        foreach (var replica in Replicas)
+        {
+            var environment = compose.Environment(replica);
+            var artifacts = new Features.Builds.ArtifactOptions
+            {
+                Provider = Enum.Parse<Features.Builds.ArtifactProvider>(environment["ChatOpsBot__Artifacts__Provider"]),
+                S3 = new Features.Builds.S3ArtifactOptions
+                {
+                    ServiceUrl = environment["ChatOpsBot__Artifacts__S3__ServiceUrl"],
+                    Bucket = environment["ChatOpsBot__Artifacts__S3__Bucket"],
+                    Region = environment["ChatOpsBot__Artifacts__S3__Region"],
+                    ForcePathStyle = bool.Parse(environment["ChatOpsBot__Artifacts__S3__ForcePathStyle"]),
+                    AccessKeyId = environment["ChatOpsBot__Artifacts__S3__AccessKeyId"],
+                    SecretAccessKey = environment["ChatOpsBot__Artifacts__S3__SecretAccessKey"],
+                },
+            };
+            var delivery = new DeliveryOptions
+            {
+                Offload = Enum.Parse<DeliveryOffload>(environment["ChatOpsBot__Delivery__Offload"]),
+                InternalLocation = environment["ChatOpsBot__Delivery__InternalLocation"],
+                StoreLocation = environment["ChatOpsBot__Delivery__StoreLocation"],
+            };
+
+            Assert.Empty(Features.Builds.ArtifactOptions.Validate(artifacts).Concat(DeliveryOptions.Validate(delivery, artifacts)));
+            Assert.Equal(DeliveryOffload.XAccelRedirect, delivery.Offload);
+            Assert.Equal("/_chatopsbot/s3/", delivery.StoreLocation);
+            var origin = artifacts.S3.SignedOrigin();
+            Assert.Equal(new Uri("http://minio:9000"), origin);
+            var text = DeployFiles.NginxConfigText;
+            Assert.Contains($"location ~ \"^{delivery.StoreLocation}(?:all|", text, StringComparison.Ordinal);
+            Assert.Contains($"proxy_pass {origin.GetLeftPart(UriPartial.Authority)}$chatopsbot_object$is_args$args;", text, StringComparison.Ordinal);
+            Assert.Contains($"proxy_set_header Host {origin.Authority};", text, StringComparison.Ordinal);
+        }
+        Assert.Equal(["minio"], ComposeFile.Strings(compose.Service("minio"), "profiles"));
+        Assert.Equal(["chatopsbot"], ComposeFile.Strings(compose.Service("minio"), "networks"));
+    }
+
     [Theory]
     [InlineData("CHATOPSBOT_HOST")]
     [InlineData("POSTGRES_PASSWORD")]

@@ -50,7 +50,8 @@ internal sealed class NginxServer : IDisposable
         ?? throw new Xunit.Sdk.XunitException("nginx is not installed: apt-get install nginx (./test.sh installs it).");
 
     /// <summary>Starts nginx in front of <paramref name="upstreams"/> (chatopsbot-1, chatopsbot-2 in the compose file).</summary>
-    public static async Task<NginxServer> StartAsync(IReadOnlyList<Uri> upstreams, string artifactsDirectory)
+    /// <remarks><paramref name="store"/>: the S3 store the object-store location proxies to (the compose file's MinIO); none by default.</remarks>
+    public static async Task<NginxServer> StartAsync(IReadOnlyList<Uri> upstreams, string artifactsDirectory, Uri? store = null)
     {
         var prefix = Directory.CreateTempSubdirectory("chatopsbot-nginx-").FullName;
         try
@@ -62,7 +63,7 @@ internal sealed class NginxServer : IDisposable
             for (var attempt = 1; ; attempt++)
             {
                 var (http, https) = (Loopback.FreePort(), Loopback.FreePort());
-                var configuration = Substitute(DeployFiles.NginxConfigText, prefix, upstreams, http, https, artifactsDirectory);
+                var configuration = Substitute(DeployFiles.NginxConfigText, prefix, upstreams, http, https, artifactsDirectory, store);
                 await File.WriteAllTextAsync(Path.Combine(prefix, "chatopsbot.conf"), configuration);
                 await File.WriteAllTextAsync(Path.Combine(prefix, "nginx.conf"), MainConfiguration(prefix));
                 var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
@@ -87,8 +88,10 @@ internal sealed class NginxServer : IDisposable
     }
 
     /// <summary>The compose deployment's nginx configuration with this machine's paths, hosts and ports.</summary>
-    internal static string Substitute(string configuration, string prefix, IReadOnlyList<Uri> upstreams, int httpPort, int httpsPort, string artifactsDirectory)
+    internal static string Substitute(string configuration, string prefix, IReadOnlyList<Uri> upstreams, int httpPort, int httpsPort, string artifactsDirectory, Uri? store = null)
     {
+        // Without a store the location points at a port nothing listens on: nginx starts without one, as in Docker.
+        var storeAuthority = store?.Authority ?? "127.0.0.1:9";
         (string From, string To, int Count)[] substitutions =
         [
             ("server chatopsbot-1:8080 ", $"server 127.0.0.1:{upstreams[0].Port} ", 1),
@@ -99,6 +102,8 @@ internal sealed class NginxServer : IDisposable
             ("root /var/www/acme;", $"root {Path.Combine(prefix, "acme")};", 1),
             ("alias /var/lib/chatopsbot/artifacts/;", $"alias {Path.TrimEndingDirectorySeparator(artifactsDirectory)}/;", 1),
             ("/var/log/nginx/access.log", Path.Combine(prefix, "access.log"), 2),
+            // proxy_pass and the Host the presigned URLs are signed for.
+            ("minio:9000", storeAuthority, 2),
         ];
         foreach (var (from, to, count) in substitutions)
         {

@@ -34,6 +34,71 @@ internal sealed class NginxServer : IDisposable
         }
         """;
 
+    /// <summary>
+    /// The object-store location as docs/operations.md gives it ("With the object store"); {StoreLocation}, {StoreOrigin}
+    /// (scheme, host and port) and {StoreHost} (host and port) are put in. The tests check the guide shows this text.
+    /// </summary>
+    public const string StoreLocation = """
+        location ~ "^{StoreLocation}(?:all|(?<chatopsbot_range>bytes=[0-9]+-[0-9]+))(?<chatopsbot_object>/.+/(?<chatopsbot_sha256>[0-9a-f]{64}))$" {
+            internal;
+            # The origin and Host the presigned URL is signed for (event 6400 names them): ServiceUrl's.
+            proxy_pass {StoreOrigin}$chatopsbot_object$is_args$args;
+            proxy_set_header Host {StoreHost};
+            proxy_ssl_server_name on;
+            # Nothing of the phone's request reaches the store but the range the host resolved.
+            proxy_pass_request_headers off;
+            proxy_pass_request_body off;
+            proxy_set_header Range $chatopsbot_range;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_buffering off;
+            # The store's own headers go; the host's Content-Type, Cache-Control and Accept-Ranges stay.
+            proxy_hide_header Accept-Ranges;
+            proxy_hide_header Cache-Control;
+            proxy_hide_header Content-Disposition;
+            proxy_hide_header Content-Encoding;
+            proxy_hide_header Content-Language;
+            proxy_hide_header Content-Security-Policy;
+            proxy_hide_header Content-Type;
+            proxy_hide_header ETag;
+            proxy_hide_header Expires;
+            proxy_hide_header Last-Modified;
+            proxy_hide_header Set-Cookie;
+            proxy_hide_header Strict-Transport-Security;
+            proxy_hide_header Vary;
+            proxy_hide_header X-Content-Type-Options;
+            proxy_hide_header X-Xss-Protection;
+            proxy_hide_header x-amz-id-2;
+            proxy_hide_header x-amz-request-id;
+            proxy_hide_header x-amz-version-id;
+            proxy_hide_header x-amz-server-side-encryption;
+            proxy_hide_header x-amz-storage-class;
+            proxy_hide_header x-amz-expiration;
+            proxy_hide_header x-amz-checksum-crc32;
+            proxy_hide_header x-amz-checksum-crc64nvme;
+            proxy_hide_header x-amz-checksum-sha256;
+            proxy_hide_header X-Ratelimit-Limit;
+            proxy_hide_header X-Ratelimit-Remaining;
+            # The host's strong ETag is the object's SHA-256, the key's last segment; then the privacy headers of /i/.
+            add_header ETag "\"$chatopsbot_sha256\"";
+            add_header Referrer-Policy no-referrer;
+            add_header X-Content-Type-Options nosniff;
+            add_header X-Robots-Tag "noindex, nofollow";
+            # A store that fails, refuses or cannot be reached: 502 in plain text, never the store's XML.
+            proxy_intercept_errors on;
+            error_page 400 401 403 404 405 408 409 411 412 416 500 501 502 503 504 = @chatopsbot_store_failed;
+        }
+
+        location @chatopsbot_store_failed {
+            # Not from the store: a client asked for the internal location itself.
+            if ($upstream_status = "") {
+                return 404;
+            }
+            default_type text/plain;
+            return 502 "The build's file could not be fetched from the artifact store.\n";
+        }
+        """;
+
     private readonly Process _process;
     private readonly string _directory;
 
@@ -62,7 +127,8 @@ internal sealed class NginxServer : IDisposable
     }
 
     /// <summary>Starts nginx in front of <paramref name="upstream"/>, serving <paramref name="dataDirectory"/>'s artifacts internally.</summary>
-    public static async Task<NginxServer> StartAsync(Uri upstream, string dataDirectory, string internalLocation = DeliveryOptions.DefaultInternalLocation)
+    /// <remarks>With <paramref name="store"/> (an S3 store's origin), the object-store location is there too.</remarks>
+    public static async Task<NginxServer> StartAsync(Uri upstream, string dataDirectory, string internalLocation = DeliveryOptions.DefaultInternalLocation, Uri? store = null)
     {
         var directory = Directory.CreateTempSubdirectory("chatopsbot-nginx-").FullName;
         // A port free now may be taken before nginx binds it (other tests share the machine): try another.
@@ -70,7 +136,7 @@ internal sealed class NginxServer : IDisposable
         {
             var port = Loopback.FreePort();
             var config = Path.Combine(directory, "nginx.conf");
-            await File.WriteAllTextAsync(config, Configuration(directory, port, upstream, dataDirectory, internalLocation));
+            await File.WriteAllTextAsync(config, Configuration(directory, port, upstream, dataDirectory, internalLocation, store));
             var info = new ProcessStartInfo("nginx")
             {
                 RedirectStandardOutput = true,
@@ -93,7 +159,13 @@ internal sealed class NginxServer : IDisposable
         }
     }
 
-    private static string Configuration(string directory, int port, Uri upstream, string dataDirectory, string internalLocation) => $$"""
+    /// <summary>The object-store location for a store at <paramref name="store"/>, as an operator fills it in.</summary>
+    public static string StoreLocationFor(Uri store, string storeLocation = DeliveryOptions.DefaultStoreLocation) => StoreLocation
+        .Replace("{StoreLocation}", storeLocation, StringComparison.Ordinal)
+        .Replace("{StoreOrigin}", store.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal)
+        .Replace("{StoreHost}", store.Authority, StringComparison.Ordinal);
+
+    private static string Configuration(string directory, int port, Uri upstream, string dataDirectory, string internalLocation, Uri? store) => $$"""
         daemon off;
         master_process off;
         pid {{directory}}/nginx.pid;
@@ -117,6 +189,7 @@ internal sealed class NginxServer : IDisposable
                     proxy_buffering off;
                 }
         {{Indent(OffloadLocation.Replace("{InternalLocation}", internalLocation, StringComparison.Ordinal).Replace("{DataDirectory}", dataDirectory, StringComparison.Ordinal), "        ")}}
+        {{(store is null ? "" : Indent(StoreLocationFor(store), "        "))}}
             }
         }
         """;

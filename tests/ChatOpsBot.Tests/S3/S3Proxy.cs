@@ -21,6 +21,7 @@ internal sealed class S3Proxy : IAsyncDisposable
     private readonly HttpClient _upstream = new(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false });
     private readonly Uri _target;
     private readonly ConcurrentQueue<string> _requests = new();
+    private readonly ConcurrentQueue<ReceivedRequest> _received = new();
 
     private S3Proxy(WebApplication app, Uri target)
     {
@@ -30,6 +31,12 @@ internal sealed class S3Proxy : IAsyncDisposable
 
     /// <summary>Which requests fail; none by default.</summary>
     public Func<HttpRequest, bool> Fails { get; set; } = _ => false;
+
+    /// <summary>Which requests lose their connection before any answer, as a store that goes away does; none by default.</summary>
+    public Func<HttpRequest, bool> Aborts { get; set; } = _ => false;
+
+    /// <summary>Every request with its headers (names in lowercase), in order.</summary>
+    public IReadOnlyList<ReceivedRequest> Received => [.. _received];
 
     /// <summary>"METHOD /path?query" of every request, in order.</summary>
     public IReadOnlyList<string> Requests => [.. _requests];
@@ -57,6 +64,13 @@ internal sealed class S3Proxy : IAsyncDisposable
     {
         var request = http.Request;
         _requests.Enqueue($"{request.Method} {request.Path}{request.QueryString}");
+        _received.Enqueue(new ReceivedRequest(request.Method, $"{request.Path}{request.QueryString}",
+            request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString(), StringComparer.Ordinal)));
+        if (Aborts(request))
+        {
+            http.Abort();
+            return;
+        }
         if (Fails(request))
         {
             await request.Body.CopyToAsync(Stream.Null, http.RequestAborted);
@@ -92,3 +106,6 @@ internal sealed class S3Proxy : IAsyncDisposable
         _upstream.Dispose();
     }
 }
+
+/// <summary>One request as the store received it.</summary>
+internal sealed record ReceivedRequest(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers);

@@ -36,13 +36,17 @@ internal sealed partial class ArtifactOptions
         if (string.IsNullOrEmpty(s3.ServiceUrl) && string.IsNullOrEmpty(s3.Region)
             && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_REGION")) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION")))
             yield return $"{Key}:Region is required when {Key}:ServiceUrl is not set (or set AWS_REGION).";
-        if (s3.Prefix is { Length: > 0 } prefix && (prefix.StartsWith('/') || !prefix.EndsWith('/') || prefix.Contains("//", StringComparison.Ordinal)))
+        if (s3.Prefix is { Length: > 0 } prefix && !IsWellFormedPrefix(prefix))
             yield return $"{Key}:Prefix must end with '/' and must not start with one (for example 'chatopsbot/'), or be empty.";
         if (string.IsNullOrEmpty(s3.AccessKeyId) != string.IsNullOrEmpty(s3.SecretAccessKey))
             yield return $"{Key}: set both AccessKeyId and SecretAccessKey, or neither (then the standard AWS credentials, such as AWS_ACCESS_KEY_ID, apply).";
         if (s3.PartSize is < S3ArtifactOptions.MinPartSize or > S3ArtifactOptions.MaxPartSize)
             yield return $"{Key}:PartSize must be between {S3ArtifactOptions.MinPartSize} (5 MiB) and {S3ArtifactOptions.MaxPartSize} (5 GiB) bytes.";
     }
+
+    /// <summary>Ends with <c>/</c>, does not start with one, and has no empty segment.</summary>
+    internal static bool IsWellFormedPrefix(string prefix) =>
+        !prefix.StartsWith('/') && prefix.EndsWith('/') && !prefix.Contains("//", StringComparison.Ordinal);
 
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
     private static partial Regex BucketName();
@@ -74,4 +78,20 @@ internal sealed class S3ArtifactOptions
 
     /// <summary>Files larger than this are sent as a multipart upload in parts of this size, one part at a time.</summary>
     public long PartSize { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>The region requests are signed for: <see cref="Region"/>, else the AWS SDK's environment variables.</summary>
+    public string? SigningRegion() =>
+        new[] { Region, Environment.GetEnvironmentVariable("AWS_REGION"), Environment.GetEnvironmentVariable("AWS_DEFAULT_REGION") }
+            .FirstOrDefault(region => !string.IsNullOrEmpty(region));
+
+    /// <summary>
+    /// The origin (scheme, host and port) the URLs presigned for nginx are signed for: <see cref="ServiceUrl"/>'s,
+    /// or AWS's regional endpoint. SigV4 signs the Host header, so nginx must send exactly this origin's host and
+    /// port, and its proxy_pass must go there. Those URLs address the bucket path-style (<c>/{bucket}/{key}</c>)
+    /// whatever <see cref="ForcePathStyle"/> says, so one fixed origin serves every object.
+    /// </summary>
+    public Uri SignedOrigin() =>
+        new(string.IsNullOrEmpty(ServiceUrl)
+            ? $"https://s3.{SigningRegion()}.amazonaws.com"
+            : new Uri(ServiceUrl).GetLeftPart(UriPartial.Authority));
 }

@@ -40,6 +40,13 @@ internal interface IArtifactReader : IAsyncDisposable
 
     /// <summary>A URL the client may fetch the artifact from itself, valid for <paramref name="lifetime"/>; null when the store has none.</summary>
     ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName);
+
+    /// <summary>
+    /// The path and query (<c>/{bucket}/{key}?X-Amz-…</c>) of a presigned GET of the artifact, path-style, valid for
+    /// <paramref name="lifetime"/> at the store's signed origin (<see cref="S3ArtifactOptions.SignedOrigin"/>), for
+    /// nginx to fetch it with; null when the store has none.
+    /// </summary>
+    ValueTask<string?> PresignedPathAsync(TimeSpan lifetime);
 }
 
 /// <summary>Thrown when the artifact store cannot be reached or refuses a request: the request answers 503, nothing is stored.</summary>
@@ -158,6 +165,8 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
         }
 
         public ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) => ValueTask.FromResult<string?>(null);
+
+        public ValueTask<string?> PresignedPathAsync(TimeSpan lifetime) => ValueTask.FromResult<string?>(null);
 
         public ValueTask DisposeAsync() => file.DisposeAsync();
     }

@@ -17,6 +17,9 @@ namespace ChatOpsBot.Features.Builds;
 internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
 {
     private readonly AmazonS3Client _s3;
+    // Presigns the URLs nginx fetches objects with: path-style at the signed origin (the same client when _s3 is).
+    private readonly AmazonS3Client _handOffSigner;
+    private readonly Uri _signedOrigin;
     private readonly string _bucket;
     private readonly string _prefix;
     private readonly long _partSize;
@@ -30,14 +33,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         _partSize = options.PartSize;
         _protocol = options.ServiceUrl?.StartsWith("http:", StringComparison.OrdinalIgnoreCase) == true ? Protocol.HTTP : Protocol.HTTPS;
         _logger = logger;
-        var config = new AmazonS3Config
-        {
-            ForcePathStyle = options.ForcePathStyle,
-            // The SDK's default (checksums on every request, sent as trailers in aws-chunked bodies) is what MinIO,
-            // Ceph, R2 and older S3-compatible servers differ on most; only where the API requires one.
-            RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-            ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-        };
+        var config = Config(options.ForcePathStyle);
         if (!string.IsNullOrEmpty(options.ServiceUrl))
         {
             config.ServiceURL = options.ServiceUrl;
@@ -48,10 +44,35 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         {
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
         }
-        _s3 = string.IsNullOrEmpty(options.AccessKeyId)
+        _s3 = Client(options, config);
+        _signedOrigin = options.SignedOrigin();
+        if (options.ForcePathStyle && !string.IsNullOrEmpty(options.ServiceUrl))
+        {
+            _handOffSigner = _s3;
+        }
+        else
+        {
+            // An explicit endpoint, so the URL's origin is the one the start-up notice names, not one the SDK picks.
+            var pathStyle = Config(forcePathStyle: true);
+            pathStyle.ServiceURL = string.IsNullOrEmpty(options.ServiceUrl) ? _signedOrigin.ToString() : options.ServiceUrl;
+            pathStyle.AuthenticationRegion = options.SigningRegion() ?? "us-east-1";
+            _handOffSigner = Client(options, pathStyle);
+        }
+    }
+
+    private static AmazonS3Config Config(bool forcePathStyle) => new()
+    {
+        ForcePathStyle = forcePathStyle,
+        // The SDK's default (checksums on every request, sent as trailers in aws-chunked bodies) is what MinIO,
+        // Ceph, R2 and older S3-compatible servers differ on most; only where the API requires one.
+        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
+    };
+
+    private static AmazonS3Client Client(S3ArtifactOptions options, AmazonS3Config config) =>
+        string.IsNullOrEmpty(options.AccessKeyId)
             ? new AmazonS3Client(config)
             : new AmazonS3Client(new BasicAWSCredentials(options.AccessKeyId, options.SecretAccessKey), config);
-    }
 
     public async Task<bool> AddAsync(string localFile, string sha256, CancellationToken cancellationToken)
     {
@@ -148,7 +169,12 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
         }
     }
 
-    public void Dispose() => _s3.Dispose();
+    public void Dispose()
+    {
+        if (!ReferenceEquals(_handOffSigner, _s3))
+            _handOffSigner.Dispose();
+        _s3.Dispose();
+    }
 
     /// <summary>Parts in order, each read from the spooled file where it lies; an upload that fails is aborted, so no part lingers.</summary>
     private async Task UploadInPartsAsync(string localFile, string key, long size, CancellationToken cancellationToken)
@@ -323,6 +349,24 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
                     ContentDisposition = $"attachment; filename=\"{fileName}\"",
                 },
             }), "sign a URL for", CancellationToken.None);
+
+        public async ValueTask<string?> PresignedPathAsync(TimeSpan lifetime)
+        {
+            var presigned = await store.Guard(() => store._handOffSigner.GetPreSignedURLAsync(new GetPreSignedUrlRequest
+            {
+                BucketName = store._bucket,
+                Key = key,
+                Verb = HttpVerb.GET,
+                Protocol = store._signedOrigin.Scheme == Uri.UriSchemeHttp ? Protocol.HTTP : Protocol.HTTPS,
+                Expires = TimeProvider.System.GetUtcNow().UtcDateTime + lifetime,
+            }), "sign a URL for", CancellationToken.None);
+            // nginx sends the request to the origin its location names: a URL signed for another would be refused.
+            var url = new Uri(presigned);
+            if (Uri.Compare(url, store._signedOrigin, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
+                throw new InvalidOperationException($"The store presigned a URL for {url.GetLeftPart(UriPartial.Authority)}, not for {store._signedOrigin.GetLeftPart(UriPartial.Authority)}.");
+            // The SDK's own escaping of path and query, as signed.
+            return presigned[presigned.IndexOf('/', url.Scheme.Length + 3)..];
+        }
 
         public ValueTask DisposeAsync()
         {

@@ -171,11 +171,16 @@ internal static partial class InstallEndpoints
         }
         // Prepared before the download is reserved: a store that cannot be read (or a URL that cannot be signed)
         // answers 503 and costs the link nothing.
-        var redirect = options.Value.Delivery is { Offload: DeliveryOffload.Redirect } delivery
+        var delivery = options.Value.Delivery;
+        var redirect = delivery.Offload == DeliveryOffload.Redirect
             ? await file.PresignedUrlAsync(delivery.RedirectLifetime, "app.ipa")
             : null;
-        // nginx sends the file itself where it would pick the same bytes (XAccelRedirect is on the file system only).
-        var handOff = options.Value.Delivery.Offload == DeliveryOffload.XAccelRedirect && IpaDownload.ProxyAgrees(http.Request, etag);
+        // With the S3 store nginx fetches the object with a URL signed here, asking for the range the host resolved,
+        // so any satisfiable GET can go. From the artifact directory nginx applies the phone's Range itself, so only
+        // where it would pick the same bytes.
+        var fromStore = delivery.Offload == DeliveryOffload.XAccelRedirect && options.Value.Artifacts.Provider == ArtifactProvider.S3;
+        var storeObject = fromStore ? await file.PresignedPathAsync(delivery.RedirectLifetime) : null;
+        var handOff = storeObject is not null || (delivery.Offload == DeliveryOffload.XAccelRedirect && !fromStore && IpaDownload.ProxyAgrees(http.Request, etag));
         var body = redirect is null && !handOff ? await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken) : null;
         var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
@@ -198,9 +203,13 @@ internal static partial class InstallEndpoints
                 http.Response.StatusCode = StatusCodes.Status302Found;
                 http.Response.Headers.Location = redirect;
             }
+            else if (storeObject is not null)
+            {
+                IpaDownload.HandOffToStore(http.Response, etag, delivery.StoreLocation, range.Value, storeObject);
+            }
             else
             {
-                IpaDownload.HandOff(http.Response, etag, options.Value.Delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
+                IpaDownload.HandOff(http.Response, etag, delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
             }
             await links.SettleDownloadAsync(reservation, range.Value.Length, reachesEnd, file.Length);
             if (reachesEnd)

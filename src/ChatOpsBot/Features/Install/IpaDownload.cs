@@ -122,6 +122,23 @@ internal static partial class IpaDownload
         response.ContentLength = 0;
     }
 
+    /// <summary>
+    /// Answers a GET the host has authorised and reserved with <c>X-Accel-Redirect</c> to nginx's location for the
+    /// object store: <c>{storeLocation}{all|bytes=a-b}{objectPath}</c>, where <paramref name="objectPath"/> is the
+    /// path and query of a presigned GET (<c>/{bucket}/{key}?X-Amz-…</c>). The range is the one the host resolved
+    /// (If-Range, suffixes and all), so nginx asks the store for exactly those bytes and the store's 200 or 206 is
+    /// what the host would have sent. nginx keeps this response's Content-Type, Cache-Control and Accept-Ranges and
+    /// hides the store's; its location adds the ETag from the key's SHA-256 and the privacy headers
+    /// (docs/operations.md, "With the object store").
+    /// </summary>
+    public static void HandOffToStore(HttpResponse response, EntityTagHeaderValue etag, string storeLocation, ByteRange range, string objectPath)
+    {
+        Describe(response, etag);
+        var bytes = range.Partial ? string.Create(CultureInfo.InvariantCulture, $"bytes={range.From}-{range.To}") : "all";
+        response.Headers["X-Accel-Redirect"] = string.Concat(storeLocation, bytes, objectPath);
+        response.ContentLength = 0;
+    }
+
     [GeneratedRegex(@"^bytes=(?:(?<from>[0-9]{1,18})-(?<to>[0-9]{0,18})|-[0-9]{1,18})$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex PlainRange();
 
