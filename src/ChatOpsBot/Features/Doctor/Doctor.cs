@@ -1,0 +1,16 @@
+namespace ChatOpsBot.Features.Doctor;
+
+/// <summary>
+/// Every check, in the order an operator fixes things: the public origin and its certificate, what a phone fetches
+/// through it, the host's storage. The <c>doctor</c> command prints the findings; the Health page shows the same.
+/// </summary>
+internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe install, StorageChecks storage)
+{
+    public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
+    {
+        List<DoctorFinding> findings = [.. await publicBaseUrl.RunAsync(cancellationToken)];
+        findings.AddRange(await install.RunAsync(cancellationToken));
+        findings.AddRange(await storage.RunAsync(cancellationToken));
+        return findings;
+    }
+}
