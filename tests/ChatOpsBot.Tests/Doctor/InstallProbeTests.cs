@@ -39,7 +39,8 @@ public sealed partial class InstallProbeTests : IDisposable
 
         var findings = await site.RunDoctorAsync();
 
-        Assert.True(findings.All(f => f.Verdict == DoctorVerdict.Ok), string.Join("\n", findings.Select(DoctorCommand.Format)));
+        // Job storage aside: on PostgreSQL it looks for a job server, and this host runs none (StorageCheckTests).
+        Assert.True(findings.Where(f => f.Check != StorageChecks.JobsCheck).All(f => f.Verdict == DoctorVerdict.Ok), string.Join("\n", findings.Select(DoctorCommand.Format)));
         Assert.Equal("GET /i/{token} of a probe link to demo beta answered 200 text/html.", Find(findings, InstallProbe.PageCheck).Message);
         Assert.Contains("HEAD /i/{token}/app.ipa answered 200 with Accept-Ranges: bytes", Find(findings, InstallProbe.IpaCheck).Message, StringComparison.Ordinal);
         Assert.Equal(["GET /i/", "GET /i/", "HEAD /i/"], site.Proxy.Paths.Select(p => p[..(p.IndexOf('/', StringComparison.Ordinal) + 3)]));

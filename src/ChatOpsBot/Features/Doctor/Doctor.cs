@@ -9,8 +9,12 @@ internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe ins
     public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
     {
         List<DoctorFinding> findings = [.. await publicBaseUrl.RunAsync(cancellationToken)];
-        findings.AddRange(await install.RunAsync(cancellationToken));
-        findings.AddRange(await storage.RunAsync(cancellationToken));
+        // The probe mints a link: the database is checked first, and reported in its place below.
+        var database = await storage.DatabaseAsync(cancellationToken);
+        findings.AddRange(database.Verdict != DoctorVerdict.Ok
+            ? [DoctorFinding.Warning(InstallProbe.PageCheck, "not probed: a probe link needs a current database (see database below).")]
+            : await install.RunAsync(cancellationToken));
+        findings.AddRange(await storage.RunAsync(database, cancellationToken));
         return findings;
     }
 }

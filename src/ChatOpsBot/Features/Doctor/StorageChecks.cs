@@ -26,17 +26,17 @@ internal sealed class StorageChecks(
     /// <summary>A Hangfire server heartbeats every 30 seconds; one silent for longer than this is gone.</summary>
     internal static readonly TimeSpan HeartbeatWindow = TimeSpan.FromMinutes(2);
 
-    public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
+    /// <summary>The rest, after <see cref="DatabaseAsync"/> (which the install probe waits for) found <paramref name="database"/>.</summary>
+    public async Task<IReadOnlyList<DoctorFinding>> RunAsync(DoctorFinding database, CancellationToken cancellationToken)
     {
-        var database = await DatabaseAsync(cancellationToken);
         List<DoctorFinding> findings = [database, await ArtifactsAsync(cancellationToken)];
-        if (database.Verdict != DoctorVerdict.Problem)
+        if (database.Verdict == DoctorVerdict.Ok)
             findings.AddRange(await DiskAsync(cancellationToken));
         findings.Add(Jobs());
         return findings;
     }
 
-    private async Task<DoctorFinding> DatabaseAsync(CancellationToken cancellationToken)
+    public async Task<DoctorFinding> DatabaseAsync(CancellationToken cancellationToken)
     {
         try
         {
@@ -44,6 +44,11 @@ internal sealed class StorageChecks(
             await schema.PrepareAsync(migrate: false, cancellationToken);
             var applied = await db.Database.GetAppliedMigrationsAsync(cancellationToken);
             return DoctorFinding.Ok(DatabaseCheck, $"{options.Value.Database.Provider} database reachable and current (migration {applied.LastOrDefault() ?? "none"}).");
+        }
+        catch (DatabaseSchemaException e) when (e.Behind && options.Value.Database.MigrateAtStart)
+        {
+            return DoctorFinding.Warning(DatabaseCheck,
+                "the database is behind this version (it has pending migrations); the host applies them when it starts, or run `dotnet ChatOpsBot.dll migrate` now.");
         }
         catch (DatabaseSchemaException e)
         {
@@ -102,13 +107,19 @@ internal sealed class StorageChecks(
         {
             return [DoctorFinding.Warning(DiskCheck, $"the free space of {directory} could not be read ({e.Message}).")];
         }
+        return [Disk(free, largest, directory)];
+    }
+
+    /// <summary>A problem when the largest build would not fit again, a warning under three times its size.</summary>
+    internal static DoctorFinding Disk(long free, long largest, string directory)
+    {
         if (largest == 0)
-            return [DoctorFinding.Ok(DiskCheck, $"{Size(free)} free for artifacts; no build stored yet.")];
+            return DoctorFinding.Ok(DiskCheck, $"{Size(free)} free for artifacts; no build stored yet.");
         if (free < largest)
-            return [DoctorFinding.Problem(DiskCheck, $"{Size(free)} free for artifacts, less than the largest build ({Size(largest)}): free space or grow the volume of {directory}, or lower {ChatOpsBotOptions.Section}:Retention:KeepBuildsPerChannel.")];
+            return DoctorFinding.Problem(DiskCheck, $"{Size(free)} free for artifacts, less than the largest build ({Size(largest)}): free space or grow the volume of {directory}, or lower {ChatOpsBotOptions.Section}:Retention:KeepBuildsPerChannel.");
         if (free < 3 * largest)
-            return [DoctorFinding.Warning(DiskCheck, $"{Size(free)} free for artifacts, room for fewer than three builds of the largest's size ({Size(largest)}): free space or grow the volume of {directory}.")];
-        return [DoctorFinding.Ok(DiskCheck, $"{Size(free)} free for artifacts; the largest build is {Size(largest)}.")];
+            return DoctorFinding.Warning(DiskCheck, $"{Size(free)} free for artifacts, room for fewer than three builds the size of the largest ({Size(largest)}): free space or grow the volume of {directory}.");
+        return DoctorFinding.Ok(DiskCheck, $"{Size(free)} free for artifacts; the largest build is {Size(largest)}.");
     }
 
     private DoctorFinding Jobs()
@@ -131,7 +142,11 @@ internal sealed class StorageChecks(
         }
     }
 
-    private static string Size(long bytes) => bytes >= 1L << 30
-        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.0} GiB")
-        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB");
+    internal static string Size(long bytes) => bytes switch
+    {
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.0} GiB"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.0} MiB"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 10):0.0} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes"),
+    };
 }
