@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using ChatOpsBot.Core.Doctor;
 using ChatOpsBot.Features.Doctor;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using ChatOpsBot.Core.Doctor;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Doctor;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,4 @@
+using ChatOpsBot.Core.Doctor;
 using ChatOpsBot.Features.Doctor;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,10 +1,12 @@
+using ChatOpsBot.Core.Doctor;
+
 namespace ChatOpsBot.Features.Doctor;
 
 /// <summary>
 /// Every check, in the order an operator fixes things: the public origin and its certificate, what a phone fetches
-/// through it, the host's storage. The <c>doctor</c> command prints the findings; the Health page shows the same.
+/// through it, the host's storage, the chat platforms. The <c>doctor</c> command prints the findings; the Health page shows the same.
 /// </summary>
-internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe install, StorageChecks storage)
+internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe install, StorageChecks storage, IEnumerable<IDoctorCheck> platforms)
 {
     public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
     {
@@ -15,6 +17,9 @@ internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe ins
             ? [DoctorFinding.Warning(InstallProbe.PageCheck, "not probed: a probe link needs a current database (see database below).")]
             : await install.RunAsync(cancellationToken));
         findings.AddRange(await storage.RunAsync(database, cancellationToken));
+        // Slack and Teams add theirs while they are enabled.
+        foreach (var platform in platforms)
+            findings.AddRange(await platform.RunAsync(cancellationToken));
         return findings;
     }
 }

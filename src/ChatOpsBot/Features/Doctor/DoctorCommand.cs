@@ -1,3 +1,5 @@
+using ChatOpsBot.Core.Doctor;
+
 namespace ChatOpsBot.Features.Doctor;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using ChatOpsBot.Core.Doctor;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Links;
 using ChatOpsBot.PropertyList;

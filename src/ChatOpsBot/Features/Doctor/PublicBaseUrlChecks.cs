@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ChatOpsBot.Core.Doctor;
 using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Features.Doctor;

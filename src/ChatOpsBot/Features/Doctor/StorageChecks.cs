@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using ChatOpsBot.Core.Doctor;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
 using Hangfire;
