@@ -81,3 +81,14 @@ public sealed class StorageCheckTests
         return await storage.RunAsync(await storage.DatabaseAsync(CancellationToken.None), CancellationToken.None);
     }
 }
+
+public sealed class DoctorFormatTests
+{
+    [Fact]
+    public void FindingIsPrintedAsOneLineWithTheVerdictAndTheCheckInColumns()
+    {
+        var line = ChatOpsBot.Features.Doctor.DoctorCommand.Format(DoctorFinding.Problem("job storage", "cannot be read (42P01: no relation\n\nPOSITION: 15): fix it."));
+
+        Assert.Equal("problem  job storage                cannot be read (42P01: no relation POSITION: 15): fix it.", line);
+    }
+}

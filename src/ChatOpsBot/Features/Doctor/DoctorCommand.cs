@@ -21,7 +21,11 @@ internal static class DoctorCommand
 
     /// <summary><c>ok       PublicBaseUrl certificate  valid for chatops.example.com until 2027-03-01</c></summary>
     internal static string Format(DoctorFinding finding) =>
-        $"{Verdict(finding.Verdict),-8} {finding.Check,-26} {finding.Message}";
+        $"{Verdict(finding.Verdict),-8} {finding.Check,-26} {OneLine(finding.Message)}";
+
+    /// <summary>Driver messages quoted in a finding may span lines; a finding is one line.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static string Verdict(DoctorVerdict verdict) => verdict switch
     {

@@ -33,7 +33,7 @@ internal sealed class StorageChecks(
         List<DoctorFinding> findings = [database, await ArtifactsAsync(cancellationToken)];
         if (database.Verdict == DoctorVerdict.Ok)
             findings.AddRange(await DiskAsync(cancellationToken));
-        findings.Add(Jobs());
+        findings.Add(Jobs(database));
         return findings;
     }
 
@@ -123,10 +123,13 @@ internal sealed class StorageChecks(
         return DoctorFinding.Ok(DiskCheck, $"{Size(free)} free for artifacts; the largest build is {Size(largest)}.");
     }
 
-    private DoctorFinding Jobs()
+    private DoctorFinding Jobs(DoctorFinding database)
     {
         if (jobs is InMemoryStorage)
             return DoctorFinding.Ok(JobsCheck, "in-memory job storage: the job server lives in the host process and is checked by the Health page of the running host.");
+        // On PostgreSQL the job storage's tables are installed with the migrations.
+        if (database.Verdict != DoctorVerdict.Ok)
+            return DoctorFinding.Warning(JobsCheck, "not checked: the job storage lives in the database, which is not current (see database above).");
         try
         {
             var now = time.GetUtcNow().UtcDateTime;
