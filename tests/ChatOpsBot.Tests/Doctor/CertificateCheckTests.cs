@@ -41,6 +41,33 @@ public sealed class CertificateCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task CertificateFromAnIntermediateTheServerSendsIsOk()
+    {
+        using var intermediate = TestCertificates.Authority("Test Public Issuing CA", _publicCa);
+        using var certificate = TestCertificates.Server(Host, intermediate);
+        await using var front = await TlsFront.StartAsync(certificate, chain: [intermediate]);
+
+        var finding = Assert.Single(Certificate(await CheckAsync($"https://{Host}:{front.Port}")));
+
+        Assert.Equal(DoctorVerdict.Ok, finding.Verdict);
+        Assert.EndsWith("issued by Test Public Issuing CA.", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CertificateWhoseIntermediateTheServerDoesNotSendIsAProblem()
+    {
+        using var intermediate = TestCertificates.Authority("Test Public Issuing CA", _publicCa);
+        using var certificate = TestCertificates.Server(Host, intermediate);
+        await using var front = await TlsFront.StartAsync(certificate);
+
+        var problem = Assert.Single(Certificate(await CheckAsync($"https://{Host}:{front.Port}")));
+
+        Assert.Equal(DoctorVerdict.Problem, problem.Verdict);
+        Assert.Contains("issuer CN=Test Public Issuing CA is neither sent by the server nor trusted here", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("serve it with its intermediates", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SelfSignedCertificateIsAProblemNamedAsTheReasonIosRefusesToInstall()
     {
         using var certificate = TestCertificates.Server(Host, issuer: null);

@@ -90,6 +90,17 @@ public sealed partial class InstallProbeTests : IDisposable
     }
 
     [Fact]
+    public async Task ProxyThatDropsTheIpaLengthIsAProblem()
+    {
+        await using var site = await SiteAsync(ProxyFault.DropsIpaLength, upload: true);
+
+        var ipa = Find(await site.RunDoctorAsync(), InstallProbe.IpaCheck);
+
+        Assert.Equal(DoctorVerdict.Problem, ipa.Verdict);
+        Assert.Contains("answered Content-Length (none) for a build of", ipa.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WithoutABuildTheProbeIsAWarningThatSaysToUploadOne()
     {
         await using var site = await SiteAsync(ProxyFault.None, upload: false);

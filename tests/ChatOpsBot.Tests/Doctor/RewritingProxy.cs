@@ -10,6 +10,7 @@ internal enum ProxyFault
     StripsAcceptRanges,
     AddsQueryStringToIpaUrl,
     ServesManifestAsPlainText,
+    DropsIpaLength,
 }
 
 /// <summary>
@@ -42,6 +43,8 @@ internal sealed class RewritingProxy(ProxyFault fault) : IDisposable
             if (name is "Transfer-Encoding" or "Connection")
                 continue;
             if (fault == ProxyFault.StripsAcceptRanges && name == "Accept-Ranges")
+                continue;
+            if (fault == ProxyFault.DropsIpaLength && name == "Content-Length" && context.Request.Path.Value?.EndsWith("/app.ipa", StringComparison.Ordinal) == true)
                 continue;
             context.Response.Headers[name] = values.ToArray();
         }

@@ -9,14 +9,20 @@ internal static class TestCertificates
     /// <summary>The doctor tests' "now": every validity period is set relative to it, never to the real clock.</summary>
     public static readonly DateTimeOffset Now = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
 
-    public static X509Certificate2 Authority(string name)
+    /// <summary>A root CA, or an intermediate one when <paramref name="issuer"/> is given.</summary>
+    public static X509Certificate2 Authority(string name, X509Certificate2? issuer = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, issuer is not null, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        return Loaded(request.CreateSelfSigned(Now.AddYears(-5), Now.AddYears(10)));
+        if (issuer is null)
+            return Loaded(request.CreateSelfSigned(Now.AddYears(-5), Now.AddYears(10)));
+        using var issuerKey = issuer.GetECDsaPrivateKey()!;
+        using var issued = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), Now.AddYears(-2), Now.AddYears(5), RandomNumberGenerator.GetBytes(16));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return Loaded(withKey);
     }
 
     /// <summary>A server certificate for <paramref name="dnsName"/>, issued by <paramref name="issuer"/>, or self-signed without one.</summary>
