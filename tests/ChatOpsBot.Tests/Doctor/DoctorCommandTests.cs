@@ -79,6 +79,31 @@ public sealed class DoctorCommandTests
         }
     }
 
+    [Fact]
+    public async Task PostgresServerThatIsNotThereIsAProblemAtOnceAndThePasswordIsNotPrinted()
+    {
+        const string password = "doctor-database-password-never-printed";
+        var data = Directory.CreateTempSubdirectory("chatopsbot-doctor-").FullName;
+        try
+        {
+            var environment = Environment(data, "http://127.0.0.1:5080");
+            environment["ChatOpsBot__Database__Provider"] = "Postgres";
+            environment["ChatOpsBot__Database__ConnectionString"] = $"Host=127.0.0.1;Port={Loopback.FreePort()};Database=chatopsbot;Username=chatopsbot;Password={password}";
+
+            var (exit, output) = await HostProcess.RunToExitAsync([DoctorCommand.Name], data, environment);
+
+            var lines = Findings(output);
+            Assert.True(exit == 1, output);
+            Assert.Contains(lines, l => l.StartsWith("problem  database                   the Postgres database cannot be reached", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("warning  job storage                not checked", StringComparison.Ordinal));
+            Assert.DoesNotContain(password, output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+
     private static Dictionary<string, string> Environment(string data, string publicBaseUrl) => new()
     {
         ["ChatOpsBot__DataDirectory"] = data,

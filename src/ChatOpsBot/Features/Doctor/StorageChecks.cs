@@ -6,6 +6,7 @@ using ChatOpsBot.Features.Builds;
 using Hangfire;
 using Hangfire.InMemory;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Features.Doctor;
@@ -41,6 +42,9 @@ internal sealed class StorageChecks(
     {
         try
         {
+            // One attempt first: the start's own check waits minutes for a PostgreSQL server that is not up yet.
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.CloseConnectionAsync();
             // The start's own check without migrating: what it would refuse is a problem, in its words.
             await schema.PrepareAsync(migrate: false, cancellationToken);
             var applied = await db.Database.GetAppliedMigrationsAsync(cancellationToken);
@@ -55,10 +59,11 @@ internal sealed class StorageChecks(
         {
             return DoctorFinding.Problem(DatabaseCheck, e.Message);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or RetryLimitExceededException)
         {
+            var reason = e is RetryLimitExceededException { InnerException: { } last } ? last.Message : e.Message;
             return DoctorFinding.Problem(DatabaseCheck,
-                $"the {options.Value.Database.Provider} database cannot be reached ({e.Message}): check {ChatOpsBotOptions.Section}:Database:ConnectionString and that the server runs.");
+                $"the {options.Value.Database.Provider} database cannot be reached ({reason}): check {ChatOpsBotOptions.Section}:Database:ConnectionString and that the server runs.");
         }
     }
 
