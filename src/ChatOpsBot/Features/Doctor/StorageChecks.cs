@@ -67,7 +67,10 @@ internal sealed class StorageChecks(
         }
     }
 
-    /// <summary>Writes, reads back and deletes a small probe artifact through the store the host uses.</summary>
+    /// <summary>
+    /// Writes, reads back and deletes a small probe artifact through the store the host uses. Its content is unique to
+    /// this run, so no build shares it and deleting it needs none of the locks that guard real artifacts.
+    /// </summary>
     private async Task<DoctorFinding> ArtifactsAsync(CancellationToken cancellationToken)
     {
         var provider = options.Value.Artifacts.Provider;
