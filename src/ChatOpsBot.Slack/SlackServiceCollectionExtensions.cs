@@ -37,6 +37,9 @@ public static class SlackServiceCollectionExtensions
         services.AddHttpClient<SlackApiClient>()
             // The bot token must never follow a redirect to another host.
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddHttpClient<SlackDoctorCheck>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddTransient<Core.Doctor.IDoctorCheck>(provider => provider.GetRequiredService<SlackDoctorCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, SlackMessenger>());
         // A host that keeps link messages registers its own; without one, nothing is remembered.
         services.TryAddSingleton<ILinkMessages, NoLinkMessages>();

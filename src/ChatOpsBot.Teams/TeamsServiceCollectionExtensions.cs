@@ -51,6 +51,8 @@ public static class TeamsServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddHttpClient<BotConnectorClient>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.AddTransient<TeamsDoctorCheck>();
+        services.AddTransient<Core.Doctor.IDoctorCheck>(provider => provider.GetRequiredService<TeamsDoctorCheck>());
         return services;
     }
 }

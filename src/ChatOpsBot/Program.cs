@@ -4,6 +4,7 @@ using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Features.ApiKeys;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Chat;
+using ChatOpsBot.Features.Doctor;
 using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.LinkMessages;
 using ChatOpsBot.Features.Links;
@@ -19,9 +20,11 @@ if (args is [HealthCheckCommand.Name, ..])
 
 // `dotnet ChatOpsBot.dll migrate` upgrades the database and exits, for operators who migrate as a deploy step.
 var migrateOnly = args is ["migrate", ..];
+// `dotnet ChatOpsBot.dll doctor` checks what installs need (the public origin, its certificate, the proxy, storage) and exits.
+var doctor = args is [DoctorCommand.Name, ..];
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
-    Args = migrateOnly ? args[1..] : args,
+    Args = migrateOnly || doctor ? args[1..] : args,
     // appsettings.json travels next to the binaries; the working directory is where data lives.
     ContentRootPath = AppContext.BaseDirectory,
 });
@@ -47,6 +50,9 @@ try
     builder.AddSlackPersistence();
     builder.AddTeams();
     builder.AddTeamsPersistence();
+    builder.AddDoctor();
+    if (doctor)
+        builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
 
     var app = builder.Build();
     // Before anything resolves a service, so a configuration mistake is reported here rather than logged with a stack
@@ -65,6 +71,13 @@ try
     app.MapAnnouncements();
     app.MapSlack();
     app.MapTeams();
+
+    if (doctor)
+    {
+        var exit = await DoctorCommand.RunAsync(app.Services, Console.Out, CancellationToken.None);
+        await app.DisposeAsync();
+        return exit;
+    }
 
     // Before the host starts: a database this binary cannot serve is reported like a configuration mistake.
     var options = app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value;

@@ -61,6 +61,9 @@ internal sealed class FakeSlackApi : IAsyncDisposable
 
     public Uri Origin { get; private set; } = null!;
 
+    /// <summary>The Date header of every answer, for tests that compare clocks; Kestrel's own (the real clock) when null.</summary>
+    public DateTimeOffset? Date { get; set; }
+
     public string ApiBaseUrl => new Uri(Origin, "/api/").ToString();
 
     public string ResponseUrl(string name) => new Uri(Origin, "/hooks/" + name).ToString();
@@ -148,6 +151,8 @@ internal sealed class FakeSlackApi : IAsyncDisposable
         call = call with { Answer = answer };
         _calls.Enqueue(call);
         http.Response.StatusCode = answer.Status;
+        if (Date is { } date)
+            http.Response.Headers.Date = date.ToString("r", System.Globalization.CultureInfo.InvariantCulture);
         if (answer.RetryAfter is not null)
             http.Response.Headers.RetryAfter = answer.RetryAfter;
         http.Response.ContentType = answer.Body.StartsWith('{') ? "application/json; charset=utf-8" : "text/plain";

@@ -8,7 +8,11 @@ using Npgsql;
 namespace ChatOpsBot.Data;
 
 /// <summary>The database cannot be served by this binary as it is; the message says what the operator does.</summary>
-internal sealed class DatabaseSchemaException(string message) : Exception(message);
+internal sealed class DatabaseSchemaException(string message) : Exception(message)
+{
+    /// <summary>The database is only behind this binary: migrating brings it up to date.</summary>
+    public bool Behind { get; init; }
+}
 
 /// <summary>
 /// Brings the database to the schema this binary was built for, before the server takes requests: adopts a database
@@ -115,7 +119,8 @@ internal sealed partial class DatabaseSchema(IServiceScopeFactory scopes, IOptio
         if (!migrate)
             throw new DatabaseSchemaException(
                 $"The database is behind this version of ChatOpsBot ({string.Join("; ", Pending(pending, jobStorage))}) and " +
-                $"{ChatOpsBotOptions.Section}:Database:MigrateAtStart is false. Run `dotnet ChatOpsBot.dll migrate` with the same configuration first.");
+                $"{ChatOpsBotOptions.Section}:Database:MigrateAtStart is false. Run `dotnet ChatOpsBot.dll migrate` with the same configuration first.")
+            { Behind = true };
 
         if (pending.Count > 0)
             LogMigrating(pending.Count, pending);

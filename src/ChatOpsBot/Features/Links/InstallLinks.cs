@@ -46,7 +46,8 @@ internal sealed partial class InstallLinks(
         return await MintAsync(build.Id, requester, maxDownloads, cancellationToken);
     }
 
-    public async Task<MintResult> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
+    /// <summary>Mints a link to the build, living <c>ChatOpsBot:Links:Lifetime</c> unless a lifetime is given (the doctor's probe links live minutes).</summary>
+    public async Task<MintResult> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken, TimeSpan? lifetime = null)
     {
         var state = await BuildStateOf.For(db)(db, buildId, cancellationToken);
         if (state is null)
@@ -67,7 +68,7 @@ internal sealed partial class InstallLinks(
             UserId = requester.UserId,
             UserName = requester.UserName,
             CreatedAt = now,
-            ExpiresAt = now + options.Value.Links.Lifetime,
+            ExpiresAt = now + (lifetime ?? options.Value.Links.Lifetime),
             MaxDownloads = maxDownloads,
         };
         // Every chat /install mints one; committed together with concurrent mints, as link events are.

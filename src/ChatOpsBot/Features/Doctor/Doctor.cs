@@ -1,0 +1,25 @@
+using ChatOpsBot.Core.Doctor;
+
+namespace ChatOpsBot.Features.Doctor;
+
+/// <summary>
+/// Every check, in the order an operator fixes things: the public origin and its certificate, what a phone fetches
+/// through it, the host's storage, the chat platforms. The <c>doctor</c> command prints the findings; the Health page shows the same.
+/// </summary>
+internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe install, StorageChecks storage, IEnumerable<IDoctorCheck> platforms)
+{
+    public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
+    {
+        List<DoctorFinding> findings = [.. await publicBaseUrl.RunAsync(cancellationToken)];
+        // The probe mints a link: the database is checked first, and reported in its place below.
+        var database = await storage.DatabaseAsync(cancellationToken);
+        findings.AddRange(database.Verdict != DoctorVerdict.Ok
+            ? [DoctorFinding.Warning(InstallProbe.PageCheck, "not probed: a probe link needs a current database (see database below).")]
+            : await install.RunAsync(cancellationToken));
+        findings.AddRange(await storage.RunAsync(database, cancellationToken));
+        // Slack and Teams add theirs while they are enabled.
+        foreach (var platform in platforms)
+            findings.AddRange(await platform.RunAsync(cancellationToken));
+        return findings;
+    }
+}
