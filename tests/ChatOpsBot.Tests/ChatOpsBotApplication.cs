@@ -109,6 +109,20 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         return settings;
     }
 
+    /// <summary>Uploads the test IPA as app "demo", channel "beta", with the uploader key; fails the test unless it is stored.</summary>
+    public async Task UploadDemoAsync()
+    {
+        using var api = CreateClient(UploaderKey);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("beta"), "channel" },
+            { new StringContent("demo"), "app" },
+            { new ByteArrayContent(new Core.Tests.Builds.TestIpaBuilder().Build()), "file", "Demo.ipa" },
+        };
+        using var response = await api.PostAsync("/api/v1/builds", form);
+        Xunit.Assert.True(response.StatusCode == System.Net.HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
     public HttpClient CreateClient(string apiKey)
     {
         var client = CreateLoopbackClient();

@@ -15,24 +15,11 @@ public sealed class MetricsEndpointTests
         return new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(settings));
     }
 
-    private static async Task UploadAsync(ChatOpsBotApplication app)
-    {
-        using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        using var form = new MultipartFormDataContent
-        {
-            { new StringContent("beta"), "channel" },
-            { new StringContent("demo"), "app" },
-            { new ByteArrayContent(new Core.Tests.Builds.TestIpaBuilder().Build()), "file", "Demo.ipa" },
-        };
-        using var response = await api.PostAsync("/api/v1/builds", form);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-    }
-
     [Fact]
     public async Task MetricsAnswerAnAdminKeyWithPrometheusTextHoldingTheProductCounters()
     {
         using var app = Host();
-        await UploadAsync(app);
+        await app.UploadDemoAsync();
         using var admin = app.CreateClient(ChatOpsBotApplication.AdminKey);
 
         using var response = await admin.GetAsync("/metrics");

@@ -1,4 +1,3 @@
-using System.Net;
 using ChatOpsBot.Features.Doctor;
 
 namespace ChatOpsBot.Tests.Doctor;
@@ -14,7 +13,7 @@ public sealed class DoctorCommandTests
         // On PostgreSQL the job storage is shared, and the doctor looks for a server's heartbeat there: this host has one.
         using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Jobs:Enabled"] = TestProvider.IsPostgres ? "true" : "false" }),
             servePublicBaseUrl: true);
-        await UploadAsync(app);
+        await app.UploadDemoAsync();
 
         var (exit, output) = await HostProcess.RunToExitAsync([DoctorCommand.Name], app.DataDirectory, Environment(app.DataDirectory, app.PublicBaseUrl));
 
@@ -116,17 +115,4 @@ public sealed class DoctorCommandTests
     /// <summary>The findings on standard output; the host's log lines go to standard error.</summary>
     private static List<string> Findings(string output) =>
         [.. output.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.StartsWith("ok ", StringComparison.Ordinal) || l.StartsWith("warning ", StringComparison.Ordinal) || l.StartsWith("problem ", StringComparison.Ordinal))];
-
-    private static async Task UploadAsync(ChatOpsBotApplication app)
-    {
-        using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        using var form = new MultipartFormDataContent
-        {
-            { new StringContent("beta"), "channel" },
-            { new StringContent("demo"), "app" },
-            { new ByteArrayContent(new Core.Tests.Builds.TestIpaBuilder().Build()), "file", "Demo.ipa" },
-        };
-        using var response = await api.PostAsync("/api/v1/builds", form);
-        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-    }
 }

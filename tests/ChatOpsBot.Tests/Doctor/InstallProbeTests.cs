@@ -146,16 +146,7 @@ public sealed partial class InstallProbeTests : IDisposable
         using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
         proxy.Upstream = api.BaseAddress;
         if (upload)
-        {
-            using var form = new MultipartFormDataContent
-            {
-                { new StringContent("beta"), "channel" },
-                { new StringContent("demo"), "app" },
-                { new ByteArrayContent(new Core.Tests.Builds.TestIpaBuilder().Build()), "file", "Demo.ipa" },
-            };
-            using var response = await api.PostAsync("/api/v1/builds", form);
-            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
-        }
+            await app.UploadDemoAsync();
         return new Site(app, front, proxy);
     }
 
