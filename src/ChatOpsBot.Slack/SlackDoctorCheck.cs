@@ -21,7 +21,20 @@ internal sealed class SlackDoctorCheck(HttpClient http, IOptions<SlackOptions> o
     /// <summary>What <see cref="SlackSignature"/> allows; beyond it every signed request is refused as a replay.</summary>
     internal static readonly TimeSpan SkewLimit = SlackSignature.ReplayWindow;
 
-    public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
+    public const string RequestUrlsCheck = "Slack request URLs";
+
+    /// <summary>The routes the Slack app's settings point at, and where in those settings each goes.</summary>
+    internal static readonly (string Path, string Setting)[] RequestUrls =
+    [
+        ("slack/commands", "each slash command's Request URL"),
+        ("slack/interactions", "Interactivity's Request URL"),
+        ("slack/events", "Event Subscriptions' Request URL"),
+    ];
+
+    public async Task<IReadOnlyList<DoctorFinding>> RunAsync(DoctorContext context, CancellationToken cancellationToken) =>
+        [.. await TokenAndClockAsync(cancellationToken), .. await RequestUrlsAsync(context, cancellationToken)];
+
+    private async Task<IReadOnlyList<DoctorFinding>> TokenAndClockAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (string.IsNullOrEmpty(settings.BotToken))
@@ -52,6 +65,74 @@ internal sealed class SlackDoctorCheck(HttpClient http, IOptions<SlackOptions> o
                 $"auth.test refused the bot token ({Text(answer, "error")}): set {SlackOptions.Section}:BotToken to the app's current Bot User OAuth Token (xoxb-…), and reinstall the app to the workspace if it was revoked."));
         findings.Add(Clock(date, time.GetUtcNow()));
         return findings;
+    }
+
+    /// <summary>
+    /// Sends what Slack sends to each request URL, through <c>PublicBaseUrl</c>: to <c>/slack/events</c> the signed
+    /// <c>url_verification</c> Slack sends when the URL is set (the host must echo its challenge: the route, the body
+    /// and the signing secret all arrive intact), to the others an unsigned POST, which the host refuses with 401
+    /// (a proxy's 404, 405 or 502 means Slack's requests never reach it). Nothing is stored by either.
+    /// </summary>
+    private async Task<IReadOnlyList<DoctorFinding>> RequestUrlsAsync(DoctorContext context, CancellationToken cancellationToken)
+    {
+        if (context.PublicOrigin is not { } origin || context.CreatePublicClient is not { } createClient || string.IsNullOrEmpty(options.Value.SigningSecret))
+            return [];
+        using var client = createClient();
+        List<DoctorFinding> problems = [];
+        foreach (var (path, setting) in RequestUrls)
+        {
+            var url = new Uri(origin, path);
+            var challenge = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            var verification = path == "slack/events";
+            using var request = verification ? SignedVerification(url, challenge) : new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent([]) };
+            try
+            {
+                using var response = await client.SendAsync(request, cancellationToken);
+                var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (verification && response.StatusCode == System.Net.HttpStatusCode.OK && Echoes(body, challenge))
+                    continue;
+                if (!verification && response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+                    continue;
+                var expected = verification ? "200 with the challenge of a request signed with Slack:SigningSecret" : "401 (ChatOpsBot's refusal of an unsigned request)";
+                problems.Add(DoctorFinding.Problem(RequestUrlsCheck,
+                    $"POST {url.AbsoluteUri} answered {(int)response.StatusCode} instead of {expected}, so Slack's requests to {setting} do not reach ChatOpsBot intact: pass /slack/ to ChatOpsBot unchanged (body and headers) in the proxy in front of it."));
+            }
+            catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                problems.Add(DoctorFinding.Problem(RequestUrlsCheck,
+                    $"POST {url.AbsoluteUri} did not answer ({(e is OperationCanceledException ? "no answer" : e.Message)}), so Slack's requests to {setting} cannot arrive: make PublicBaseUrl reach this host."));
+            }
+        }
+        if (problems.Count > 0)
+            return problems;
+        return [DoctorFinding.Ok(RequestUrlsCheck,
+            $"{string.Join(", ", RequestUrls.Select(r => new Uri(origin, r.Path).AbsoluteUri))} reach ChatOpsBot: they are the app's slash command, Interactivity and Event Subscriptions Request URLs (manifests/slack/manifest.yml).")];
+    }
+
+    private HttpRequestMessage SignedVerification(Uri url, string challenge)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes($$"""{"token":"chatopsbot-doctor","challenge":"{{challenge}}","type":"url_verification"}""");
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+        request.Headers.Add("X-Slack-Request-Timestamp", timestamp);
+        request.Headers.Add("X-Slack-Signature", SlackSignature.Sign(options.Value.SigningSecret!, timestamp, body));
+        return request;
+    }
+
+    private static bool Echoes(string body, string challenge)
+    {
+        try
+        {
+            using var answer = JsonDocument.Parse(body);
+            return answer.RootElement.ValueKind == JsonValueKind.Object && answer.RootElement.TryGetProperty("challenge", out var echoed)
+                && echoed.ValueKind == JsonValueKind.String && echoed.GetString() == challenge;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     internal static DoctorFinding Clock(DateTimeOffset? slack, DateTimeOffset now)

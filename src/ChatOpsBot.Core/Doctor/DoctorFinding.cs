@@ -27,5 +27,15 @@ public sealed record DoctorFinding(string Check, DoctorVerdict Verdict, string M
 /// </summary>
 public interface IDoctorCheck
 {
-    Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken);
+    Task<IReadOnlyList<DoctorFinding>> RunAsync(DoctorContext context, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What the host gives the adapters' checks: its public origin (<c>PublicBaseUrl</c>, ending in <c>/</c>) and a
+/// client whose requests go there as a platform's would, past the proxies in front of the host; both null when
+/// <c>PublicBaseUrl</c> is unusable, and then nothing is sent through it.
+/// </summary>
+public sealed record DoctorContext(Uri? PublicOrigin, Func<HttpClient>? CreatePublicClient)
+{
+    public static DoctorContext WithoutPublicOrigin { get; } = new(null, null);
 }

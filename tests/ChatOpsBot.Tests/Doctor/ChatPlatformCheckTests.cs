@@ -127,7 +127,7 @@ public sealed class ChatPlatformCheckTests
         await using var scope = app.Services.CreateAsyncScope();
         List<DoctorFinding> findings = [];
         foreach (var check in scope.ServiceProvider.GetServices<IDoctorCheck>())
-            findings.AddRange(await check.RunAsync(CancellationToken.None));
+            findings.AddRange(await check.RunAsync(DoctorContext.WithoutPublicOrigin, CancellationToken.None));
         return findings;
     }
 }

@@ -11,6 +11,8 @@ internal enum ProxyFault
     AddsQueryStringToIpaUrl,
     ServesManifestAsPlainText,
     DropsIpaLength,
+    NotRoutingChatPlatforms,
+    StripsSlackSignature,
 }
 
 /// <summary>
@@ -30,11 +32,24 @@ internal sealed class RewritingProxy(ProxyFault fault) : IDisposable
         var path = context.Request.Path + context.Request.QueryString;
         lock (Paths)
             Paths.Add($"{context.Request.Method} {path}");
+        var chat = context.Request.Path.StartsWithSegments("/slack") || context.Request.Path.StartsWithSegments("/api/messages");
+        if (fault == ProxyFault.NotRoutingChatPlatforms && chat)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await context.Response.WriteAsync("not found", context.RequestAborted);
+            return;
+        }
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(Upstream!, path));
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+            request.Content = new StreamContent(context.Request.Body);
         foreach (var (name, values) in context.Request.Headers)
         {
-            if (name is not ("Host" or "Content-Length" or "Transfer-Encoding"))
-                request.Headers.TryAddWithoutValidation(name, [.. values]);
+            if (name is "Host" or "Content-Length" or "Transfer-Encoding")
+                continue;
+            if (fault == ProxyFault.StripsSlackSignature && name.StartsWith("X-Slack-", StringComparison.OrdinalIgnoreCase))
+                continue;
+            if (!request.Headers.TryAddWithoutValidation(name, [.. values]))
+                request.Content?.Headers.TryAddWithoutValidation(name, [.. values]);
         }
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
         context.Response.StatusCode = (int)response.StatusCode;

@@ -6,8 +6,11 @@ namespace ChatOpsBot.Features.Doctor;
 /// Every check, in the order an operator fixes things: the public origin and its certificate, what a phone fetches
 /// through it, the host's storage, the chat platforms. The <c>doctor</c> command prints the findings; the Health page shows the same.
 /// </summary>
-internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe install, StorageChecks storage, IEnumerable<IDoctorCheck> platforms)
+internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe install, StorageChecks storage, IEnumerable<IDoctorCheck> platforms,
+    DoctorNetwork network, Microsoft.Extensions.Options.IOptions<ChatOpsBotOptions> options)
 {
+    private static readonly TimeSpan PlatformRequestTimeout = TimeSpan.FromSeconds(30);
+
     public async Task<IReadOnlyList<DoctorFinding>> RunAsync(CancellationToken cancellationToken)
     {
         List<DoctorFinding> findings = [.. await publicBaseUrl.RunAsync(cancellationToken)];
@@ -17,9 +20,12 @@ internal sealed class Doctor(PublicBaseUrlChecks publicBaseUrl, InstallProbe ins
             ? [DoctorFinding.Warning(InstallProbe.PageCheck, "not probed: a probe link needs a current database (see database below).")]
             : await install.RunAsync(cancellationToken));
         findings.AddRange(await storage.RunAsync(database, cancellationToken));
-        // Slack and Teams add theirs while they are enabled.
+        // Slack and Teams add theirs while they are enabled, sending what their platform sends through PublicBaseUrl.
+        var context = PublicBaseUrl.TryParse(options.Value.PublicBaseUrl, out var origin, out _)
+            ? new DoctorContext(new Uri(origin.AbsoluteUri.TrimEnd('/') + "/"), () => network.CreateProbeClient(PlatformRequestTimeout))
+            : DoctorContext.WithoutPublicOrigin;
         foreach (var platform in platforms)
-            findings.AddRange(await platform.RunAsync(cancellationToken));
+            findings.AddRange(await platform.RunAsync(context, cancellationToken));
         return findings;
     }
 }
