@@ -1,8 +1,6 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using ChatOpsBot.Core.Doctor;
 using ChatOpsBot.Data;
-using ChatOpsBot.Features.Doctor;
 using ChatOpsBot.Slack;
 using ChatOpsBot.Teams;
 using Microsoft.EntityFrameworkCore;
@@ -17,12 +15,11 @@ namespace ChatOpsBot.Tests.Doctor;
 /// </summary>
 public sealed class ChatRouteProbeTests : IDisposable
 {
-    private const string Host = "chatops.test";
     private const string SigningSecret = "route-probe-signing-secret-never-printed";
     private readonly X509Certificate2 _ca = TestCertificates.Authority("Test Public Root CA");
     private readonly X509Certificate2 _certificate;
 
-    public ChatRouteProbeTests() => _certificate = TestCertificates.Server(Host, _ca);
+    public ChatRouteProbeTests() => _certificate = TestCertificates.Server(DoctorSite.Host, _ca);
 
     public void Dispose()
     {
@@ -40,7 +37,7 @@ public sealed class ChatRouteProbeTests : IDisposable
 
         var finding = Assert.Single(findings, f => f.Check == SlackDoctorCheck.RequestUrlsCheck);
         Assert.Equal(DoctorVerdict.Ok, finding.Verdict);
-        var origin = $"https://{Host}:{site.Front.Port}";
+        var origin = site.Origin;
         Assert.StartsWith($"{origin}/slack/commands, {origin}/slack/interactions, {origin}/slack/events reach ChatOpsBot", finding.Message, StringComparison.Ordinal);
         Assert.Equal(["POST /slack/commands", "POST /slack/interactions", "POST /slack/events"], site.Proxy.Paths.Where(p => p.StartsWith("POST", StringComparison.Ordinal)));
         Assert.All(findings, f => Assert.DoesNotContain(SigningSecret, f.Message, StringComparison.Ordinal));
@@ -84,7 +81,7 @@ public sealed class ChatRouteProbeTests : IDisposable
         await using (var site = await SiteAsync(ProxyFault.None, teams.Settings()))
         {
             var finding = Assert.Single(await site.RunDoctorAsync(), f => f.Check == TeamsDoctorCheck.EndpointCheck);
-            Assert.Equal((DoctorVerdict.Ok, $"https://{Host}:{site.Front.Port}/api/messages reaches ChatOpsBot: it is the Azure Bot's messaging endpoint."), (finding.Verdict, finding.Message));
+            Assert.Equal((DoctorVerdict.Ok, $"{site.Origin}/api/messages reaches ChatOpsBot: it is the Azure Bot's messaging endpoint."), (finding.Verdict, finding.Message));
         }
         await using (var site = await SiteAsync(ProxyFault.NotRoutingChatPlatforms, teams.Settings()))
         {
@@ -101,36 +98,6 @@ public sealed class ChatRouteProbeTests : IDisposable
         ["Slack:ApiBaseUrl"] = slack.ApiBaseUrl,
     };
 
-    private async Task<Site> SiteAsync(ProxyFault fault, Dictionary<string, string?> settings)
-    {
-        var proxy = new RewritingProxy(fault);
-        var front = await TlsFront.StartAsync(_certificate, proxy.HandleAsync);
-        var network = new DoctorNetwork
-        {
-            Resolve = (name, _) => Task.FromResult(name == Host ? new[] { IPAddress.Loopback } : []),
-            TrustedRoots = [_ca],
-        };
-        settings["ChatOpsBot:PublicBaseUrl"] = $"https://{Host}:{front.Port}";
-        var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(settings),
-            services: services => services.Replace(ServiceDescriptor.Singleton(network)));
-        using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        proxy.Upstream = api.BaseAddress;
-        return new Site(app, front, proxy);
-    }
-
-    private sealed record Site(ChatOpsBotApplication App, TlsFront Front, RewritingProxy Proxy) : IAsyncDisposable
-    {
-        public async Task<IReadOnlyList<DoctorFinding>> RunDoctorAsync()
-        {
-            await using var scope = App.Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<ChatOpsBot.Features.Doctor.Doctor>().RunAsync(CancellationToken.None);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await App.DisposeAsync();
-            await Front.DisposeAsync();
-            Proxy.Dispose();
-        }
-    }
+    private Task<DoctorSite> SiteAsync(ProxyFault fault, Dictionary<string, string?> settings) =>
+        DoctorSite.StartAsync(_certificate, _ca, fault, settings);
 }

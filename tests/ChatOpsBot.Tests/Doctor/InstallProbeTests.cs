@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using ChatOpsBot.Core.Doctor;
@@ -17,14 +16,13 @@ namespace ChatOpsBot.Tests.Doctor;
 /// </summary>
 public sealed partial class InstallProbeTests : IDisposable
 {
-    private const string Host = "chatops.test";
     private readonly X509Certificate2 _ca;
     private readonly X509Certificate2 _certificate;
 
     public InstallProbeTests()
     {
         _ca = TestCertificates.Authority("Test Public Root CA");
-        _certificate = TestCertificates.Server(Host, _ca);
+        _certificate = TestCertificates.Server(DoctorSite.Host, _ca);
     }
 
     public void Dispose()
@@ -131,38 +129,11 @@ public sealed partial class InstallProbeTests : IDisposable
 
     private static DoctorFinding Find(IReadOnlyList<DoctorFinding> findings, string check) => Assert.Single(findings, f => f.Check == check);
 
-    private async Task<Site> SiteAsync(ProxyFault fault, bool upload)
+    private async Task<DoctorSite> SiteAsync(ProxyFault fault, bool upload)
     {
-        var proxy = new RewritingProxy(fault);
-        var front = await TlsFront.StartAsync(_certificate, proxy.HandleAsync);
-        var network = new DoctorNetwork
-        {
-            Resolve = (name, _) => Task.FromResult(name == Host ? new[] { IPAddress.Loopback } : []),
-            TrustedRoots = [_ca],
-        };
-        var app = new ChatOpsBotApplication(
-            ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:PublicBaseUrl"] = $"https://{Host}:{front.Port}" }),
-            services: services => services.Replace(ServiceDescriptor.Singleton(network)));
-        using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
-        proxy.Upstream = api.BaseAddress;
+        var site = await DoctorSite.StartAsync(_certificate, _ca, fault);
         if (upload)
-            await app.UploadDemoAsync();
-        return new Site(app, front, proxy);
-    }
-
-    private sealed record Site(ChatOpsBotApplication App, TlsFront Front, RewritingProxy Proxy) : IAsyncDisposable
-    {
-        public async Task<IReadOnlyList<DoctorFinding>> RunDoctorAsync()
-        {
-            await using var scope = App.Services.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<ChatOpsBot.Features.Doctor.Doctor>().RunAsync(CancellationToken.None);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await App.DisposeAsync();
-            await Front.DisposeAsync();
-            Proxy.Dispose();
-        }
+            await site.App.UploadDemoAsync();
+        return site;
     }
 }
