@@ -82,14 +82,14 @@ internal sealed class SlackDoctorCheck(HttpClient http, IOptions<SlackOptions> o
         foreach (var (path, setting) in RequestUrls)
         {
             var url = new Uri(origin, path);
-            var challenge = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
             var verification = path == "slack/events";
-            using var request = verification ? SignedVerification(url, challenge) : new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent([]) };
+            var challenge = verification ? Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) : null;
+            using var request = verification ? SignedVerification(url, challenge!) : new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent([]) };
             try
             {
                 using var response = await client.SendAsync(request, cancellationToken);
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (verification && response.StatusCode == System.Net.HttpStatusCode.OK && Echoes(body, challenge))
+                if (verification && response.StatusCode == System.Net.HttpStatusCode.OK && Echoes(body, challenge!))
                     continue;
                 if (!verification && response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
                     continue;
