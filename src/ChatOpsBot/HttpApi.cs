@@ -31,6 +31,17 @@ internal static class HttpApi
     {
         // First, so everything after it sees the client's address rather than the proxy's.
         app.UseForwardedHeaders();
+        // Requests reach the host through the TLS front at ChatOpsBot:PublicBaseUrl, so whatever ASP.NET Core derives
+        // from a request (Secure cookies, antiforgery, sign-in redirect addresses) follows that origin, never the
+        // Host or scheme a client or proxy sent.
+        var origin = new Uri(app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.PublicBaseUrl);
+        var host = new HostString(origin.Authority);
+        app.Use((http, next) =>
+        {
+            http.Request.Scheme = origin.Scheme;
+            http.Request.Host = host;
+            return next(http);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -8,6 +8,7 @@ using ChatOpsBot.Features.Doctor;
 using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.LinkMessages;
 using ChatOpsBot.Features.Links;
+using ChatOpsBot.Features.Web;
 using ChatOpsBot.Jobs;
 using ChatOpsBot.Slack;
 using ChatOpsBot.Telemetry;
@@ -51,6 +52,7 @@ try
     builder.AddTeams();
     builder.AddTeamsPersistence();
     builder.AddDoctor();
+    builder.AddWebConsole();
     if (doctor)
         builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
 
@@ -71,6 +73,7 @@ try
     app.MapAnnouncements();
     app.MapSlack();
     app.MapTeams();
+    app.MapWebConsole();
 
     if (doctor)
     {

@@ -1,0 +1,61 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace ChatOpsBot.Tests.Web;
+
+/// <summary>
+/// A person at the console without JavaScript: a cookie jar, no automatic redirects, and forms posted with the
+/// antiforgery token of the page they came from.
+/// </summary>
+internal sealed partial class ConsoleBrowser : IDisposable
+{
+    private readonly HttpClient _client;
+
+    public ConsoleBrowser(ChatOpsBotApplication app)
+    {
+        using var loopback = app.CreateLoopbackClient();
+        Cookies = new CookieContainer();
+        _client = new HttpClient(new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false })
+        {
+            BaseAddress = loopback.BaseAddress,
+        };
+    }
+
+    public CookieContainer Cookies { get; }
+
+    public Uri BaseAddress => _client.BaseAddress!;
+
+    public Task<HttpResponseMessage> GetAsync(string path) => _client.GetAsync(path);
+
+    public async Task<string> GetPageAsync(string path)
+    {
+        using var response = await _client.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Xunit.Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET {path}: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    /// <summary>Opens <paramref name="page"/> and posts <paramref name="fields"/> to <paramref name="action"/> (the page itself by default) with its antiforgery token.</summary>
+    public async Task<HttpResponseMessage> SubmitAsync(string page, IEnumerable<KeyValuePair<string, string>> fields, string? action = null)
+    {
+        var html = await GetPageAsync(page);
+        var token = AntiforgeryToken().Match(html);
+        Xunit.Assert.True(token.Success, $"{page} has no antiforgery token");
+        return await PostFormAsync(action ?? page, [.. fields, new("__antiforgery", WebUtility.HtmlDecode(token.Groups[1].Value))]);
+    }
+
+    public Task<HttpResponseMessage> PostFormAsync(string path, IEnumerable<KeyValuePair<string, string>> fields) =>
+        _client.PostAsync(path, new FormUrlEncodedContent(fields));
+
+    /// <summary>Signs in with an Admin API key through the sign-in form; fails the test unless it works.</summary>
+    public async Task SignInWithKeyAsync(string key)
+    {
+        using var response = await SubmitAsync("/signin", [new("key", key)]);
+        Xunit.Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"sign-in: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [GeneratedRegex("name=\"__antiforgery\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex AntiforgeryToken();
+
+    public void Dispose() => _client.Dispose();
+}
