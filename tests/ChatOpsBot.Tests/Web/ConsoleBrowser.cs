@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Tests.Web;
 
@@ -11,8 +15,11 @@ internal sealed partial class ConsoleBrowser : IDisposable
 {
     private readonly HttpClient _client;
 
+    private readonly ChatOpsBotApplication _app;
+
     public ConsoleBrowser(ChatOpsBotApplication app)
     {
+        _app = app;
         using var loopback = app.CreateLoopbackClient();
         Cookies = new CookieContainer();
         _client = new HttpClient(new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false })
@@ -53,6 +60,25 @@ internal sealed partial class ConsoleBrowser : IDisposable
         using var response = await SubmitAsync("/signin", [new("key", key)]);
         Xunit.Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"sign-in: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
+
+    /// <summary>
+    /// Gives the browser the session cookie the host issues after a sign-in of <paramref name="person"/>, sealed with
+    /// the host's own keys: for tests of pages, not of how people sign in.
+    /// </summary>
+    public void SignInAs(Features.Web.ConsoleIdentity person)
+    {
+        var options = _app.Services.GetRequiredService<IOptionsMonitor<CookieAuthenticationOptions>>().Get(Features.Web.ConsoleAuthentication.Scheme);
+        var ticket = new AuthenticationTicket(person.ToPrincipal(), new AuthenticationProperties
+        {
+            IssuedUtc = _app.Clock.GetUtcNow(),
+            ExpiresUtc = _app.Clock.GetUtcNow() + Features.Web.ConsoleAuthentication.SessionLifetime,
+        }, Features.Web.ConsoleAuthentication.Scheme);
+        Cookies.Add(BaseAddress, new Cookie(Features.Web.ConsoleAuthentication.CookieName, options.TicketDataFormat.Protect(ticket)));
+    }
+
+    /// <summary>A Slack member of workspace T0001 with the given role.</summary>
+    public static Features.Web.ConsoleIdentity SlackPerson(Features.Web.ConsoleRole role = Features.Web.ConsoleRole.Member, string userId = "U0001", string name = "Ada") =>
+        new("slack", "T0001", userId, name, role);
 
     [GeneratedRegex("name=\"__antiforgery\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();

@@ -135,4 +135,19 @@ public sealed class ConsoleSignInTests
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal("/signin?returnUrl=%2Fdenied", response.Headers.Location?.PathAndQuery);
     }
+
+    [Fact]
+    public async Task MemberIsSentToTheDeniedPageForAnAdminPage()
+    {
+        await using var app = new ChatOpsBotApplication(servePublicBaseUrl: true);
+        using var browser = new ConsoleBrowser(app);
+        browser.SignInAs(ConsoleBrowser.SlackPerson());
+
+        var home = await browser.GetPageAsync("/");
+        Assert.Contains("id=\"signed-in-as\">Ada<", home, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/settings\"", home, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/upload\"", home, StringComparison.Ordinal);
+        using var denied = await browser.GetAsync("/denied");
+        Assert.Equal(HttpStatusCode.Forbidden, denied.StatusCode);
+    }
 }
