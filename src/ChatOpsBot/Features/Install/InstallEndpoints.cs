@@ -182,8 +182,13 @@ internal static partial class InstallEndpoints
         var storeObject = fromStore ? await file.PresignedPathAsync(delivery.RedirectLifetime) : null;
         var handOff = storeObject is not null || (delivery.Offload == DeliveryOffload.XAccelRedirect && !fromStore && IpaDownload.ProxyAgrees(http.Request, etag));
         var body = redirect is null && !handOff ? await file.ReadRangeAsync(range.Value.From, range.Value.Length, cancellationToken) : null;
+        // The store or nginx sends a redirected or handed-off response and the host never sees how many bytes left, so
+        // it counts as sent in full when it is reserved, and one that reaches the file's end completes the download in
+        // the same write: there is nothing to settle afterwards.
+        var sentElsewhere = redirect is not null || handOff;
+        var reachesEnd = range.Value.To == file.Length - 1;
         var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
-            new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), cancellationToken);
+            new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), completesDownload: sentElsewhere && reachesEnd, cancellationToken);
         if (reserved.Reservation is not { } reservation)
         {
             await Gone(reserved.Refusal).ExecuteAsync(http);
@@ -192,12 +197,8 @@ internal static partial class InstallEndpoints
         // A fresh download starts at byte 0; a resumed one (a later range) is the same download going on.
         if (range.Value.From == 0)
             metrics.InstallStep(InstallStep.DownloadStarted);
-        if (redirect is not null || handOff)
+        if (sentElsewhere)
         {
-            // The store or nginx sends the bytes and the host never sees how many left, so a redirected or handed-off
-            // response counts as sent in full: the reservation stands, and a range that reaches the file's end
-            // completes the download.
-            var reachesEnd = range.Value.To == file.Length - 1;
             if (redirect is not null)
             {
                 http.Response.StatusCode = StatusCodes.Status302Found;
@@ -211,7 +212,6 @@ internal static partial class InstallEndpoints
             {
                 IpaDownload.HandOff(http.Response, etag, delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
             }
-            await links.SettleDownloadAsync(reservation, range.Value.Length, reachesEnd, file.Length);
             if (reachesEnd)
                 metrics.InstallStep(InstallStep.DownloadCompleted);
             return;

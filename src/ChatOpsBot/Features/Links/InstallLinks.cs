@@ -157,9 +157,11 @@ internal sealed partial class InstallLinks(
     /// request continues the same client's unfinished download, and a download sends at most
     /// <see cref="DownloadBudget"/> times the file in all, so one interrupted download resumes while endless
     /// near-complete ranges stop, and a cap of N serves at most about 2 × N files. After expiry only a download that
-    /// began in time may continue, with ranges, for the grace period.
+    /// began in time may continue, with ranges, for the grace period. <c>completesDownload</c> says the response is
+    /// handed off (the proxy or the store sends the bytes, which count as sent in full, so it is never settled) and
+    /// reaches the file's end: it completes the download in this same write once the download has sent the file's size.
     /// </summary>
-    public async Task<ReservationResult> ReserveDownloadAsync(ResolvedLink resolved, string? userAgent, ByteRangeRequest request, CancellationToken cancellationToken)
+    public async Task<ReservationResult> ReserveDownloadAsync(ResolvedLink resolved, string? userAgent, ByteRangeRequest request, bool completesDownload, CancellationToken cancellationToken)
     {
         var link = resolved.Link;
         var now = time.GetUtcNow().UtcDateTime;
@@ -184,7 +186,8 @@ internal sealed partial class InstallLinks(
                     .Where(d => d.Id == open.Id && !d.Completed && d.BytesSent + request.Length <= budget)
                     .ExecuteUpdateAsync(d => d
                         .SetProperty(x => x.BytesSent, x => x.BytesSent + request.Length)
-                        .SetProperty(x => x.LastActivityAt, now), cancellationToken);
+                        .SetProperty(x => x.LastActivityAt, now)
+                        .SetProperty(x => x.Completed, x => completesDownload && x.BytesSent + request.Length >= request.FileSize), cancellationToken);
                 if (reserved == 1)
                     return ReservationResult.Of(new DownloadReservation(open.Id, request.Length));
             }
@@ -192,7 +195,7 @@ internal sealed partial class InstallLinks(
         if (!DownloadGrace.MayStart(resolved.Status))
             return refused;
         if (link.MaxDownloads is not { } cap)
-            return ReservationResult.Of(await StartDownloadAsync(link.Id, userAgent, request.Length, now, cancellationToken));
+            return ReservationResult.Of(await StartDownloadAsync(link.Id, userAgent, request.Length, completesDownload && request.Length >= request.FileSize, now, cancellationToken));
 
         // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
         // the count is read, so concurrent requests for a capped link start downloads one after another. On
@@ -209,17 +212,17 @@ internal sealed partial class InstallLinks(
             if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), ct) == 0
                 || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, ct) >= cap)
                 return refused;
-            var started = await StartDownloadAsync(link.Id, userAgent, request.Length, now, ct);
+            var started = await StartDownloadAsync(link.Id, userAgent, request.Length, completesDownload && request.Length >= request.FileSize, now, ct);
             await transaction.CommitAsync(ct);
             return ReservationResult.Of(started);
         }, cancellationToken);
     }
 
-    private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, DateTime now, CancellationToken cancellationToken)
+    private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, bool completed, DateTime now, CancellationToken cancellationToken)
     {
         var download = db.LinkDownloads.Add(new LinkDownload
         {
-            LinkId = linkId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes,
+            LinkId = linkId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes, Completed = completed,
         }).Entity;
         try
         {
