@@ -24,7 +24,20 @@ public sealed record ProvisioningProfileSummary(
     int DeviceCount,
     bool ProvisionsAllDevices,
     bool GetTaskAllow,
-    bool BetaReportsActive);
+    bool BetaReportsActive)
+{
+    /// <summary>The UDIDs of an ad-hoc or development profile, as the profile spells them.</summary>
+    public IReadOnlyList<string> ProvisionedDevices { get; init; } = [];
+
+    // The device list compares by its items, so two readings of one profile are equal.
+    public bool Equals(ProvisioningProfileSummary? other) =>
+        other is not null && Type == other.Type && Name == other.Name && TeamName == other.TeamName && TeamId == other.TeamId
+        && CreatedAt == other.CreatedAt && ExpiresAt == other.ExpiresAt && DeviceCount == other.DeviceCount
+        && ProvisionsAllDevices == other.ProvisionsAllDevices && GetTaskAllow == other.GetTaskAllow
+        && BetaReportsActive == other.BetaReportsActive && ProvisionedDevices.SequenceEqual(other.ProvisionedDevices);
+
+    public override int GetHashCode() => HashCode.Combine(Type, Name, TeamId, ExpiresAt, DeviceCount);
+}
 
 internal static class ProvisioningProfileReader
 {
@@ -67,7 +80,10 @@ internal static class ProvisioningProfileReader
             devices?.Count ?? 0,
             allDevices,
             getTaskAllow,
-            betaReports);
+            betaReports)
+        {
+            ProvisionedDevices = devices is null ? [] : [.. devices.OfType<PlistString>().Select(d => d.Value).Where(d => d.Length is > 0 and <= 64)],
+        };
     }
 
     private static ReadOnlyMemory<byte> ExtractPlist(ReadOnlyMemory<byte> file)

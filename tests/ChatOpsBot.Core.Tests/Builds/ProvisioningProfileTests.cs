@@ -58,7 +58,7 @@ public sealed class ProvisioningProfileTests
             DeviceCount: 3,
             ProvisionsAllDevices: false,
             GetTaskAllow: false,
-            BetaReportsActive: false), summary);
+            BetaReportsActive: false) { ProvisionedDevices = ["00008030-001A2B3C4D5E6F70", "00008101-000A1B2C3D4E5F60", "00008110-000123456789ABCD"] }, summary);
     }
 
     [Fact]
