@@ -8,7 +8,8 @@ namespace ChatOpsBot.Tests.S3;
 
 /// <summary>
 /// A real S3-compatible server for the tests: s3rver (npm, installed into tests/s3 by ./test.sh) under node, on a
-/// loopback port the kernel picks, with a temporary directory of its own and one bucket. It exits when this process
+/// loopback port the kernel picks, with a temporary directory of its own and one bucket, behind a check of every
+/// request's Signature Version 4 (tests/s3/sigv4-gate.js), which s3rver itself does not make. It exits when this process
 /// closes its standard input, which the kernel does when the test process dies however it ends.
 /// </summary>
 internal sealed class S3rverServer : IAsyncDisposable
@@ -19,10 +20,15 @@ internal sealed class S3rverServer : IAsyncDisposable
     public const string AccessKeyId = "S3RVER";
     public const string SecretAccessKey = "S3RVER";
 
+    // s3rver accepts any signature, so it listens behind tests/s3/sigv4-gate.js, which refuses what AWS S3 would.
     private const string Script = """
         const S3rver = require(process.argv[1]);
+        const gate = require(process.argv[4]);
         const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: process.argv[2], configureBuckets: [{ name: process.argv[3], configs: [] }] });
-        server.run().then(address => console.log('listening ' + address.port), error => { console.error(error); process.exit(1); });
+        server.run().then(address => {
+          const front = gate(address.port, process.argv[5], []);
+          front.listen(0, '127.0.0.1', () => console.log('listening ' + front.address().port));
+        }, error => { console.error(error); process.exit(1); });
         process.stdin.on('end', () => process.exit(0));
         process.stdin.resume();
         """;
@@ -54,7 +60,8 @@ internal sealed class S3rverServer : IAsyncDisposable
         };
         // s3rver makes its list continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider: without it
         // every truncated listing (MaxKeys, or more than 1000 keys) answers 500.
-        foreach (var argument in (string[])["--openssl-legacy-provider", "-e", Script, module, directory, Bucket])
+        var gate = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(module)!)!, "sigv4-gate.js");
+        foreach (var argument in (string[])["--openssl-legacy-provider", "-e", Script, module, directory, Bucket, gate, SecretAccessKey])
             info.ArgumentList.Add(argument);
         var process = Process.Start(info) ?? throw new InvalidOperationException("node did not start.");
         var errors = process.StandardError.ReadToEndAsync();
