@@ -120,6 +120,11 @@ internal sealed class ApkZip
     public byte[] Read(ApkZipEntry entry, int limit, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (entry.UncompressedSize > limit)
+            throw new ApkFormatException(ApkRejectionReason.EntryTooLarge, $"{entry.Name} is {entry.UncompressedSize} bytes; the limit is {limit}", entry.DirectoryOffset + 24);
+        // Deflate expands incompressible data by a few bytes per 32 KiB block at most.
+        if (entry.Method == Deflated && entry.CompressedSize > limit + limit / 256 + 1024)
+            throw new ApkFormatException(ApkRejectionReason.EntryTooLarge, $"{entry.Name} is {entry.CompressedSize} bytes compressed, more than an entry of at most {limit} bytes can be", entry.DirectoryOffset + 20);
         var local = entry.LocalHeaderOffset;
         if (local > Length - LocalHeaderLength)
             throw Malformed($"The local header of {entry.Name} is outside the file", entry.DirectoryOffset + 42);
@@ -139,8 +144,6 @@ internal sealed class ApkZip
         var localName = ReadAt(local + LocalHeaderLength, nameLength);
         if (!localName.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(entry.Name)) && Encoding.UTF8.GetString(localName) != entry.Name)
             throw Malformed($"The local header of {entry.Name} names another file", local + LocalHeaderLength);
-        if (entry.UncompressedSize > limit)
-            throw new ApkFormatException(ApkRejectionReason.EntryTooLarge, $"{entry.Name} is {entry.UncompressedSize} bytes; the limit is {limit}", entry.DirectoryOffset + 24);
 
         // Android inflates method 8 and maps every other method as stored.
         if (entry.Method != Deflated)

@@ -41,7 +41,8 @@ internal sealed class BinaryXml
     // Without a map, attributes can only be matched by name.
     public bool HasResourceMap { get; }
 
-    public static bool LooksLikeBinaryXml(ReadOnlySpan<byte> bytes) => bytes.Length >= 8 && bytes[1] == 0x00 && bytes[2] == 0x08 && bytes[3] == 0x00;
+    // RES_XML_TYPE (0x0003), or 0x0000, which Android accepts as well since it never checks the root's type.
+    public static bool LooksLikeBinaryXml(ReadOnlySpan<byte> bytes) => bytes.Length >= 8 && bytes[0] is 0x00 or 0x03 && bytes[1] == 0x00;
 
     public static BinaryXml Parse(byte[] bytes, string entry)
     {

@@ -36,7 +36,7 @@ internal readonly struct ResData(byte[] bytes, string entry)
             throw Malformed($"A structure of {count} bytes runs past the end of the data ({Bytes.Length} bytes)", Math.Clamp(at, 0, Bytes.Length));
     }
 
-    public ApkFormatException Malformed(string detail, long at) => new(ApkRejectionReason.Malformed, detail, at, Entry);
+    public ApkFormatException Malformed(string detail, long at) => new(ApkRejectionReason.Malformed, detail, Math.Clamp(at, 0, Bytes.Length), Entry);
 }
 
 // A chunk header (ResChunk_header): type, header size and total size, checked to lie within its parent.

@@ -150,13 +150,14 @@ internal sealed class ResourceTable
         var index = resourceId & 0xFFFF;
         foreach (var type in chunks)
         {
-            if (OffsetOf(type, index) is { } offset)
-                found.Add(ReadEntry(type, resourceId, type.Chunk.Start + type.EntriesStart + offset));
+            if (OffsetOf(type, index) is var (offset, slot))
+                found.Add(ReadEntry(type, resourceId, type.Chunk.Start + type.EntriesStart + offset, slot));
         }
         return found;
     }
 
-    private long? OffsetOf(TypeChunk type, uint index)
+    // The entry's offset from the entries' start, and where that offset is written (for errors).
+    private (long Offset, long Slot)? OffsetOf(TypeChunk type, uint index)
     {
         var table = type.Chunk.Body;
         if ((type.Flags & FlagSparse) != 0)
@@ -169,7 +170,7 @@ internal sealed class ResourceTable
                 var at = table + 4 * mid;
                 var key = _data.U16(at);
                 if (key == index)
-                    return _data.U16(at + 2) * 4L;
+                    return (_data.U16(at + 2) * 4L, at + 2);
                 if (key < index)
                     low = mid + 1;
                 else
@@ -182,17 +183,17 @@ internal sealed class ResourceTable
         if ((type.Flags & FlagOffset16) != 0)
         {
             var value = _data.U16(table + 2 * index);
-            return value == 0xFFFF ? null : value * 4L;
+            return value == 0xFFFF ? null : (value * 4L, table + 2 * index);
         }
         var offset = _data.U32(table + 4 * index);
-        return offset == 0xFFFFFFFF ? null : offset;
+        return offset == 0xFFFFFFFF ? null : (offset, table + 4 * index);
     }
 
-    private ResEntry ReadEntry(TypeChunk type, uint resourceId, long at)
+    private ResEntry ReadEntry(TypeChunk type, uint resourceId, long at, long slot)
     {
         var end = type.Chunk.End;
         if (at > end - 8)
-            throw _data.Malformed($"The entry of resource 0x{resourceId:x8} lies outside its type chunk", at);
+            throw _data.Malformed($"The entry of resource 0x{resourceId:x8} lies outside its type chunk", slot);
         var flags = _data.U16(at + 2);
         if ((flags & EntryCompact) != 0)
             return new ResEntry(resourceId, type.Config, new ResValue((byte)(flags >> 8), _data.U32(at + 4)), false, at);
