@@ -187,6 +187,54 @@ public sealed partial class ApkInspectorTests
         Assert.Equal(TestApks.WebP, icon.Bytes.ToArray());
     }
 
+    [Theory]
+    [InlineData(TestApkTool.Aapt2Sparse)]
+    [InlineData(TestApkTool.Aapt2Optimized)]
+    public async Task Aapt2SparseAndOptimizedApksResolveLikeAaptOnes(TestApkTool tool)
+    {
+        var apk = await TestApks.BuildAsync(new TestApkSpec
+        {
+            Tool = tool,
+            MinSdk = 26,
+            Labels = ThreeLocales,
+            Abis = ["armeabi-v7a"],
+            Resources =
+            [
+                .. TestApks.PlainIcons(),
+                ("mipmap-anydpi-v26/ic_launcher.xml", System.Text.Encoding.UTF8.GetBytes(TestApks.AdaptiveIconXml("@mipmap/ic_launcher", "@color/icon_background"))),
+            ],
+        });
+
+        var inspection = Accepted(apk);
+        var badging = await TestApks.BadgingAsync(apk);
+
+        Assert.Equal(Single(badging, "application-label:'(.*)'"), inspection.Label);
+        Assert.Equal(Single(badging, "application-label-de:'(.*)'"), inspection.LocalizedLabels["de"]);
+        Assert.Equal(Single(badging, "application-label-fr:'(.*)'"), inspection.LocalizedLabels["fr"]);
+        Assert.Equal(["armeabi-v7a"], inspection.Abis);
+        Assert.NotNull(inspection.Icon);
+        Assert.Equal(144, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(inspection.Icon.Bytes.Span[16..]));
+        if (tool == TestApkTool.Aapt2Optimized)
+            Assert.DoesNotContain("mipmap", inspection.Icon.Path, StringComparison.Ordinal);
+        Assert.Contains(TypeChunkFlags(EntryBytes(apk, "resources.arsc")), flags => (flags & 1) != 0);
+    }
+
+    // The flags byte of every TYPE chunk in the first package, read independently of ResourceTable.
+    private static List<byte> TypeChunkFlags(byte[] table)
+    {
+        var flags = new List<byte>();
+        var pool = 12 + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(table.AsSpan(12 + 4));
+        var package = pool;
+        var end = package + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(table.AsSpan(package + 4));
+        for (var at = package + System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(table.AsSpan(package + 2)); at < end;
+             at += System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(table.AsSpan(at + 4)))
+        {
+            if (System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(table.AsSpan(at)) == 0x0201)
+                flags.Add(table[at + 9]);
+        }
+        return flags;
+    }
+
     [Fact]
     public async Task AppWithoutIconHasNone()
     {

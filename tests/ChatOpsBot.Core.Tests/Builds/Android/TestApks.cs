@@ -6,6 +6,16 @@ using System.Text;
 
 namespace ChatOpsBot.Core.Tests.Builds.Android;
 
+public enum TestApkTool
+{
+    // aapt package: UTF-16 pools, dense entries.
+    Aapt,
+    // aapt2 compile and link: UTF-8 key pools, sparse entries (minSdk 26 and up).
+    Aapt2Sparse,
+    // The same, then aapt2 optimize with obfuscated keys and shortened paths (res/uF.xml).
+    Aapt2Optimized,
+}
+
 public enum TestApkSigning
 {
     None,
@@ -43,6 +53,8 @@ internal sealed record TestApkSpec
     public IReadOnlyList<string> Abis { get; init; } = [];
 
     public TestApkSigning Signing { get; init; } = TestApkSigning.V1V2AndV3;
+
+    public TestApkTool Tool { get; init; } = TestApkTool.Aapt;
 }
 
 // Builds real APKs the way an Android toolchain does, with Debian's aapt (`aapt package` against framework-res),
@@ -94,8 +106,12 @@ internal static class TestApks
         foreach (var (qualifier, label) in spec.Labels)
         {
             var values = Directory.CreateDirectory(Path.Combine(res, qualifier.Length == 0 ? "values" : $"values-{qualifier}"));
+            // With aapt2, twenty more default strings make the locale configurations (one string of 21) sparse.
+            var filler = spec.Tool != TestApkTool.Aapt && qualifier.Length == 0
+                ? string.Concat(Enumerable.Range(0, 20).Select(i => $"<string name=\"filler_{i}\">Filler {i}</string>"))
+                : "";
             await File.WriteAllTextAsync(Path.Combine(values.FullName, "strings.xml"),
-                $"<resources><string name=\"app_name\">{Escape(label)}</string><color name=\"icon_background\">#FF3366</color></resources>", cancellationToken);
+                $"<resources><string name=\"app_name\">{Escape(label)}</string>{filler}<color name=\"icon_background\">#FF3366</color></resources>", cancellationToken);
         }
         foreach (var (relative, bytes) in spec.Resources)
         {
@@ -113,11 +129,35 @@ internal static class TestApks
         await File.WriteAllTextAsync(manifest, Manifest(spec), cancellationToken);
 
         var unsigned = Path.Combine(workDir, "unsigned.apk");
-        List<string> aapt = ["package", "-f", "-M", manifest, "-I", FrameworkRes, "-F", unsigned];
-        if (Directory.Exists(res))
-            aapt.InsertRange(2, ["-S", res]);
-        aapt.Add(raw.FullName);
-        await RunAsync("aapt", aapt, cancellationToken);
+        if (spec.Tool == TestApkTool.Aapt)
+        {
+            List<string> aapt = ["package", "-f", "-M", manifest, "-I", FrameworkRes, "-F", unsigned];
+            if (Directory.Exists(res))
+                aapt.InsertRange(2, ["-S", res]);
+            aapt.Add(raw.FullName);
+            await RunAsync("aapt", aapt, cancellationToken);
+        }
+        else
+        {
+            var compiled = Path.Combine(workDir, "compiled.zip");
+            List<string> link = ["link", "-o", unsigned, "-I", FrameworkRes, "--manifest", manifest, "--enable-sparse-encoding"];
+            if (Directory.Exists(res))
+            {
+                await RunAsync("aapt2", ["compile", "--dir", res, "-o", compiled], cancellationToken);
+                link.Add(compiled);
+            }
+            await RunAsync("aapt2", link, cancellationToken);
+            if (spec.Tool == TestApkTool.Aapt2Optimized)
+            {
+                var optimized = Path.Combine(workDir, "optimized.apk");
+                await RunAsync("aapt2", ["optimize", "-o", optimized, "--enable-sparse-encoding", "--enable-resource-obfuscation", "--enable-resource-path-shortening", unsigned], cancellationToken);
+                File.Move(optimized, unsigned, overwrite: true);
+            }
+            // aapt2 link takes no raw folders: native libraries are added as a build system would.
+            using var zip = ZipFile.Open(unsigned, ZipArchiveMode.Update);
+            foreach (var file in Directory.EnumerateFiles(raw.FullName, "*", SearchOption.AllDirectories))
+                zip.CreateEntryFromFile(file, Path.GetRelativePath(raw.FullName, file).Replace('\\', '/'));
+        }
         var aligned = Path.Combine(workDir, "aligned.apk");
         await RunAsync("zipalign", ["-f", "-p", "4", unsigned, aligned], cancellationToken);
         if (spec.Signing == TestApkSigning.None)
