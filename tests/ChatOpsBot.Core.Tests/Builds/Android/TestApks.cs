@@ -106,9 +106,10 @@ internal static class TestApks
         foreach (var (qualifier, label) in spec.Labels)
         {
             var values = Directory.CreateDirectory(Path.Combine(res, qualifier.Length == 0 ? "values" : $"values-{qualifier}"));
-            // With aapt2, twenty more default strings make the locale configurations (one string of 21) sparse.
+            // With aapt2, twenty more default strings make the locale configurations (one string of 21) sparse; they sort
+            // before app_name so that reading a sparse chunk as dense would miss it.
             var filler = spec.Tool != TestApkTool.Aapt && qualifier.Length == 0
-                ? string.Concat(Enumerable.Range(0, 20).Select(i => $"<string name=\"filler_{i}\">Filler {i}</string>"))
+                ? string.Concat(Enumerable.Range(0, 20).Select(i => $"<string name=\"aa_filler_{i}\">Filler {i}</string>"))
                 : "";
             await File.WriteAllTextAsync(Path.Combine(values.FullName, "strings.xml"),
                 $"<resources><string name=\"app_name\">{Escape(label)}</string>{filler}<color name=\"icon_background\">#FF3366</color></resources>", cancellationToken);
