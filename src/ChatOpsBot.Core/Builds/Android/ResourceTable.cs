@@ -4,7 +4,7 @@ namespace ChatOpsBot.Core.Builds.Android;
 
 // ResTable_config, as much of it as choosing a label and an icon needs. Android copies min(size, 64) bytes and
 // zero-fills the rest, so any size of at least 4 is accepted.
-internal sealed record ResConfig(string? Language, string? Country, ushort Density, ushort SdkVersion, int Qualifiers, bool IsDefault)
+internal sealed record ResConfig(string? Language, string? Country, string? Script, ushort Density, ushort SdkVersion, int Qualifiers, bool IsDefault)
 {
     public const ushort AnyDensity = 0xFFFE, NoDensity = 0xFFFF;
 
@@ -19,9 +19,14 @@ internal sealed record ResConfig(string? Language, string? Country, ushort Densi
                 qualifiers++;
         }
         var sdk = (ushort)(bytes[24] | bytes[25] << 8);
+        // A script given in the qualifier (b+sr+Latn), not one Android computed from the language.
+        var script = bytes[36] != 0 && bytes[52] == 0 && bytes.AsSpan(36, 4).IndexOfAnyExceptInRange((byte)'A', (byte)'z') < 0
+            ? System.Text.Encoding.ASCII.GetString(bytes, 36, 4)
+            : null;
         return new ResConfig(
             LanguageOrRegion(bytes[8], bytes[9], 'a'),
             LanguageOrRegion(bytes[10], bytes[11], '0'),
+            script,
             (ushort)(bytes[14] | bytes[15] << 8),
             sdk,
             qualifiers,
@@ -30,8 +35,8 @@ internal sealed record ResConfig(string? Language, string? Country, ushort Densi
 
     public bool HasLocale => Language is not null;
 
-    // "fr", "fr-CA": what aapt's badging appends to application-label-.
-    public string? Locale => Language is null ? null : Country is null ? Language : $"{Language}-{Country}";
+    // "fr", "fr-CA", "sr-Latn": what aapt's badging appends to application-label-.
+    public string? Locale => Language is null ? null : string.Join('-', new[] { Language, Script, Country }.Where(p => p is not null));
 
     // Default (0) counts as mdpi; nodpi bitmaps fit any density, so they rank like mdpi too.
     public int DensityScore => Density switch

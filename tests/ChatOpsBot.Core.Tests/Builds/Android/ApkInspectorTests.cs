@@ -10,6 +10,17 @@ public sealed partial class ApkInspectorTests
 {
     private static readonly Dictionary<string, string> ThreeLocales = new() { [""] = "Hello App", ["fr"] = "Bonjour", ["de"] = "Hallo Welt" };
 
+    private static readonly Dictionary<string, string> ManyLocales = new()
+    {
+        [""] = "Hello App",
+        ["fr"] = "Bonjour",
+        ["fr-rCA"] = "Bonjour, Canada",
+        ["b+sr+Latn"] = "Zdravo",
+        ["fil"] = "Kumusta",
+        ["zh-rTW"] = "你好",
+        ["ja"] = "こんにちは \"引用\"",
+    };
+
     internal static ApkInspectionResult Inspect(byte[] apk, ApkLimits? limits = null)
     {
         using var stream = new MemoryStream(apk, writable: false);
@@ -59,6 +70,48 @@ public sealed partial class ApkInspectorTests
         Assert.Contains("uses-feature-not-required: name='android.software.leanback'", badging, StringComparison.Ordinal);
         Assert.Equal(ApkFormFactor.PhoneOrTablet, inspection.FormFactor);
         Assert.Equal(0, inspection.VersionCodeMajor);
+    }
+
+    [Fact]
+    public async Task LabelsInEveryLocaleMatchAaptBadging()
+    {
+        var apk = await TestApks.BuildAsync(new TestApkSpec { Labels = ManyLocales });
+
+        var inspection = Accepted(apk);
+        var badging = await TestApks.BadgingAsync(apk);
+
+        var expected = Regex.Matches(badging, "^application-label-(?<locale>[^:]+):'(?<label>.*)'$", RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups["locale"].Value, m => BadgingUnescape(m.Groups["label"].Value.TrimEnd('\r')));
+        Assert.Equal(6, expected.Count);
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), inspection.LocalizedLabels.OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal("こんにちは \"引用\"", inspection.LocalizedLabels["ja"]);
+    }
+
+    [Fact]
+    public async Task InspectReadsAPathAndRefusesAStreamItCannotSeek()
+    {
+        var dir = Directory.CreateTempSubdirectory("chatopsbot-apk-");
+        try
+        {
+            var path = await TestApks.BuildFileAsync(new TestApkSpec(), dir.FullName);
+
+            Assert.Equal("com.example.hello", ApkInspector.Inspect(path).Inspection?.Package);
+            using var unseekable = new UnseekableStream(await File.ReadAllBytesAsync(path));
+            Assert.Throws<ArgumentException>(() => ApkInspector.Inspect(unseekable));
+            Assert.Throws<ArgumentException>(() => BuildPackageDetector.Detect(unseekable));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    // aapt prints quotes and backslashes in values with a backslash before them.
+    private static string BadgingUnescape(string value) => Regex.Replace(value, @"\\(.)", "$1");
+
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]

@@ -261,7 +261,11 @@ internal static class TestApks
         return manifest.ToString();
     }
 
-    private static string Escape(string text) => SecurityElement.Escape(text).Replace("'", "\\'", StringComparison.Ordinal);
+    // Android's string escapes (a bare quote or apostrophe means something to aapt), then XML's.
+    private static string Escape(string text) => SecurityElement.Escape(text
+        .Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("\"", "\\\"", StringComparison.Ordinal)
+        .Replace("'", "\\'", StringComparison.Ordinal));
 
     private static async Task<string> CreateKeyStoreAsync()
     {
