@@ -359,7 +359,10 @@ public sealed partial class ApkInspectorTests
     [Fact]
     public async Task AppBundleIsRejectedWithTheBundletoolCommand()
     {
-        var aab = AppBundle();
+        var aab = await TestApks.BuildAppBundleAsync(new TestApkSpec());
+        Assert.Equal(0x0A, EntryBytes(aab, "base/manifest/AndroidManifest.xml")[0]);
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => TestApks.BadgingAsync(aab));
+        Assert.Contains("AndroidManifest.xml", e.Message, StringComparison.Ordinal);
 
         var result = Inspect(aab);
 

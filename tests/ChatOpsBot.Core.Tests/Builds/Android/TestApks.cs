@@ -176,6 +176,42 @@ internal static class TestApks
         return signed;
     }
 
+    // An Android App Bundle as bundletool lays one out, from aapt2's protobuf output (`link --proto-format`): the
+    // manifest under base/manifest/, the rest under base/, and BundleConfig.pb at the root.
+    public static async Task<byte[]> BuildAppBundleAsync(TestApkSpec spec, CancellationToken cancellationToken = default)
+    {
+        var dir = Directory.CreateTempSubdirectory("chatopsbot-aab-");
+        try
+        {
+            var withoutRes = spec with { Tool = TestApkTool.Aapt2Sparse, Signing = TestApkSigning.None };
+            await BuildFileAsync(withoutRes, dir.FullName, cancellationToken);
+            var proto = Path.Combine(dir.FullName, "proto.zip");
+            List<string> link = ["link", "--proto-format", "-o", proto, "-I", FrameworkRes, "--manifest", Path.Combine(dir.FullName, "AndroidManifest.xml")];
+            if (File.Exists(Path.Combine(dir.FullName, "compiled.zip")))
+                link.Add(Path.Combine(dir.FullName, "compiled.zip"));
+            await RunAsync("aapt2", link, cancellationToken);
+            using var output = new MemoryStream();
+            using (var bundle = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true))
+            using (var module = ZipFile.OpenRead(proto))
+            {
+                await using (var config = await bundle.CreateEntry("BundleConfig.pb").OpenAsync(cancellationToken))
+                    await config.WriteAsync((byte[])[0x0a, 0x08, 0x12, 0x06, .. "1.15.6"u8], cancellationToken);
+                foreach (var entry in module.Entries)
+                {
+                    var name = entry.FullName == "AndroidManifest.xml" ? "base/manifest/AndroidManifest.xml" : $"base/{entry.FullName}";
+                    await using var source = await entry.OpenAsync(cancellationToken);
+                    await using var target = await bundle.CreateEntry(name).OpenAsync(cancellationToken);
+                    await source.CopyToAsync(target, cancellationToken);
+                }
+            }
+            return output.ToArray();
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     // `aapt dump badging` on the APK's bytes: the independent reader's view.
     public static Task<string> BadgingAsync(byte[] apk, CancellationToken cancellationToken = default) =>
         WithFileAsync(apk, path => RunAsync("aapt", ["dump", "badging", path], cancellationToken));
