@@ -49,6 +49,10 @@ public enum ApkRejectionReason
     Unsigned,
 #pragma warning restore CA1720
     AppBundle,
+    // Targets Android 11 (API 30) or later with only a v1 signature, which Android 11 refuses to install.
+    V2SignatureRequired,
+    // Targets Android 11 or later with resources.arsc compressed or unaligned, which Android 11 refuses to install.
+    ResourcesCompressed,
 }
 
 // Why an upload was refused: a stable code for clients, a message a person can act on, and where the fault lies.

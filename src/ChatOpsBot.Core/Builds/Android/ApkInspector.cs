@@ -64,7 +64,8 @@ public static class ApkInspector
             throw new ApkFormatException(ApkRejectionReason.NotAnApk, $"AndroidManifest.xml's root element is <{root.Name}>, not <manifest>", root.Offset, manifestEntry.Name);
 
         ResourceTable? table = null;
-        if (zip.Find("resources.arsc") is { } tableEntry)
+        var tableEntry = zip.Find("resources.arsc");
+        if (tableEntry is not null)
             table = ResourceTable.Parse(zip.Read(tableEntry, limits.MaxResourceTableBytes, cancellationToken), tableEntry.Name);
         var values = new ManifestValues(xml, table);
 
@@ -97,7 +98,8 @@ public static class ApkInspector
                 }
             }
             debuggable = xml.Find(application, DebuggableId, "debuggable") is { } d && values.Boolean(d) == true;
-            var iconAttribute = xml.Find(application, IconId, "icon") ?? xml.Find(application, RoundIconId, "roundIcon");
+            var iconAttribute = xml.Find(application, IconId, "icon") ?? xml.Find(application, RoundIconId, "roundIcon")
+                ?? (LauncherActivity(xml, application) is { } launcher ? xml.Find(launcher, IconId, "icon") ?? xml.Find(launcher, RoundIconId, "roundIcon") : null);
             if (iconAttribute is not null)
                 icon = ApkIconLocator.Find(zip, table, xml, iconAttribute, limits, cancellationToken);
         }
@@ -106,6 +108,15 @@ public static class ApkInspector
         if (schemes.Count == 0)
             throw new ApkFormatException(ApkRejectionReason.Unsigned,
                 "The APK is not signed (no v1 JAR signature in META-INF and no APK Signing Block v2 or v3), and Android installs no unsigned APK. Sign it (a debug key is enough: `apksigner sign --ks debug.keystore app.apk`, or let Gradle's assembleDebug do it) and upload it again",
+                zip.DirectoryOffset);
+        // Android 11 (API 30) refuses these from apps that target it; the build could never be installed.
+        if (targetSdk >= 30 && tableEntry is not null && (tableEntry.Method != 0 || zip.DataOffset(tableEntry) % 4 != 0))
+            throw new ApkFormatException(ApkRejectionReason.ResourcesCompressed,
+                "The APK targets API level 30 or later but stores resources.arsc compressed or not aligned to 4 bytes, so Android 11 and later refuse to install it (INSTALL_PARSE_FAILED_RESOURCES_ARSC_COMPRESSED). Store it uncompressed and run zipalign -p 4 before signing, as the Android Gradle plugin does",
+                tableEntry.DirectoryOffset);
+        if (targetSdk >= 30 && !schemes.Any(s => s != "v1"))
+            throw new ApkFormatException(ApkRejectionReason.V2SignatureRequired,
+                "The APK targets API level 30 or later but has only a v1 (JAR) signature, so Android 11 and later refuse to install it. Sign it with APK Signature Scheme v2 or later (apksigner does by default) and upload it again",
                 zip.DirectoryOffset);
 
         return new ApkInspection(
@@ -124,6 +135,17 @@ public static class ApkInspector
             schemes,
             signers);
     }
+
+    // The activity (or alias) a launcher shows: action MAIN with category LAUNCHER.
+    private static AxmlElement? LauncherActivity(BinaryXml xml, AxmlElement application) =>
+        application.Children
+            .Where(c => c.Name is "activity" or "activity-alias")
+            .FirstOrDefault(activity => activity.ChildrenNamed("intent-filter").Any(filter =>
+                filter.ChildrenNamed("action").Any(a => Named(xml, a, "android.intent.action.MAIN"))
+                && filter.ChildrenNamed("category").Any(c => Named(xml, c, "android.intent.category.LAUNCHER"))));
+
+    private static bool Named(BinaryXml xml, AxmlElement element, string name) =>
+        xml.Find(element, NameId, "name") is { } attribute && xml.StringOf(attribute) == name;
 
     // A required TV feature makes a TV app; an optional one (required="false") is a phone app that also runs on TV.
     // Wear apps cannot declare the watch feature optional.

@@ -116,6 +116,15 @@ internal sealed class ApkZip
 
     public byte[] ReadAt(long offset, int count) => ReadAt(_stream, offset, count);
 
+    // Where the entry's data starts, from its local header.
+    public long DataOffset(ApkZipEntry entry)
+    {
+        if (entry.LocalHeaderOffset > Length - LocalHeaderLength)
+            throw Malformed($"The local header of {entry.Name} is outside the file", entry.DirectoryOffset + 42);
+        var header = ReadAt(entry.LocalHeaderOffset, LocalHeaderLength);
+        return entry.LocalHeaderOffset + LocalHeaderLength + BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26)) + BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
+    }
+
     // The entry's bytes, never more than limit: the declared size is checked first and the inflated bytes again.
     public byte[] Read(ApkZipEntry entry, int limit, CancellationToken cancellationToken = default)
     {

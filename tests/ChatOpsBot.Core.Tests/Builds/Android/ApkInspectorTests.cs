@@ -317,6 +317,19 @@ public sealed partial class ApkInspectorTests
     }
 
     [Fact]
+    public async Task AppTargetingAndroid11WithOnlyAV1SignatureIsRefusedAndWithV2Accepted()
+    {
+        var v1 = await TestApks.BuildAsync(new TestApkSpec { Signing = TestApkSigning.V1Only, TargetSdk = 30 });
+        var v2 = await TestApks.BuildAsync(new TestApkSpec { Signing = TestApkSigning.V2AndV3, MinSdk = 24, TargetSdk = 30 });
+
+        var refused = Inspect(v1);
+
+        Assert.Equal(ApkRejectionReason.V2SignatureRequired, refused.Rejection?.Reason);
+        Assert.Contains("v2", refused.Rejection?.Message, StringComparison.Ordinal);
+        Assert.Equal(30, Accepted(v2).TargetSdkVersion);
+    }
+
+    [Fact]
     public async Task UnsignedApkIsRejectedAsUnsigned()
     {
         var apk = await TestApks.BuildAsync(new TestApkSpec { Signing = TestApkSigning.None });

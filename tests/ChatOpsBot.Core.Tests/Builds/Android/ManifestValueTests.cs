@@ -31,7 +31,7 @@ public sealed class ManifestValueTests
     {
         var manifest = new AxmlNode("manifest",
             [new AxmlAttr("package", 0, 0x03, 0, "com.example.strings"), AxmlAttr.String("versionCode", VersionCode, " 12 "), AxmlAttr.Int("versionName", VersionName, 3)],
-            [new AxmlNode("uses-sdk", AxmlAttr.String("minSdkVersion", HandMadeApks.MinSdk, "VanillaIceCream"), AxmlAttr.String("targetSdkVersion", HandMadeApks.TargetSdk, "34"))]);
+            [new AxmlNode("uses-sdk", AxmlAttr.String("minSdkVersion", HandMadeApks.MinSdk, "VanillaIceCream"), AxmlAttr.String("targetSdkVersion", HandMadeApks.TargetSdk, "29"))]);
 
         var inspection = ApkInspectorTests.Inspect(Apk(manifest)).Inspection;
 
@@ -39,7 +39,7 @@ public sealed class ManifestValueTests
         Assert.Equal(12, inspection.VersionCode);
         Assert.Equal("3", inspection.VersionName);
         Assert.Equal(10_000, inspection.MinSdkVersion);
-        Assert.Equal(34, inspection.TargetSdkVersion);
+        Assert.Equal(29, inspection.TargetSdkVersion);
     }
 
     [Fact]
@@ -53,6 +53,35 @@ public sealed class ManifestValueTests
         Assert.Equal((1, 1, 0L, (string?)null), (inspection.MinSdkVersion, inspection.TargetSdkVersion, inspection.VersionCode, inspection.VersionName));
         Assert.Equal("com.example.bare", inspection.Label);
         Assert.Null(inspection.Icon);
+    }
+
+    [Fact]
+    public void AppWithoutIconTakesItsLauncherActivitysIcon()
+    {
+        var png = TestApks.Png(5, 5, 5, 5);
+        AxmlNode Activity(string name, string icon, bool launcher) => new("activity",
+            [AxmlAttr.String("name", 0x01010003, name), AxmlAttr.String("icon", HandMadeApks.Icon, icon)],
+            [new AxmlNode("intent-filter", [],
+                [new AxmlNode("action", AxmlAttr.String("name", 0x01010003, "android.intent.action.MAIN")),
+                 new AxmlNode("category", AxmlAttr.String("name", 0x01010003, launcher ? "android.intent.category.LAUNCHER" : "android.intent.category.DEFAULT"))])]);
+        var manifest = AxmlWriter.Manifest(children: new AxmlNode("application", [], [Activity(".Settings", "res/settings.png", false), Activity(".Main", "res/main.png", true)]));
+
+        var icon = ApkInspectorTests.Inspect(Apk(manifest, extra: [new ZipItem("res/main.png", png), new ZipItem("res/settings.png", TestApks.Png(9, 9, 9, 9))])).Inspection?.Icon;
+
+        Assert.Equal("res/main.png", icon?.Path);
+    }
+
+    [Fact]
+    public void AppTargetingAndroid11WithACompressedResourceTableIsRefused()
+    {
+        var table = new ArscWriter();
+        table.Types.Add(new ArscType(2, new Dictionary<int, (byte, uint)> { [0] = (0x03, table.String("Compressed")) }));
+        var manifest = new AxmlWriter().Write(AxmlWriter.Manifest(children: [new AxmlNode("uses-sdk", AxmlAttr.Int("targetSdkVersion", HandMadeApks.TargetSdk, 30))]));
+
+        var result = ApkInspectorTests.Inspect(TestResFormats.Zip([new ZipItem("AndroidManifest.xml", manifest), new ZipItem("resources.arsc", table.Write()) { Method = 8 }, .. HandMadeApks.Signature()]));
+
+        Assert.Equal(ChatOpsBot.Core.Builds.Android.ApkRejectionReason.ResourcesCompressed, result.Rejection?.Reason);
+        Assert.Contains("zipalign", result.Rejection?.Message, StringComparison.Ordinal);
     }
 
     [Fact]
