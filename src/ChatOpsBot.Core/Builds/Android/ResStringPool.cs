@@ -14,8 +14,8 @@ internal sealed class ResStringPool
     private readonly int _strings;
     private readonly int _stringsEnd;
     private readonly bool _utf8;
-    private readonly string?[] _decoded;
-    private readonly bool[] _done;
+    // Only the strings asked for are decoded and kept: a 64 MiB table's pool is not copied whole.
+    private readonly Dictionary<uint, string> _decoded = [];
 
     private ResStringPool(ResData data, int count, int offsets, int strings, int stringsEnd, bool utf8)
     {
@@ -25,8 +25,6 @@ internal sealed class ResStringPool
         _strings = strings;
         _stringsEnd = stringsEnd;
         _utf8 = utf8;
-        _decoded = new string?[count];
-        _done = new bool[count];
     }
 
     public int Count { get; }
@@ -62,12 +60,9 @@ internal sealed class ResStringPool
     {
         if (index >= (uint)Count)
             return null;
-        if (!_done[index])
-        {
-            _decoded[index] = Decode(index);
-            _done[index] = true;
-        }
-        return _decoded[index];
+        if (!_decoded.TryGetValue(index, out var value))
+            _decoded[index] = value = Decode(index);
+        return value;
     }
 
     private string Decode(uint index)
