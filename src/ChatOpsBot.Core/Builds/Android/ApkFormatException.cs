@@ -25,7 +25,7 @@ public sealed class ApkFormatException : Exception
     }
 
     public ApkFormatException(ApkRejectionReason reason, string detail, long offset, string? entry = null, Exception? innerException = null)
-        : base(Describe(detail, offset, entry), innerException)
+        : base(Describe(reason, detail, offset, entry), innerException)
     {
         Reason = reason;
         Detail = detail;
@@ -42,8 +42,16 @@ public sealed class ApkFormatException : Exception
 
     public string? Entry { get; }
 
-    private static string Describe(string detail, long offset, string? entry) =>
-        entry is null
+    // A position helps whoever debugs a damaged file; an unsigned APK or an app bundle is refused for what it is, and a
+    // position there would only distract.
+    internal static bool IsAboutStructure(ApkRejectionReason reason) =>
+        reason is not (ApkRejectionReason.Unsigned or ApkRejectionReason.AppBundle or ApkRejectionReason.NotAnApk
+            or ApkRejectionReason.V2SignatureRequired or ApkRejectionReason.ResourcesCompressed);
+
+    private static string Describe(ApkRejectionReason reason, string detail, long offset, string? entry) =>
+        !IsAboutStructure(reason)
+            ? detail + "."
+            : entry is null
             ? string.Create(CultureInfo.InvariantCulture, $"{detail} (at byte {offset} of the upload).")
             : string.Create(CultureInfo.InvariantCulture, $"{detail} (in {entry}, at byte {offset}).");
 }

@@ -55,7 +55,8 @@ public enum ApkRejectionReason
     ResourcesCompressed,
 }
 
-// Why an upload was refused: a stable code for clients, a message a person can act on, and where the fault lies.
+// Why an upload was refused: a stable code for clients, a message a person can act on, and, for a damaged or
+// oversized file, where the fault lies (the byte offset within Entry, or within the upload when Entry is null).
 public sealed record ApkRejection(ApkRejectionReason Reason, string Message, long? Offset = null, string? Entry = null);
 
 public sealed class ApkInspectionResult

@@ -30,7 +30,9 @@ public static class ApkInspector
         }
         catch (ApkFormatException e)
         {
-            return ApkInspectionResult.Rejected(new ApkRejection(e.Reason, e.Message, e.Offset, e.Entry));
+            return ApkInspectionResult.Rejected(ApkFormatException.IsAboutStructure(e.Reason)
+                ? new ApkRejection(e.Reason, e.Message, e.Offset, e.Entry)
+                : new ApkRejection(e.Reason, e.Message));
         }
     }
 
