@@ -6,12 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests drive as independent implementations or real peers (nginx: in front of the host for the
-# IPA offload and the deploy/ configuration; node and npm: the s3rver object store).
-declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx [node]=nodejs [npm]=npm)
+# IPA offload and the deploy/ configuration; node and npm: the s3rver object store; aapt, zipalign and apksigner
+# build the test APKs and read them back, keytool comes with apksigner's JDK).
+declare -A needs=([plistutil]=libplist-utils [chromium]=chromium [zbarimg]=zbar-tools [nginx]=nginx [node]=nodejs [npm]=npm [aapt]=aapt [zipalign]=zipalign [apksigner]=apksigner)
 missing=()
 for cmd in "${!needs[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${needs[$cmd]}")
 done
+# The framework resources aapt links test APKs against (Debian ships no android.jar).
+[ -f /usr/share/android-framework-res/framework-res.apk ] || missing+=(android-framework-res)
 # PostgreSQL's server programs (initdb, pg_ctl); Debian keeps them out of the PATH.
 pg_bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | while read -r d; do [ -x "$d/initdb" ] && echo "$d"; done | sort -V | tail -n 1; }
 [ -n "$(pg_bin_dir)" ] || missing+=(postgresql)
