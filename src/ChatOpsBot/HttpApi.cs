@@ -43,7 +43,7 @@ internal static class HttpApi
             return next(http);
         });
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(Features.Web.ErrorPages.WriteAsync);
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
