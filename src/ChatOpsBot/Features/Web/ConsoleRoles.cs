@@ -1,0 +1,125 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ChatOpsBot.Slack;
+using ChatOpsBot.Teams;
+using Microsoft.Extensions.Options;
+
+namespace ChatOpsBot.Features.Web;
+
+/// <summary>Whether a person who signed in with a provider gets in, and as whom.</summary>
+internal abstract record SignInVerdict
+{
+    private SignInVerdict()
+    {
+    }
+
+    /// <summary>Let in as <paramref name="Person"/>.</summary>
+    public sealed record Admitted(ConsoleIdentity Person) : SignInVerdict;
+
+    /// <summary>Not let in: <paramref name="Reason"/> is a sentence for the person.</summary>
+    public sealed record Refused(string Reason) : SignInVerdict;
+}
+
+/// <summary>
+/// Who gets in to the console and with which role, in one place: the chat settings decide who is a release manager
+/// (<c>Slack:ReleaseManagers</c>, <c>Teams:ReleaseManagers</c>, read with the same rules as chat), <c>Web:Admins</c>
+/// who is an administrator; everyone else of a served workspace or tenant is a Member.
+/// </summary>
+internal sealed class ConsoleRoles(IConfiguration configuration, IOptions<WebOptions> web, SlackHomeWorkspace slackHome)
+{
+    // Bound here rather than taken from IOptions: the chat adapters register theirs only when chat is turned on,
+    // while sign-in may be on without it.
+    private readonly SlackOptions _slack = configuration.GetSection(SlackOptions.Section).Get<SlackOptions>() ?? new();
+    private readonly TeamsOptions _teams = configuration.GetSection(TeamsOptions.Section).Get<TeamsOptions>() ?? new();
+
+    /// <summary>The role of a person of the platform (<c>slack</c> or <c>teams</c>) with this user id.</summary>
+    public ConsoleRole RoleOf(string platform, string userId) =>
+        web.Value.IsAdmin(userId) ? ConsoleRole.Admin
+        : platform switch
+        {
+            "slack" when _slack.IsReleaseManager(userId) => ConsoleRole.ReleaseManager,
+            "teams" when _teams.IsReleaseManager(userId) => ConsoleRole.ReleaseManager,
+            _ => ConsoleRole.Member,
+        };
+
+    /// <summary>
+    /// A Slack person gets in when their workspace is in <c>Slack:AllowedTeamIds</c>, or, when that list is empty,
+    /// is the workspace of the Slack app itself (from <c>auth.test</c> with <c>Slack:BotToken</c>). When neither is
+    /// known nobody gets in: an empty list must not mean every Slack workspace in the world.
+    /// </summary>
+    public async Task<SignInVerdict> SlackAsync(string? teamId, string? userId, string? name, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(teamId) || string.IsNullOrEmpty(userId))
+            return new SignInVerdict.Refused("Slack did not say which workspace and person you are.");
+        bool allowed;
+        if (_slack.AllowedTeamIds.Count > 0)
+            allowed = _slack.AllowedTeamIds.Contains(teamId, StringComparer.Ordinal);
+        else if (await slackHome.TeamIdAsync(cancellationToken) is { } home)
+            allowed = string.Equals(teamId, home, StringComparison.Ordinal);
+        else
+            return new SignInVerdict.Refused(
+                "This ChatOpsBot does not know which Slack workspace it serves yet, so it lets nobody in with Slack. Ask its operator to set Slack:AllowedTeamIds (or Slack:BotToken).");
+        if (!allowed)
+            return new SignInVerdict.Refused($"Your Slack workspace ({teamId}) is not one this ChatOpsBot serves.");
+        return new SignInVerdict.Admitted(new ConsoleIdentity("slack", teamId, userId, Named(name, userId), RoleOf("slack", userId)));
+    }
+
+    /// <summary>
+    /// A Microsoft person gets in when their tenant is in <c>Teams:AllowedTenantIds</c> or is the app's own tenant
+    /// (<c>Teams:MicrosoftAppTenantId</c>, or <c>Web:Microsoft:TenantId</c> when it names one tenant).
+    /// </summary>
+    public SignInVerdict Microsoft(string? tenantId, string? objectId, string? name)
+    {
+        if (string.IsNullOrEmpty(tenantId) || string.IsNullOrEmpty(objectId))
+            return new SignInVerdict.Refused("Microsoft did not say which organisation and person you are.");
+        var own = web.Value.Microsoft.TenantId;
+        var allowed = _teams.AllowedTenantIds.Contains(tenantId, StringComparer.OrdinalIgnoreCase)
+            || string.Equals(tenantId, _teams.MicrosoftAppTenantId, StringComparison.OrdinalIgnoreCase)
+            || (Guid.TryParse(own, out _) && string.Equals(tenantId, own, StringComparison.OrdinalIgnoreCase));
+        if (!allowed)
+            return new SignInVerdict.Refused($"Your Microsoft organisation (tenant {tenantId}) is not one this ChatOpsBot serves.");
+        return new SignInVerdict.Admitted(new ConsoleIdentity("teams", tenantId, objectId, Named(name, objectId), RoleOf("teams", objectId)));
+    }
+
+    private static string Named(string? name, string userId) => string.IsNullOrWhiteSpace(name) ? userId : name.Trim();
+}
+
+/// <summary>
+/// The workspace of the Slack app, from <c>auth.test</c> with the bot token; remembered once Slack has said it, asked
+/// again after a failure.
+/// </summary>
+internal sealed partial class SlackHomeWorkspace(IConfiguration configuration, IHttpClientFactory clients, ILogger<SlackHomeWorkspace> logger)
+{
+    public const string HttpClientName = "slack-home-workspace";
+
+    private readonly SlackOptions _slack = configuration.GetSection(SlackOptions.Section).Get<SlackOptions>() ?? new();
+    private string? _teamId;
+
+    public async Task<string?> TeamIdAsync(CancellationToken cancellationToken)
+    {
+        if (_teamId is not null || string.IsNullOrWhiteSpace(_slack.BotToken))
+            return _teamId;
+        try
+        {
+            var api = _slack.ApiBaseUrl.EndsWith('/') ? _slack.ApiBaseUrl : _slack.ApiBaseUrl + "/";
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(api), "auth.test"));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _slack.BotToken);
+            using var response = await clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            using var answer = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            var root = answer.RootElement;
+            if (root.TryGetProperty("ok", out var ok) && ok.ValueKind == JsonValueKind.True
+                && root.TryGetProperty("team_id", out var team) && team.GetString() is { Length: > 0 } teamId)
+                return _teamId = teamId;
+            LogHomeUnknown(logger, root.TryGetProperty("error", out var error) ? error.GetString() : $"HTTP {(int)response.StatusCode}");
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogHomeUnknown(logger, e.Message);
+        }
+        return null;
+    }
+
+    [LoggerMessage(EventId = 6750, Level = LogLevel.Warning,
+        Message = "Slack's auth.test did not name the app's workspace ({Error}), so nobody can sign in to the console with Slack: check Slack:BotToken, or set Slack:AllowedTeamIds")]
+    private static partial void LogHomeUnknown(ILogger logger, string? error);
+}
