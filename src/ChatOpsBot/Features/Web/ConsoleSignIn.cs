@@ -82,7 +82,7 @@ internal static partial class ConsoleSignIn
             oidc.NonceCookie.SameSite = SameSiteMode.Lax;
             oidc.NonceCookie.SecurePolicy = secure;
             if (scheme == MicrosoftScheme)
-                oidc.TokenValidationParameters.IssuerValidator = EntraIssuer;
+                oidc.TokenValidationParameters.IssuerValidatorUsingConfiguration = EntraIssuer;
             oidc.Events = new OpenIdConnectEvents
             {
                 OnTokenValidated = context => TokenValidatedAsync(context, scheme),
@@ -137,10 +137,10 @@ internal static partial class ConsoleSignIn
     /// placeholder: a token is valid when its issuer is that one with its own <c>tid</c>. A single tenant's metadata
     /// names that tenant, and the token must carry exactly it.
     /// </summary>
-    private static string EntraIssuer(string issuer, SecurityToken token, TokenValidationParameters parameters)
+    private static string EntraIssuer(string issuer, SecurityToken token, TokenValidationParameters parameters, BaseConfiguration? configuration)
     {
         var tenant = token is JsonWebToken jwt && jwt.TryGetPayloadValue<string>("tid", out var tid) ? tid : null;
-        var expected = (parameters.ValidIssuers ?? []).Append(parameters.ValidIssuer).OfType<string>();
+        var expected = (parameters.ValidIssuers ?? []).Append(parameters.ValidIssuer).Append(configuration?.Issuer).OfType<string>();
         if (tenant is { Length: > 0 } && expected.Any(e => string.Equals(e.Replace("{tenantid}", tenant, StringComparison.OrdinalIgnoreCase), issuer, StringComparison.Ordinal)))
             return issuer;
         throw new SecurityTokenInvalidIssuerException($"The token's issuer {issuer} is not the one the provider's metadata names for tenant {tenant}.");
