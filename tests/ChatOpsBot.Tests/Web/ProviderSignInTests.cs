@@ -91,6 +91,7 @@ public sealed class ProviderSignInTests
         Assert.Equal("S256", authorize["code_challenge_method"]);
         Assert.Equal(["openid", "profile"], authorize["scope"].Split(' ').Order());
         Assert.False(string.IsNullOrEmpty(authorize["nonce"]));
+        Assert.Equal(Team, authorize["team"]);
         var token = Assert.Single(slack.TokenRequests);
         Assert.Equal(app.PublicBaseUrl + "/signin-slack", token["redirect_uri"]);
         Assert.Empty(slack.TokenRefusals);

@@ -42,6 +42,9 @@ internal sealed class ConsoleRoles(IConfiguration configuration, IOptions<WebOpt
             _ => ConsoleRole.Member,
         };
 
+    /// <summary>The one workspace Slack should sign people in to, when there is exactly one (Slack's <c>team</c> parameter).</summary>
+    public string? SlackTeamHint => _slack.AllowedTeamIds is [var only] ? only : null;
+
     /// <summary>
     /// A Slack person gets in when their workspace is in <c>Slack:AllowedTeamIds</c>, or, when that list is empty,
     /// is the workspace of the Slack app itself (from <c>auth.test</c> with <c>Slack:BotToken</c>). When neither is

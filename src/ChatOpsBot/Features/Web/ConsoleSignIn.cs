@@ -86,6 +86,13 @@ internal static partial class ConsoleSignIn
             oidc.Events = new OpenIdConnectEvents
             {
                 OnTokenValidated = context => TokenValidatedAsync(context, scheme),
+                OnRedirectToIdentityProvider = context =>
+                {
+                    // Slack skips its workspace picker for the one workspace this host serves.
+                    if (scheme == SlackScheme && context.HttpContext.RequestServices.GetRequiredService<ConsoleRoles>().SlackTeamHint is { } team)
+                        context.ProtocolMessage.SetParameter("team", team);
+                    return Task.CompletedTask;
+                },
                 OnAccessDenied = context =>
                 {
                     Log(context.HttpContext).SignInFailed(scheme, "the person declined, or the provider denied access");
