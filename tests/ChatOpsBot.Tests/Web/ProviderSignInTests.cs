@@ -299,6 +299,20 @@ public sealed class ProviderSignInTests
     }
 
     [Fact]
+    public async Task TheRefusedPageShowsNoTextFromItsAddress()
+    {
+        await using var app = new ChatOpsBotApplication(servePublicBaseUrl: true);
+        using var browser = new ConsoleBrowser(app);
+
+        using var page = await browser.GetAsync("/signin/refused?why=workspace&id=" + Uri.EscapeDataString("Call +1 555 0100 to restore access"));
+        var html = await page.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
+        Assert.DoesNotContain("555", html, StringComparison.Ordinal);
+        Assert.Contains("Your workspace or organisation is not one this ChatOpsBot serves.", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OnlyTheConfiguredProvidersAreOffered()
     {
         await using var slack = await FakeOpenIdProvider.SlackAsync();

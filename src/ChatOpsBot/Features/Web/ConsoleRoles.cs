@@ -16,8 +16,20 @@ internal abstract record SignInVerdict
     /// <summary>Let in as <paramref name="Person"/>.</summary>
     public sealed record Admitted(ConsoleIdentity Person) : SignInVerdict;
 
-    /// <summary>Not let in: <paramref name="Reason"/> is a sentence for the person.</summary>
-    public sealed record Refused(string Reason) : SignInVerdict;
+    /// <summary>
+    /// Not let in: <paramref name="Why"/> is one of <see cref="RefusedWhy"/>, <paramref name="Id"/> the workspace or
+    /// tenant, <paramref name="Reason"/> a sentence for the log.
+    /// </summary>
+    public sealed record Refused(string Why, string? Id, string Reason) : SignInVerdict;
+}
+
+/// <summary>Why a person was not let in; the refused page says it in its own words.</summary>
+internal static class RefusedWhy
+{
+    public const string Unidentified = "unidentified";
+    public const string Workspace = "workspace";
+    public const string UnknownHome = "unknown-home";
+    public const string Tenant = "tenant";
 }
 
 /// <summary>
@@ -53,17 +65,17 @@ internal sealed class ConsoleRoles(IConfiguration configuration, IOptions<WebOpt
     public async Task<SignInVerdict> SlackAsync(string? teamId, string? userId, string? name, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(teamId) || string.IsNullOrEmpty(userId))
-            return new SignInVerdict.Refused("Slack did not say which workspace and person you are.");
+            return new SignInVerdict.Refused(RefusedWhy.Unidentified, null, "Slack's ID token has no team or user id");
         bool allowed;
         if (_slack.AllowedTeamIds.Count > 0)
             allowed = _slack.AllowedTeamIds.Contains(teamId, StringComparer.Ordinal);
         else if (await slackHome.TeamIdAsync(cancellationToken) is { } home)
             allowed = string.Equals(teamId, home, StringComparison.Ordinal);
         else
-            return new SignInVerdict.Refused(
-                "This ChatOpsBot does not know which Slack workspace it serves yet, so it lets nobody in with Slack. Ask its operator to set Slack:AllowedTeamIds (or Slack:BotToken).");
+            return new SignInVerdict.Refused(RefusedWhy.UnknownHome, teamId,
+                "Slack:AllowedTeamIds is empty and the Slack app's own workspace is unknown (Slack:BotToken unset or auth.test failed)");
         if (!allowed)
-            return new SignInVerdict.Refused($"Your Slack workspace ({teamId}) is not one this ChatOpsBot serves.");
+            return new SignInVerdict.Refused(RefusedWhy.Workspace, teamId, $"Slack workspace {teamId} is not served");
         return new SignInVerdict.Admitted(new ConsoleIdentity("slack", teamId, userId, Named(name, userId), RoleOf("slack", userId)));
     }
 
@@ -74,13 +86,13 @@ internal sealed class ConsoleRoles(IConfiguration configuration, IOptions<WebOpt
     public SignInVerdict Microsoft(string? tenantId, string? objectId, string? name)
     {
         if (string.IsNullOrEmpty(tenantId) || string.IsNullOrEmpty(objectId))
-            return new SignInVerdict.Refused("Microsoft did not say which organisation and person you are.");
+            return new SignInVerdict.Refused(RefusedWhy.Unidentified, null, "Microsoft's ID token has no tid or oid");
         var own = web.Value.Microsoft.TenantId;
         var allowed = _teams.AllowedTenantIds.Contains(tenantId, StringComparer.OrdinalIgnoreCase)
             || string.Equals(tenantId, _teams.MicrosoftAppTenantId, StringComparison.OrdinalIgnoreCase)
             || (Guid.TryParse(own, out _) && string.Equals(tenantId, own, StringComparison.OrdinalIgnoreCase));
         if (!allowed)
-            return new SignInVerdict.Refused($"Your Microsoft organisation (tenant {tenantId}) is not one this ChatOpsBot serves.");
+            return new SignInVerdict.Refused(RefusedWhy.Tenant, tenantId, $"Microsoft tenant {tenantId} is not served");
         return new SignInVerdict.Admitted(new ConsoleIdentity("teams", tenantId, objectId, Named(name, objectId), RoleOf("teams", objectId)));
     }
 

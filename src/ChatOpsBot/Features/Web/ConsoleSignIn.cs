@@ -130,9 +130,9 @@ internal static partial class ConsoleSignIn
                 context.Properties!.IsPersistent = false;
                 context.Properties.RedirectUri = SignInModel.LocalReturn(context.Properties.RedirectUri) ?? "/";
                 break;
-            case SignInVerdict.Refused(var reason):
+            case SignInVerdict.Refused(var why, var id, var reason):
                 log.SignInRefused(scheme, reason);
-                context.Response.Redirect("/signin/refused?reason=" + Uri.EscapeDataString(reason));
+                context.Response.Redirect($"/signin/refused?why={why}" + (id is null ? "" : "&id=" + Uri.EscapeDataString(id)));
                 // No session: the handler stops here without signing anybody in.
                 context.HandleResponse();
                 break;
