@@ -68,17 +68,19 @@ internal static class ConsoleAuthentication
             .AddPolicy(Admin, p => p.AddAuthenticationSchemes(Scheme).RequireRole(nameof(ConsoleRole.Admin)));
         builder.Services.AddSingleton<ApiKeySignIn>();
         builder.Services.AddSingleton<SignInChoices>();
+        builder.AddConsoleSignIn();
         return builder;
     }
 
     public static WebApplication MapWebConsole(this WebApplication app)
     {
         app.MapRazorPages();
+        app.MapConsoleSignIn();
         return app;
     }
 
     /// <summary>Cookies are Secure everywhere but a loopback http origin, where a browser could not send them back.</summary>
-    private static CookieSecurePolicy SecurePolicy(string publicBaseUrl) =>
+    internal static CookieSecurePolicy SecurePolicy(string publicBaseUrl) =>
         Uri.TryCreate(publicBaseUrl, UriKind.Absolute, out var origin) && origin.Scheme == Uri.UriSchemeHttp
             ? CookieSecurePolicy.SameAsRequest
             : CookieSecurePolicy.Always;
