@@ -15,7 +15,8 @@ namespace ChatOpsBot.Features.Web.Pages.Upload;
 /// check would read (and buffer) the whole form first, so this page checks the token itself: from the header a script
 /// sends, or from the form field that comes before the file, before any byte of the file is read.
 /// </summary>
-[IgnoreAntiforgeryToken]
+// Order above the 1000 of the check Razor Pages adds to every page, so this one is the effective policy.
+[IgnoreAntiforgeryToken(Order = 1001)]
 internal sealed class UploadModel(
     BuildIngest ingest,
     Announcer announcer,
@@ -44,8 +45,10 @@ internal sealed class UploadModel(
         return Page();
     }
 
-    public async Task<IActionResult> OnPostAsync(CancellationToken cancellationToken)
+    /// <summary>Takes no parameters: binding any would make Razor Pages read (and buffer) the whole form first.</summary>
+    public async Task<IActionResult> OnPostAsync()
     {
+        var cancellationToken = HttpContext.RequestAborted;
         if (ConsoleIdentity.From(User) is not { } person || !person.IsAtLeast(ConsoleRole.ReleaseManager))
             return Refuse();
         var maxBytes = options.Value.Uploads.MaxBytes;
