@@ -54,6 +54,16 @@ internal sealed partial class ConsoleBrowser : IDisposable
     public Task<HttpResponseMessage> PostFormAsync(string path, IEnumerable<KeyValuePair<string, string>> fields) =>
         _client.PostAsync(path, new FormUrlEncodedContent(fields));
 
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _client.SendAsync(request);
+
+    /// <summary>The antiforgery token of a page's form, as a browser would send it back.</summary>
+    public static string AntiforgeryTokenOf(string html)
+    {
+        var token = AntiforgeryToken().Match(html);
+        Xunit.Assert.True(token.Success, "the page has no antiforgery token");
+        return WebUtility.HtmlDecode(token.Groups[1].Value);
+    }
+
     /// <summary>Signs in with an Admin API key through the sign-in form; fails the test unless it works.</summary>
     public async Task SignInWithKeyAsync(string key)
     {

@@ -23,6 +23,13 @@ internal sealed record IngestOutcome(Build? Build, string? AppSlug, int Status, 
 }
 
 /// <summary>
+/// A check run once before any byte of the file is read, with the value of <see cref="Field"/> from the parts that
+/// came before the file (null when there was none): the console's form carries its antiforgery token that way. A
+/// problem it returns ends the upload with nothing stored.
+/// </summary>
+internal sealed record UploadGate(string Field, Func<string?, Task<IngestOutcome?>> CheckAsync);
+
+/// <summary>
 /// Streams a multipart upload to a temporary file while hashing it, inspects the IPA, then stores the artifact and
 /// the registry rows. Any failure leaves no row and no file behind.
 /// </summary>
@@ -44,7 +51,7 @@ internal sealed partial class BuildIngest(
     private const int ReaderBufferSize = 64 * 1024;
     private const int SpoolBlockSize = 1024 * 1024;
 
-    public async Task<IngestOutcome> IngestAsync(HttpRequest request, string uploadedBy, long maxBytes, bool mayAnnounce, CancellationToken cancellationToken)
+    public async Task<IngestOutcome> IngestAsync(HttpRequest request, string uploadedBy, long maxBytes, bool mayAnnounce, CancellationToken cancellationToken, UploadGate? gate = null)
     {
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
             || !contentType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
@@ -61,6 +68,15 @@ internal sealed partial class BuildIngest(
             string? sha256 = null;
             long size = 0;
             var reader = new MultipartReader(boundary, request.Body, ReaderBufferSize) { BodyLengthLimit = null };
+            var gatePassed = false;
+            async Task<IngestOutcome?> PassGateAsync()
+            {
+                if (gatePassed)
+                    return null;
+                gatePassed = true;
+                return await gate!.CheckAsync(fields.GetValueOrDefault(gate.Field));
+            }
+
             while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
             {
                 if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition)
@@ -69,6 +85,8 @@ internal sealed partial class BuildIngest(
                 var name = HeaderUtilities.RemoveQuotes(disposition.Name).Value ?? "";
                 if (name == "file")
                 {
+                    if (gate is not null && await PassGateAsync() is { } refused)
+                        return refused;
                     if (temporaryPath is not null)
                         return IngestOutcome.Problem(400, "More than one file", "Send exactly one 'file' part per upload.");
                     // Spooled locally whichever store keeps it: the hash names it, and it is inspected before it is stored.
@@ -82,7 +100,7 @@ internal sealed partial class BuildIngest(
                             string.Create(CultureInfo.InvariantCulture, $"The file is larger than the limit of {maxBytes} bytes (ChatOpsBot:Uploads:MaxBytes)."));
                     (sha256, size) = (spooled.Sha256, spooled.Size);
                 }
-                else if (name is "channel" or "app" or "notes" or "announce")
+                else if (name is "channel" or "app" or "notes" or "announce" || name == gate?.Field)
                 {
                     var value = await ReadFieldAsync(section.Body, cancellationToken);
                     if (value is null)
@@ -95,6 +113,8 @@ internal sealed partial class BuildIngest(
                 }
             }
 
+            if (gate is not null && await PassGateAsync() is { } refusedWithoutFile)
+                return refusedWithoutFile;
             if (temporaryPath is null || sha256 is null)
                 return IngestOutcome.Problem(400, "Missing file", "The upload has no 'file' part holding the .ipa.");
             if (size == 0)

@@ -36,5 +36,12 @@ internal static class ConsoleStyle
         code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
         pre{white-space:pre-wrap;word-break:break-all;background:var(--bg);border:1px solid var(--line);padding:8px;border-radius:6px}
         img.icon{border-radius:22%}
+        .build-head{display:flex;gap:14px;align-items:center}
+        dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:4px 14px;margin:0}dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;overflow-wrap:anywhere}
+        @media (max-width:520px){dl.meta{grid-template-columns:1fr}dl.meta dd{margin-bottom:6px}}
+        label.check{font-weight:400;display:flex;gap:8px;align-items:center}
+        .drop{border:2px dashed var(--line);border-radius:10px;padding:18px;text-align:center}.drop.over{border-color:var(--accent);background:var(--bg)}
+        progress{width:100%;height:14px}
+        img.qr{background:#fff;padding:8px;border-radius:8px;max-width:100%;height:auto}
         """;
 }
