@@ -68,6 +68,7 @@ internal static class ConsoleAuthentication
             .AddPolicy(Admin, p => p.AddAuthenticationSchemes(Scheme).RequireRole(nameof(ConsoleRole.Admin)));
         builder.Services.AddSingleton<ApiKeySignIn>();
         builder.Services.AddSingleton<SignInChoices>();
+        builder.Services.AddSingleton<HealthPageRuns>();
         return builder;
     }
 
