@@ -364,7 +364,7 @@ public sealed class ChatPagesTests : IAsyncLifetime
         settings["Slack:BotToken"] = BotToken;
         settings["Slack:ApiBaseUrl"] = _slack.ApiBaseUrl;
         await using var app = new ChatOpsBotApplication(settings, servePublicBaseUrl: true,
-            services: services => services.AddSingleton<Core.Doctor.IDoctorCheck>(new TellingCheck($"token {BotToken} and key {ChatOpsBotApplication.AdminKey}")));
+            services: services => services.AddSingleton<Core.Doctor.IDoctorCheck>(new TellingCheck($"token {BotToken} and key {ChatOpsBotApplication.ReleaseManagerKey}")));
         using var browser = new ConsoleBrowser(app);
         browser.SignInAs(ConsoleBrowser.SlackPerson(ConsoleRole.Admin));
 
