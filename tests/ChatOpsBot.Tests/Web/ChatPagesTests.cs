@@ -96,6 +96,10 @@ public sealed class ChatPagesTests : IAsyncLifetime
         return match.Value;
     }
 
+    /// <summary>The form itself carries the token: the layout's sign-out form has one too, which a test posting would otherwise borrow.</summary>
+    private static void AssertFormHasItsToken(string html, string action) =>
+        Assert.Matches(new Regex($"<form[^>]*action=\"{Regex.Escape(action)}\"[^>]*>(?:(?!</form>).)*name=\"__antiforgery\"", RegexOptions.Singleline), html);
+
     [Fact]
     public async Task SubscriptionsPageListsAConversationSubscribedThroughSlack()
     {
@@ -123,6 +127,7 @@ public sealed class ChatPagesTests : IAsyncLifetime
 
         var confirm = await browser.GetPageAsync($"/subscriptions?remove={id}");
         Assert.Contains("id=\"confirm-remove\"", confirm, StringComparison.Ordinal);
+        AssertFormHasItsToken(confirm, "/subscriptions?handler=Remove");
         Assert.Equal(1, await DbAsync(db => db.Subscriptions.CountAsync()));
         using var removed = await browser.SubmitAsync($"/subscriptions?remove={id}", [new("id", id.ToString(CultureInfo.InvariantCulture))], "/subscriptions?handler=Remove");
 
@@ -226,6 +231,8 @@ public sealed class ChatPagesTests : IAsyncLifetime
         using var builds = await browser.SubmitAsync("/try", [new("command", "builds demo")]);
         var html = await builds.Content.ReadAsStringAsync();
         var buildId = await DbAsync(db => db.Builds.Select(b => b.Id).SingleAsync());
+        AssertFormHasItsToken(html, "/try");
+        AssertFormHasItsToken(Section(html, "slack-preview"), "/try?handler=Action");
         Assert.Contains($"name=\"value\" value=\"{buildId}\"", Section(html, "slack-preview"), StringComparison.Ordinal);
         Assert.Contains($"name=\"value\" value=\"{buildId}\"", Section(html, "teams-preview"), StringComparison.Ordinal);
         Assert.Equal(0, await DbAsync(db => db.InstallLinks.CountAsync()));
@@ -332,6 +339,7 @@ public sealed class ChatPagesTests : IAsyncLifetime
         Assert.Contains("<strong class=\"check\">PublicBaseUrl</strong>", warnings, StringComparison.Ordinal);
         Assert.Contains("<strong class=\"check\">database</strong>", Section(html, "findings-ok"), StringComparison.Ordinal);
         Assert.Contains("id=\"run-again\"", html, StringComparison.Ordinal);
+        AssertFormHasItsToken(html, "/health");
         foreach (var secret in new[] { BotToken, SigningSecret, FakeBotFramework.AppPassword, ChatOpsBotApplication.AdminKey, ChatOpsBotApplication.ReleaseManagerKey })
             Assert.DoesNotContain(secret, html, StringComparison.Ordinal);
         using var again = await browser.SubmitAsync("/health", []);
