@@ -29,6 +29,9 @@ command -v python3 >/dev/null 2>&1 || { echo "python3 is required by the interop
 # s3rver, the S3-compatible server the object-storage tests start (tests/ChatOpsBot.Tests/S3/S3rverServer.cs), at the
 # version tests/s3/package-lock.json pins.
 [ -f tests/s3/node_modules/s3rver/package.json ] || npm ci --prefix tests/s3 --no-audit --no-fund --loglevel=error
+# axe-core, the accessibility checker the console's browser tests inject into each page, at the version
+# tests/axe/package-lock.json pins.
+[ -f tests/axe/node_modules/axe-core/axe.min.js ] || npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error
 
 dotnet build ChatOpsBot.sln -c Release -warnaserror -nologo -v quiet
 

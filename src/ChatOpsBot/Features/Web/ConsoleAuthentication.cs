@@ -69,6 +69,7 @@ internal static class ConsoleAuthentication
         builder.Services.AddSingleton<ApiKeySignIn>();
         builder.Services.AddSingleton<SignInChoices>();
         builder.AddConsoleSignIn();
+        builder.Services.AddSingleton<HealthPageRuns>();
         return builder;
     }
 

@@ -43,5 +43,29 @@ internal static class ConsoleStyle
         .drop{border:2px dashed var(--line);border-radius:10px;padding:18px;text-align:center}.drop.over{border-color:var(--accent);background:var(--bg)}
         progress{width:100%;height:14px}
         img.qr{background:#fff;padding:8px;border-radius:8px;max-width:100%;height:auto}
+        .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+        .try-row{display:flex;gap:8px;flex-wrap:wrap}.try-row input{flex:1 1 16em;min-width:0}
+        .previews{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,380px),1fr));gap:12px}
+        .preview h2{margin-top:0}
+        .chat-message{border-left:4px solid var(--line);padding:4px 0 4px 12px;overflow-wrap:anywhere}
+        .slack .chat-message{border-left-color:#611f69;font-family:Lato,system-ui,sans-serif}
+        .teams .chat-message{border-left-color:#5b5fc7;border-radius:4px;background:var(--bg);padding:10px 12px;font-family:"Segoe UI",system-ui,sans-serif}
+        .chat-from{margin:0 0 6px}
+        .chat-header{font-size:1.1rem;font-weight:700;margin:6px 0}
+        .chat-text{white-space:pre-line;margin:6px 0}
+        .chat-text.subtle{color:var(--muted);font-size:.9em}
+        .chat-text.warning{color:var(--warn)}
+        .chat-fields{display:grid;grid-template-columns:repeat(auto-fit,minmax(10em,1fr));gap:6px 16px;margin:6px 0}
+        .chat-fields dt{font-weight:700}.chat-fields dd{margin:0}
+        .chat-item{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start;justify-content:space-between;border-top:1px solid var(--line);padding:6px 0}
+        .chat-item-body{flex:1 1 14em;min-width:0}
+        .chat-buttons{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+        .chat-action{margin:0}
+        .chat-image{display:block;max-width:100%;height:auto;margin:6px 0;background:#fff}
+        .facts{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}.facts div{display:contents}.facts dt{font-weight:600}.facts dd{margin:0;overflow-wrap:anywhere}
+        .finding-list{list-style:none;padding:0;margin:0}.finding{padding:6px 0;border-top:1px solid var(--line);overflow-wrap:anywhere}.finding:first-child{border-top:0}
+        .finding .check{display:inline-block;min-width:14em}
+        .confirm{border-color:var(--bad)}
+        .last-error{overflow-wrap:anywhere;max-width:28em}
         """;
 }
