@@ -5,6 +5,7 @@
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig appsettings.json ./
+COPY manifests/ manifests/
 COPY src/ src/
 # tests/ChatOpsBot.Tests/DeploymentTests.cs runs this exact publish command and boots its output.
 RUN dotnet publish src/ChatOpsBot/ChatOpsBot.csproj -c Release -o /app

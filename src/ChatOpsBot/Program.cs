@@ -53,6 +53,7 @@ try
     builder.AddTeamsPersistence();
     builder.AddDoctor();
     builder.AddWebConsole();
+    builder.AddFirstRun();
     if (doctor)
         builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
 
@@ -91,6 +92,8 @@ try
         await app.DisposeAsync();
         return 0;
     }
+    // The console's first key, and while no administrator is configured, the one-time set-up address in the log.
+    await app.Services.GetRequiredService<FirstRun>().PrepareAsync(app.Services, CancellationToken.None);
     app.Run();
     return 0;
 }

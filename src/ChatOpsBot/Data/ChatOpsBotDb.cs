@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -7,7 +8,7 @@ namespace ChatOpsBot.Data;
 /// The registry's model, the same for every provider. Each provider has a derived context of its own
 /// (<see cref="SqliteChatOpsBotDb"/>) that its migration set belongs to, as EF Core needs one set per provider.
 /// </summary>
-internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
+internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<App> Apps => Set<App>();
 
@@ -32,6 +33,13 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
     public DbSet<ChatEventClaim> ChatEventClaims => Set<ChatEventClaim>();
 
     public DbSet<TeamsServiceUrl> TeamsServiceUrls => Set<TeamsServiceUrl>();
+
+    public DbSet<StoredApiKey> ApiKeys => Set<StoredApiKey>();
+
+    public DbSet<SetupCode> SetupCodes => Set<SetupCode>();
+
+    /// <summary>The console's Data Protection key ring on PostgreSQL (on SQLite the keys are files in the data directory).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -171,6 +179,23 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options)
         {
             u.HasKey(x => x.Url);
             u.Property(x => x.Url).HasMaxLength(512);
+        });
+        modelBuilder.Entity<StoredApiKey>(k =>
+        {
+            // A presented key is looked up by its hash on every API request.
+            k.HasIndex(x => x.KeyHash).IsUnique();
+            // Two live keys never share a name, so a form posted twice makes one key.
+            k.HasIndex(x => x.Name).IsUnique().HasFilter("\"RevokedAt\" IS NULL");
+            k.Property(x => x.Name).HasMaxLength(64);
+            k.Property(x => x.Role).HasConversion<string>().HasMaxLength(16);
+            k.Property(x => x.KeyHash).HasMaxLength(64).IsFixedLength();
+            k.Property(x => x.CreatedBy).HasMaxLength(255);
+            k.Property(x => x.RevokedBy).HasMaxLength(255);
+        });
+        modelBuilder.Entity<SetupCode>(c =>
+        {
+            c.Property(x => x.Id).ValueGeneratedNever();
+            c.Property(x => x.CodeHash).HasMaxLength(64).IsFixedLength();
         });
     }
 

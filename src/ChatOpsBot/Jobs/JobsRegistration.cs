@@ -1,4 +1,3 @@
-using ChatOpsBot.Features.ApiKeys;
 using Hangfire;
 using Hangfire.AspNetCore;
 using Hangfire.Logging;
@@ -51,8 +50,9 @@ internal static class JobsRegistration
         // Read from configuration, not the validated options: validation belongs to start-up, which reports it cleanly.
         if (app.Configuration.GetValue($"{ChatOpsBotOptions.Section}:Jobs:Dashboard", defaultValue: true))
         {
-            // Endpoint authorization replaces Hangfire's local-requests-only default: Admin API keys, nobody else.
-            app.MapHangfireDashboardWithAuthorizationPolicy(ApiKeyAuthentication.Admin, "/hangfire",
+            // Endpoint authorization replaces Hangfire's local-requests-only default: Admin API keys and Admins' console
+            // sessions, nobody else.
+            app.MapHangfireDashboardWithAuthorizationPolicy(Features.Web.FirstRunRegistration.Dashboard, "/hangfire",
                 new DashboardOptions { Authorization = [], AsyncAuthorization = [], DisplayStorageConnectionString = false });
         }
         return app;

@@ -107,6 +107,14 @@ internal static class TestProvider
             {
                 host.CreateLoopbackClient().Dispose();
             }
+            // What the host made at its start besides the schema (a set-up code, a Data Protection key) is its own,
+            // not every copy's: each host made from the template starts as on a fresh database.
+            using (var template = new Npgsql.NpgsqlConnection(connectionString))
+            {
+                template.Open();
+                Execute(template, "DELETE FROM \"SetupCodes\"; DELETE FROM \"DataProtectionKeys\"");
+            }
+            Npgsql.NpgsqlConnection.ClearAllPools();
             // The host's pool is gone with the host; CREATE DATABASE … TEMPLATE waits a moment for its sessions to end.
             Execute(server, $"ALTER DATABASE \"{name}\" WITH IS_TEMPLATE true");
             return name;

@@ -32,6 +32,9 @@ internal sealed partial class ConsoleBrowser : IDisposable
 
     public Uri BaseAddress => _client.BaseAddress!;
 
+    /// <summary>Headers sent with every request, such as a proxy's X-Forwarded-For.</summary>
+    public System.Net.Http.Headers.HttpRequestHeaders Headers => _client.DefaultRequestHeaders;
+
     public Task<HttpResponseMessage> GetAsync(string path) => _client.GetAsync(path);
 
     public async Task<string> GetPageAsync(string path)
