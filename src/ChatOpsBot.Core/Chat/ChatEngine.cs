@@ -123,9 +123,9 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         if (verdict.Warning is { } warning)
             blocks.Add(new WarningBlock(warning + " Ask a release manager to add it to the profile and rebuild, or try another device."));
         else if (verdict.Hint is { } hint)
-            blocks.Add(new ContextBlock(hint));
+            blocks.Add(new TextBlock(hint));
         else if (verdict.Kind == DeviceVerdictKind.Included)
-            blocks.Add(new ContextBlock($"Your {verdict.Models[0]} is in this build's profile."));
+            blocks.Add(new TextBlock($"Your {verdict.Models[0]} is in this build's profile."));
         blocks.Add(new LinkButtonBlock("Install on iPhone", link.InstallPageUrl));
         blocks.Add(new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with the iPhone camera"));
         blocks.Add(new ContextBlock(

@@ -4,7 +4,11 @@ using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using ChatOpsBot.Core.Devices;
 using ChatOpsBot.Core.Tests.Devices;
+using ChatOpsBot.Data;
+using ChatOpsBot.Jobs;
 using ChatOpsBot.PropertyList;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ChatOpsBot.Tests.Devices;
 
@@ -250,6 +254,27 @@ public sealed class DeviceRegistrationTests : IDisposable
     }
 
     [Fact]
+    public async Task DeviceLinksAreDeletedByTheExpiryJobAnHourAfterTheirEndAndTheDeviceStays()
+    {
+        await using var host = await DeviceHost.StartAsync();
+        await host.RegisterAsync(_devices);
+        await host.DeviceLinkTokenAsync();
+
+        host.App.Clock.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
+        Assert.Equal(2, await ExpireAndCountLinksAsync(host));
+        host.App.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await ExpireAndCountLinksAsync(host));
+        Assert.Single(host.Devices());
+    }
+
+    private static async Task<int> ExpireAndCountLinksAsync(DeviceHost host)
+    {
+        using var scope = host.App.Services.CreateScope();
+        await scope.ServiceProvider.GetRequiredService<ExpireLinksJob>().RunAsync(CancellationToken.None);
+        return await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().DeviceLinks.CountAsync();
+    }
+
+    [Fact]
     public async Task NoUdidOrSerialReachesTheLogs()
     {
         await using var host = await DeviceHost.StartAsync();
@@ -262,6 +287,26 @@ public sealed class DeviceRegistrationTests : IDisposable
         Assert.Contains("refused: WrongChallenge", logs, StringComparison.Ordinal);
         foreach (var secret in new[] { TestDevices.Udid, Udid.Normalize(TestDevices.Udid), "F2LXK0ABCDEF", token })
             Assert.DoesNotContain(secret, logs, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("ChatOpsBot__Devices__SigningCertificate", "ChatOpsBot:Devices:SigningCertificate cannot be used")]
+    [InlineData("ChatOpsBot__Devices__AppleDeviceCa", "ChatOpsBot:Devices:AppleDeviceCa cannot be read")]
+    public async Task ACertificateThatCannotBeReadStopsTheHostNamingTheKey(string variable, string message)
+    {
+        var garbage = Path.GetTempFileName();
+        await File.WriteAllTextAsync(garbage, "not a certificate");
+        try
+        {
+            var (exit, output) = await HostProcess.RunUntilExitAsync(new() { [variable] = garbage });
+
+            Assert.Equal(1, exit);
+            Assert.Contains(message, output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(garbage);
+        }
     }
 
     private static byte[] Tampered(byte[] answer)
