@@ -115,8 +115,10 @@ internal static partial class DeviceEndpoints
         }
         if (await registry.EnrollAsync(resolved.Link, reported, cancellationToken) == EnrollmentOutcome.Replayed)
             return Refuse(logger, resolved.Link.Id, "replayed", "This link has already registered a device. Ask the bot for a new one with \"device\".");
-        // iOS expects a 301 and opens Safari at its address; the device is looked up there by the link, never named in the URL.
-        return TypedResults.Redirect(urls.Done(token), permanent: true);
+        // iOS expects a 301 and opens Safari at its address; the device is looked up there by the link, never named in
+        // the URL. Set by hand: RedirectResult logs the address, which carries the token.
+        http.Response.Headers.Location = urls.Done(token);
+        return TypedResults.StatusCode(StatusCodes.Status301MovedPermanently);
     }
 
     internal static async Task<ContentHttpResult> Done(string token, HttpContext http, DeviceRegistry registry, CancellationToken cancellationToken)
