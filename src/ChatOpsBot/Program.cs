@@ -4,6 +4,7 @@ using ChatOpsBot.Features.Announcements;
 using ChatOpsBot.Features.ApiKeys;
 using ChatOpsBot.Features.Builds;
 using ChatOpsBot.Features.Chat;
+using ChatOpsBot.Features.Devices;
 using ChatOpsBot.Features.Doctor;
 using ChatOpsBot.Features.Install;
 using ChatOpsBot.Features.LinkMessages;
@@ -44,6 +45,7 @@ try
     builder.AddLinks();
     builder.AddInstall();
     builder.AddChat();
+    builder.AddDevices();
     builder.AddJobs();
     builder.AddAnnouncements();
     builder.AddLinkMessages();
@@ -70,6 +72,7 @@ try
     app.MapBuilds();
     app.MapLinksApi();
     app.MapInstall();
+    app.MapDevices();
     app.MapJobs();
     app.MapAnnouncements();
     app.MapSlack();

@@ -89,7 +89,7 @@ public sealed class AppPackageTests
             var bot = root.GetProperty("bots")[0];
             Assert.Equal(botId, bot.GetProperty("botId").GetString());
             Assert.Equal(["personal", "team", "groupChat"], bot.GetProperty("scopes").EnumerateArray().Select(s => s.GetString()));
-            Assert.Equal(["install", "builds", "help"], bot.GetProperty("commandLists")[0].GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("title").GetString()));
+            Assert.Equal(["install", "builds", "device", "devices", "help"], bot.GetProperty("commandLists")[0].GetProperty("commands").EnumerateArray().Select(c => c.GetProperty("title").GetString()));
             Assert.Equal("color.png", root.GetProperty("icons").GetProperty("color").GetString());
             Assert.Equal("outline.png", root.GetProperty("icons").GetProperty("outline").GetString());
         }

@@ -148,6 +148,59 @@ public sealed partial class LogSecrecyTests : IAsyncLifetime
         Assert.True(leaks.Count == 0, "Logged:\n" + string.Join("\n", leaks));
     }
 
+    [Fact]
+    public async Task NoUdidSerialChallengeOrDeviceLinkIsLoggedAtDebugThroughDeviceRegistration()
+    {
+        using var devices = new Core.Tests.Devices.TestDevices();
+        var tokens = new List<string>();
+        // Slack's /device, answered through its response_url; then Teams' "device", answered through the Connector.
+        using (var command = await SlackAsync("/slack/commands", Form(("team_id", "T0WORK"), ("channel_id", "C0GENERAL"),
+            ("user_id", "U0ALICE"), ("user_name", "alice"), ("command", "/device"), ("text", ""),
+            ("response_url", _slack.ResponseUrl($"commands/T0WORK/1/{CommandHookSecret}")), ("trigger_id", "1.2.3"))))
+            Assert.Equal(HttpStatusCode.OK, command.StatusCode);
+        tokens.Add(DeviceToken().Match((await _slack.NextCallAsync()).Body).Groups["token"].Value);
+        var inboundToken = _microsoft.Token(_app.Clock.GetUtcNow());
+        using (var message = await TeamsAsync(_microsoft.Message("<at>ChatOpsBot</at> device"), inboundToken))
+            Assert.Equal(HttpStatusCode.OK, message.StatusCode);
+        tokens.Add(DeviceToken().Match((await _microsoft.NextPostAsync()).Body.GetRawText()).Groups["token"].Value);
+        Assert.All(tokens, t => Assert.Equal(22, t.Length));
+
+        var challenges = new List<string>();
+        foreach (var token in tokens)
+        {
+            using var safari = _app.CreateLoopbackClient();
+            safari.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", SafariOnIPhone);
+            Assert.Contains("Add this device", await safari.GetStringAsync($"/d/{token}"), StringComparison.Ordinal);
+            var profile = Plist.ParseDictionary(await safari.GetByteArrayAsync($"/d/{token}/profile"));
+            var challenge = ((PlistDictionary)profile["PayloadContent"]).GetString("Challenge")!;
+            challenges.Add(challenge);
+            using var refused = new ByteArrayContent(devices.Answer(Core.Tests.Devices.TestDevices.Attributes(challenge: "not-the-challenge")));
+            Assert.Equal(HttpStatusCode.BadRequest, (await _client.PostAsync($"/d/{token}/enroll", refused)).StatusCode);
+            using var answer = new ByteArrayContent(devices.Answer(Core.Tests.Devices.TestDevices.Attributes(challenge: challenge)));
+            using var handler = new HttpClientHandler { AllowAutoRedirect = false };
+            using var iOS = new HttpClient(handler) { BaseAddress = _client.BaseAddress };
+            Assert.Equal(HttpStatusCode.MovedPermanently, (await iOS.PostAsync($"/d/{token}/enroll", answer)).StatusCode);
+            Assert.Contains("iPhone 15 Pro", await safari.GetStringAsync($"/d/{token}/done"), StringComparison.Ordinal);
+        }
+        using (var api = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey))
+        {
+            Assert.Contains(Core.Tests.Devices.TestDevices.Udid, await api.GetStringAsync("/api/v1/devices"), StringComparison.Ordinal);
+            Assert.Contains(Core.Tests.Devices.TestDevices.Udid, await api.GetStringAsync("/api/v1/devices?format=apple"), StringComparison.Ordinal);
+        }
+
+        string[] secrets =
+        [
+            .. tokens, .. challenges, Core.Tests.Devices.TestDevices.Udid, Core.Devices.Udid.Normalize(Core.Tests.Devices.TestDevices.Udid), "F2LXK0ABCDEF",
+        ];
+        var logs = _app.Logs.ToList();
+        Assert.Contains(logs, l => l.Contains("refused: WrongChallenge", StringComparison.Ordinal));
+        var leaks = logs.SelectMany(l => secrets.Where(s => l.Contains(s, StringComparison.OrdinalIgnoreCase)).Select(s => $"{s}\n  in: {l}")).ToList();
+        Assert.True(leaks.Count == 0, "Logged:\n" + string.Join("\n", leaks));
+    }
+
+    [GeneratedRegex(@"https://ota\.example\.test/d/(?<token>[A-Za-z0-9_-]{22})(?![A-Za-z0-9_\\-])")]
+    private static partial Regex DeviceToken();
+
     private async Task InstallAsync(string installUrl)
     {
         var path = new Uri(installUrl).AbsolutePath;

@@ -7,7 +7,7 @@ namespace ChatOpsBot.Core.Chat;
 /// The one command engine both chat platforms use: parses what was typed, applies the rules (defaults, permissions,
 /// suggestions, profile warnings) and answers with a platform-neutral <see cref="ChatReply"/>.
 /// </summary>
-public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnouncements? announcements = null)
+public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnouncements? announcements = null, IDeviceDirectory? devices = null)
 {
     private const int MaxListedBuilds = 10;
     private const int NotesExcerptLength = 300;
@@ -31,6 +31,14 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
             "unsubscribe" => await UnsubscribeAsync(command, args, cancellationToken),
             "announce" => await AnnounceAsync(command.User, args, cancellationToken),
             "announcement" => await AnnouncementAsync(command.User, args, cancellationToken),
+            "device" => await DeviceLinkAsync(command.User, args, cancellationToken),
+            // "devices forget <name>" too, for Slack's /devices.
+            "devices" => args.Length == 0
+                ? await MyDevicesAsync(command.User, cancellationToken)
+                : args[0] == "forget"
+                    ? await ForgetAsync(command.User, ["device", .. args[1..]], cancellationToken)
+                    : await MissingDevicesAsync(command.User, args, cancellationToken),
+            "forget" => await ForgetAsync(command.User, args, cancellationToken),
             _ => ChatReply.Message($"I don't know \"{words[0]}\". Try \"help\" to see what I can do."),
         };
     }
@@ -111,13 +119,23 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         if (Excerpt(build.Notes) is { } notes)
             blocks.Add(new TextBlock(notes));
         blocks.AddRange(ProfileWarnings(build).Select(w => new WarningBlock(w)));
+        var verdict = devices is null ? InstallVerdict.NotApplicable : await devices.VerdictAsync(user, build.Id, cancellationToken);
+        if (verdict.Warning is { } warning)
+            blocks.Add(new WarningBlock(warning + " Ask a release manager to add it to the profile and rebuild, or try another device."));
+        else if (verdict.Hint is { } hint)
+            blocks.Add(new TextBlock(hint));
+        else if (verdict.Kind == DeviceVerdictKind.Included)
+            blocks.Add(new TextBlock($"Your {verdict.Models[0]} is in this build's profile."));
         blocks.Add(new LinkButtonBlock("Install on iPhone", link.InstallPageUrl));
         blocks.Add(new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with the iPhone camera"));
         blocks.Add(new ContextBlock(
             "Nothing happens when you tap Install? Chat apps open links in their own browser, which cannot install apps: "
             + "open the link in Safari instead. If the button doesn't work, open Safari and paste this address: "
             + link.InstallPageUrl));
-        return new ChatReply($"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}", blocks)
+        var text = $"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}";
+        if (verdict.Warning is { } plain)
+            text = plain + " " + text;
+        return new ChatReply(text, blocks)
         {
             LinkIds = link.LinkId is { } id ? [id] : [],
         };
@@ -358,6 +376,97 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         return new ChatReply(title, blocks) { Private = false };
     }
 
+    private const string NoDevices = "Device registration is not available here.";
+
+    private async Task<ChatReply> DeviceLinkAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (devices is null)
+            return ChatReply.Message(NoDevices);
+        if (args.Length > 0)
+            return ChatReply.Message("Usage: device (registers the iPhone or iPad you open the link on). \"devices\" lists yours.");
+        var offer = await devices.CreateLinkAsync(user, cancellationToken);
+        return new ChatReply($"Open this link in Safari on the iPhone or iPad to register it: {offer.Url}",
+        [
+            new HeaderBlock("Register your iPhone or iPad"),
+            new TextBlock("Open this link in Safari on the device and tap \"Add this device\": iOS tells me its identifier (UDID) and model, "
+                + "so release managers can add it to test builds and I can tell you before installing whether a build will install."),
+            new LinkButtonBlock("Register this device", offer.Url),
+            new FactsBlock([new Fact("Link expires", Time: offer.ExpiresAt)]),
+            new ContextBlock("The link is personal and works once. In Slack or Teams, open it in Safari: their own browsers cannot install the profile. "
+                + "If the button doesn't work, open Safari on the device and paste this address: " + offer.Url),
+        ]);
+    }
+
+    private async Task<ChatReply> MyDevicesAsync(ChatUser user, CancellationToken cancellationToken)
+    {
+        if (devices is null)
+            return ChatReply.Message(NoDevices);
+        var mine = await devices.ListAsync(user, cancellationToken);
+        if (mine.Count == 0)
+            return ChatReply.Message("You have no registered devices. \"device\" gives you a link that registers the iPhone or iPad you open it on.");
+        var blocks = new List<ReplyBlock> { new HeaderBlock("Your devices") };
+        blocks.AddRange(mine.Select(d => new ListItemBlock(d.Name, $"UDID {d.Udid} · registered {Date(d.RegisteredAt)}")));
+        blocks.Add(new ContextBlock("\"forget device <name>\" removes one; \"device\" registers another."));
+        return new ChatReply($"Your devices: {string.Join(", ", mine.Select(d => d.Name))}", blocks);
+    }
+
+    private async Task<ChatReply> ForgetAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (args.Length == 0 || args[0] is not ("device" or "devices"))
+            return ChatReply.Message("Usage: forget device <name>. \"devices\" lists yours.");
+        if (devices is null)
+            return ChatReply.Message(NoDevices);
+        var mine = await devices.ListAsync(user, cancellationToken);
+        if (mine.Count == 0)
+            return ChatReply.Message("You have no registered devices.");
+        var name = string.Join(' ', args[1..]);
+        if (name.Length == 0)
+            return ChatReply.Message($"Which one? Usage: forget device <name>. Yours: {string.Join(", ", mine.Select(d => d.Name))}.");
+        // The whole name or the UDID first, then a prefix of the name that only one device has.
+        var matches = mine.Where(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase) || Devices.Udid.SameDevice(d.Udid, name)).ToList();
+        if (matches.Count == 0)
+            matches = [.. mine.Where(d => d.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase))];
+        if (matches.Count == 0)
+            return ChatReply.Message($"You have no device called \"{name}\". Yours: {string.Join(", ", mine.Select(d => d.Name))}.");
+        if (matches.Count > 1)
+            return ChatReply.Message($"\"{name}\" could be {string.Join(" or ", matches.Select(d => $"{d.Name} (UDID {d.Udid})"))}: "
+                + "say the whole name, or the UDID.");
+        var device = matches[0];
+        return await devices.ForgetAsync(user, device.Id, cancellationToken)
+            ? ChatReply.Message($"Forgot {device.Name}: its UDID and details are deleted here. A release manager can remove it from Apple's list too.")
+            : ChatReply.Message($"{device.Name} was already gone.");
+    }
+
+    private async Task<ChatReply> MissingDevicesAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
+    {
+        if (!user.IsReleaseManager)
+            return ChatReply.Message("Sorry, only release managers can see other people's devices. \"devices\" lists yours.");
+        if (devices is null)
+            return ChatReply.Message(NoDevices);
+        var apps = await catalog.ListAppsAsync(cancellationToken);
+        if (FindApp(apps, args[0]) is not { } app)
+            return UnknownApp(apps, args[0]);
+        var channel = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
+        if (channel is null)
+            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
+        if (!app.Channels.Any(c => c.Name == channel))
+            return UnknownChannel(app, channel);
+        var builds = await catalog.ListBuildsAsync(app.Slug, channel, int.MaxValue, cancellationToken);
+        var build = builds.FirstOrDefault(b => b.IsActive && b.ProfileType is ProvisioningProfileType.AdHoc or ProvisioningProfileType.Development);
+        if (build is null)
+            return ChatReply.Message($"{app.DisplayName} has no active ad-hoc or development build in {channel}: its builds install without a device list.");
+        var missing = await devices.MissingFromAsync(build.Id, cancellationToken);
+        if (missing is null)
+            return ChatReply.Message($"{Describe(build)} was uploaded before I kept device lists, so I cannot tell which devices it includes. Upload it again to check.");
+        if (missing.Count == 0)
+            return ChatReply.Message($"Every registered device is in the profile of {Describe(build)}.");
+        var blocks = new List<ReplyBlock> { new HeaderBlock($"Not in the profile of {Describe(build)}") };
+        blocks.AddRange(missing.Select(d => new ListItemBlock($"{d.Name} · {d.OwnerName}", $"UDID {d.Udid} · registered {Date(d.RegisteredAt)}")));
+        blocks.Add(new ContextBlock(string.Create(CultureInfo.InvariantCulture,
+            $"Add them in Apple's developer portal (GET /api/v1/devices?format=apple&missingFrom={build.Id} gives Apple's upload file), regenerate the profile and upload a new build.")));
+        return new ChatReply($"{missing.Count} registered device{(missing.Count == 1 ? " is" : "s are")} not in the profile of {Describe(build)}", blocks);
+    }
+
     private const string NoAnnouncements = "Subscriptions and announcements are not available here.";
 
     private static ConversationAddress? ConversationOf(ChatCommand command) =>
@@ -369,7 +478,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     private static ChatReply Shared(string text) => ChatReply.Message(text) with { Private = false };
 
     private static ChatReply Help() => new(
-        "Commands: install <app> [channel] [build], builds [app] [channel], subscribe <app> [channel], unsubscribe <app> [channel], help",
+        "Commands: install <app> [channel] [build], builds [app] [channel], subscribe <app> [channel], unsubscribe <app> [channel], device, devices, forget device <name>, help",
         [
             new HeaderBlock("What I can do"),
             new TextBlock(
@@ -377,15 +486,18 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
                 + "builds: the apps and their channels\n"
                 + "builds <app> [channel]: recent builds, each with a Get link button\n"
                 + "subscribe <app> [channel]: announce the app's new builds in this conversation; unsubscribe <app> [channel] stops it\n"
+                + "device: a link that registers your iPhone or iPad, so I can tell you before installing whether a build will install on it\n"
+                + "devices: your registered devices; forget device <name> removes one\n"
                 + "help: this message\n"
                 + "Release managers: announce <app> <channel> [build] tells every subscribed conversation (\"announcement <id>\" shows where it went); "
-                + "revoke <app> <channel> <build> stops a build and all its links"),
+                + "revoke <app> <channel> <build> stops a build and all its links; "
+                + "devices <app> [channel] lists registered devices the newest ad-hoc or development build does not include"),
             new HeaderBlock("If installing doesn't work"),
             new TextBlock(
                 "• Nothing happens when you tap Install: open the link in Safari; chat apps' browsers cannot install apps.\n"
                 + "• \"Untrusted Enterprise Developer\": Settings › General › VPN & Device Management, trust the developer.\n"
                 + "• iOS 18 and later: restart the device after trusting, then open the app.\n"
-                + "• \"Unable to install\" on an ad-hoc build: your device is not in the build's profile; send its UDID to the release manager.\n"
+                + "• \"Unable to install\" on an ad-hoc build: your device is not in the build's profile; \"device\" registers it, then ask a release manager to add it.\n"
                 + "• The link expired: ask me again for a new one."),
         ]);
 

@@ -41,6 +41,14 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
     /// <summary>The console's Data Protection key ring on PostgreSQL (on SQLite the keys are files in the data directory).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    public DbSet<Device> Devices => Set<Device>();
+
+    public DbSet<DeviceLink> DeviceLinks => Set<DeviceLink>();
+
+    public DbSet<BuildDevice> BuildDevices => Set<BuildDevice>();
+
+    public DbSet<DeviceHint> DeviceHints => Set<DeviceHint>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -196,6 +204,47 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
         {
             c.Property(x => x.Id).ValueGeneratedNever();
             c.Property(x => x.CodeHash).HasMaxLength(64).IsFixedLength();
+        });
+        modelBuilder.Entity<Device>(d =>
+        {
+            // The same device reported again by the same person updates their row.
+            d.HasIndex(x => new { x.Platform, x.Workspace, x.UserId, x.UdidNormalized }).IsUnique();
+            d.HasIndex(x => x.UdidNormalized);
+            d.Property(x => x.Platform).HasMaxLength(16);
+            d.Property(x => x.Workspace).HasMaxLength(64);
+            d.Property(x => x.UserId).HasMaxLength(128);
+            d.Property(x => x.OwnerName).HasMaxLength(255);
+            d.Property(x => x.Udid).HasMaxLength(64);
+            d.Property(x => x.UdidNormalized).HasMaxLength(64);
+            d.Property(x => x.Product).HasMaxLength(128);
+            d.Property(x => x.Version).HasMaxLength(128);
+            d.Property(x => x.Serial).HasMaxLength(128);
+            d.Property(x => x.Name).HasMaxLength(255);
+        });
+        modelBuilder.Entity<DeviceLink>(l =>
+        {
+            l.HasIndex(x => x.TokenHash).IsUnique();
+            l.HasIndex(x => x.ExpiresAt);
+            l.HasOne<Device>().WithMany().HasForeignKey(x => x.DeviceId).OnDelete(DeleteBehavior.SetNull);
+            l.Property(x => x.TokenHash).HasMaxLength(32);
+            l.Property(x => x.Challenge).HasMaxLength(64);
+            l.Property(x => x.Platform).HasMaxLength(16);
+            l.Property(x => x.Workspace).HasMaxLength(64);
+            l.Property(x => x.UserId).HasMaxLength(128);
+            l.Property(x => x.UserName).HasMaxLength(255);
+        });
+        modelBuilder.Entity<BuildDevice>(b =>
+        {
+            b.HasKey(x => new { x.BuildId, x.Udid });
+            b.HasOne(x => x.Build).WithMany().HasForeignKey(x => x.BuildId).OnDelete(DeleteBehavior.Cascade);
+            b.Property(x => x.Udid).HasMaxLength(64);
+        });
+        modelBuilder.Entity<DeviceHint>(h =>
+        {
+            h.HasKey(x => new { x.Platform, x.Workspace, x.UserId });
+            h.Property(x => x.Platform).HasMaxLength(16);
+            h.Property(x => x.Workspace).HasMaxLength(64);
+            h.Property(x => x.UserId).HasMaxLength(128);
         });
     }
 

@@ -75,6 +75,12 @@ internal sealed class Build
     public DateTime? ProfileExpiresAt { get; set; }
 
     public int? ProfileDeviceCount { get; set; }
+
+    /// <summary>
+    /// The profile's UDIDs are in <see cref="BuildDevice"/> rows. False for builds uploaded before devices were
+    /// tracked: for them whether a device is included is unknown.
+    /// </summary>
+    public bool DeviceListStored { get; set; }
 }
 
 /// <summary>A personal install link. Only the token's SHA-256 is stored; the token itself is shown once.</summary>

@@ -57,6 +57,11 @@ internal sealed partial class ExpireLinksJob(
             LogForgotten(forgotten);
         else
             LogNothingToForget();
+
+        // Device links name their owner and nothing else worth keeping: gone once even their done page is over.
+        var deviceLinks = await db.DeviceLinks.Where(l => l.ExpiresAt <= now - Features.Devices.DeviceRegistry.DonePageLifetime).ExecuteDeleteAsync(cancellationToken);
+        if (deviceLinks > 0)
+            LogDeviceLinksDeleted(deviceLinks);
     }
 
     /// <summary>Deletes the token hashes of the links <paramref name="dead"/> selects, a batch at a time in the order of its index.</summary>
@@ -84,6 +89,9 @@ internal sealed partial class ExpireLinksJob(
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Information, Message = "Deleted the token hashes of {Forgotten} dead links")]
     private partial void LogForgotten(int forgotten);
+
+    [LoggerMessage(EventId = 6920, Level = LogLevel.Information, Message = "Deleted {Count} device links past their end")]
+    private partial void LogDeviceLinksDeleted(int count);
 
     [LoggerMessage(EventId = 4103, Level = LogLevel.Debug, Message = "Expiry run started")]
     private partial void LogRunStarted();

@@ -1,3 +1,4 @@
+using ChatOpsBot.Core.Devices;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -259,7 +260,7 @@ internal sealed partial class BuildIngest(
             DefaultChannel = channel,
             CreatedAt = now,
         }).Entity;
-        return db.Builds.Add(new Build
+        var build = db.Builds.Add(new Build
         {
             App = app,
             Channel = channel,
@@ -282,7 +283,12 @@ internal sealed partial class BuildIngest(
             ProfileTeamId = ipa.Profile?.TeamId,
             ProfileExpiresAt = ipa.Profile?.ExpiresAt?.UtcDateTime,
             ProfileDeviceCount = ipa.Profile?.DeviceCount,
+            DeviceListStored = true,
         }).Entity;
+        // Normalised, so whether a registered device can install the build is one indexed lookup.
+        foreach (var udid in (ipa.Profile?.ProvisionedDevices ?? []).Select(Udid.Normalize).Distinct(StringComparer.Ordinal))
+            db.BuildDevices.Add(new BuildDevice { Build = build, Udid = udid });
+        return build;
     }
 
     private static async Task<(string Sha256, long Size, bool TooLarge)> SpoolAsync(Stream body, FileStream file, long maxBytes, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Threading.RateLimiting;
+using ChatOpsBot.Core.Builds;
 using ChatOpsBot.Core.Manifests;
 using ChatOpsBot.Data;
 using ChatOpsBot.Features.Builds;
@@ -84,7 +85,8 @@ internal static partial class InstallEndpoints
         return nonce;
     }
 
-    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, CancellationToken cancellationToken)
+    internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics,
+        Devices.DeviceRegistry devices, CancellationToken cancellationToken)
     {
         var nonce = PageSecurityPolicy(http.Response.Headers);
         var resolved = await links.ResolveAsync(token, cancellationToken);
@@ -100,7 +102,12 @@ internal static partial class InstallEndpoints
         if (IsDead(resolved.Status))
             return Html(InstallPage.RenderDead(state, nonce), StatusCodes.Status410Gone);
         metrics.InstallStep(InstallStep.Page);
-        return Html(InstallPage.Render(ModelOf(resolved, urls, state), InstallClientDetector.Detect(userAgent), nonce), StatusCodes.Status200OK);
+        // The person the link is for: the same verdict chat gave them, without the once-only hint.
+        // Only builds with a device list ask the database.
+        var warning = resolved.Build is { DeviceListStored: true, ProfileType: ProvisioningProfileType.AdHoc or ProvisioningProfileType.Development }
+            ? (await devices.VerdictAsync(new Devices.DeviceOwner(resolved.Link.Platform, resolved.Link.Workspace ?? "", resolved.Link.UserId), resolved.Build.Id, cancellationToken)).Warning
+            : null;
+        return Html(InstallPage.Render(ModelOf(resolved, urls, state) with { DeviceWarning = warning }, InstallClientDetector.Detect(userAgent), nonce), StatusCodes.Status200OK);
     }
 
     internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, CancellationToken cancellationToken)

@@ -106,6 +106,9 @@ internal static class InstallPage
     private static void Ready(StringBuilder page, InstallPageModel model, string name)
     {
         var pageUrl = E(model.InstallPageUrl);
+        if (model.DeviceWarning is { } warning)
+            page.Append("<section class=\"reason\" id=\"device-warning\"><h2>Your device cannot install this build</h2><p>").Append(E(warning))
+                .Append("</p><p>Ask a release manager to add it to the profile and rebuild, or open this page on another registered device.</p></section>");
 
         page.Append("<section class=\"v v-inapp\" id=\"safari\"><h2>Open this page in Safari</h2>")
             .Append("<p class=\"when-fallback\" id=\"fallback-note\"><strong>No install prompt?</strong> You are probably in an app’s built-in browser.</p>")
@@ -209,14 +212,14 @@ internal static class InstallPage
         page.Append("</dl></section>");
     }
 
-    private static void LinkBox(StringBuilder page, string encodedUrl, string id)
+    internal static void LinkBox(StringBuilder page, string encodedUrl, string id)
     {
         page.Append("<div class=\"link\"><input class=\"url\" id=\"url-").Append(id).Append("\" type=\"url\" readonly value=\"").Append(encodedUrl)
             .Append("\" aria-label=\"Address of this page\"><button class=\"copy\" id=\"copy-").Append(id).Append("\" type=\"button\" hidden>Copy link</button></div>")
             .Append("<p class=\"status fine\" role=\"status\"></p>");
     }
 
-    private static string Shell(string title, string nonce, string bodyAttributes, StringBuilder content)
+    internal static string Shell(string title, string nonce, string bodyAttributes, StringBuilder content)
     {
         var n = E(nonce);
         return new StringBuilder(content.Length + InstallPageAssets.Style.Length + InstallPageAssets.Script.Length + 600)
@@ -248,7 +251,7 @@ internal static class InstallPage
         _ => "Ready to install",
     };
 
-    private static string ClientName(InstallClient client) => client switch
+    internal static string ClientName(InstallClient client) => client switch
     {
         InstallClient.IosSafari => "ios",
         InstallClient.IosInApp => "in-app",
@@ -316,5 +319,5 @@ internal static class InstallPage
         return E(Shorten(notes, low)) + "<br><em>(shortened)</em>";
     }
 
-    private static string E(string value) => Html.Encode(value);
+    internal static string E(string value) => Html.Encode(value);
 }

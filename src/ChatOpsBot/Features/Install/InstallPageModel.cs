@@ -32,7 +32,8 @@ internal sealed record InstallPageModel(
     ProvisioningProfileType? ProfileType,
     DateTimeOffset? ProfileExpiresAt,
     int? ProfileDeviceCount,
-    InstallPageState State);
+    InstallPageState State,
+    string? DeviceWarning = null);
 
 /// <summary>Who is looking at the page, as far as the server can tell from the user agent.</summary>
 internal enum InstallClient

@@ -188,6 +188,9 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<bool>("DeviceListStored")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("DisplayName")
                         .IsRequired()
                         .HasColumnType("text")
@@ -271,6 +274,20 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.ToTable("Builds");
                 });
 
+            modelBuilder.Entity("ChatOpsBot.Data.BuildDevice", b =>
+                {
+                    b.Property<long>("BuildId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Udid")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("BuildId", "Udid");
+
+                    b.ToTable("BuildDevices");
+                });
+
             modelBuilder.Entity("ChatOpsBot.Data.ChatEventClaim", b =>
                 {
                     b.Property<string>("Platform")
@@ -289,6 +306,158 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.HasIndex("ExpiresAt");
 
                     b.ToTable("ChatEventClaims");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.Device", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("OwnerName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Product")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Serial")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Udid")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("UdidNormalized")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Version")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Workspace")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UdidNormalized");
+
+                    b.HasIndex("Platform", "Workspace", "UserId", "UdidNormalized")
+                        .IsUnique();
+
+                    b.ToTable("Devices");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceHint", b =>
+                {
+                    b.Property<string>("Platform")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Workspace")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("OfferedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Platform", "Workspace", "UserId");
+
+                    b.ToTable("DeviceHints");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceLink", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Challenge")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("DeviceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<byte[]>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Workspace")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DeviceId");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique();
+
+                    b.ToTable("DeviceLinks");
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
@@ -725,6 +894,25 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .IsRequired();
 
                     b.Navigation("App");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.BuildDevice", b =>
+                {
+                    b.HasOne("ChatOpsBot.Data.Build", "Build")
+                        .WithMany()
+                        .HasForeignKey("BuildId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Build");
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceLink", b =>
+                {
+                    b.HasOne("ChatOpsBot.Data.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
