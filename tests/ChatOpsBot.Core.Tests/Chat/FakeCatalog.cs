@@ -39,8 +39,9 @@ internal sealed class FakeCatalog : IChatCatalog
     public async Task<CatalogApp?> FindAppAsync(string slug, CancellationToken cancellationToken) =>
         (await ListAppsAsync(cancellationToken)).SingleOrDefault(a => a.Slug == slug);
 
-    public Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
-        Task.FromResult(Builds.Where(b => b.AppSlug == appSlug && b.Channel == channel && b.IsActive).MaxBy(b => b.Id));
+    public Task<IReadOnlyList<CatalogBuild>> NewestActiveBuildsAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CatalogBuild>>([.. Builds.Where(b => b.AppSlug == appSlug && b.Channel == channel && b.IsActive)
+            .GroupBy(b => b.Platform).OrderBy(g => g.Key == CatalogPlatforms.Ios ? 0 : 1).Select(g => g.MaxBy(b => b.Id)!)]);
 
     public Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<CatalogBuild>>([.. Builds.Where(b => b.AppSlug == appSlug && (channel is null || b.Channel == channel))
