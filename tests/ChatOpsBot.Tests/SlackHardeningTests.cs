@@ -236,7 +236,7 @@ public sealed class SlackHardeningTests(SlackHardeningHost host) : IClassFixture
             && c.Json.GetProperty("text").GetString()!.EndsWith("is out in beta", StringComparison.Ordinal));
 
         SlackMarkup.AssertCarriesNoMarkup(post.Json);
-        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber}) is out in beta", Header(post.Json));
+        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber}) for iOS is out in beta", Header(post.Json));
     }
 
     [Fact]

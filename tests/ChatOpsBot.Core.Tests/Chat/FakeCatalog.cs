@@ -23,10 +23,10 @@ internal sealed class FakeCatalog : IChatCatalog
     }
 
     public CatalogBuild Build(string slug, string channel, string version, string number, bool active = true, string? notes = null,
-        ProvisioningProfileType? profile = ProvisioningProfileType.AdHoc, DateTimeOffset? profileExpires = null, int devices = 3)
+        ProvisioningProfileType? profile = ProvisioningProfileType.AdHoc, DateTimeOffset? profileExpires = null, int devices = 3, string platform = CatalogPlatforms.Ios)
     {
         var build = new CatalogBuild(Builds.Count + 1, slug, Apps.Single(a => a.Slug == slug).Name, channel, version, number, notes,
-            Start.AddHours(Builds.Count), active, profile, profileExpires, devices);
+            Start.AddHours(Builds.Count), active, platform == CatalogPlatforms.Ios ? profile : null, profileExpires, devices) { Platform = platform };
         Builds.Add(build);
         return build;
     }

@@ -354,3 +354,24 @@ public sealed partial class AndroidBuildTests(AndroidBuildTests.Host host) : ICl
     [GeneratedRegex("id=\"download\" href=\"(?<href>[^\"]+)\"")]
     private static partial Regex DownloadHref();
 }
+
+public sealed class AndroidOpenApiTests
+{
+    [Fact]
+    public async Task OpenApiDescribesTheBuildsPlatformAndItsAndroidFields()
+    {
+        using var app = new ChatOpsBotApplication();
+        using var client = app.CreateLoopbackClient();
+
+        var document = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json")).RootElement;
+
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var build = schemas.GetProperty("BuildResponse").GetProperty("properties");
+        Assert.Contains("android", build.GetProperty("platform").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.True(build.TryGetProperty("android", out _));
+        var android = schemas.GetProperty("AndroidResponse").GetProperty("properties");
+        Assert.Equal(["targetSdkVersion", "debuggable", "abis", "formFactor", "signers"], android.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["subject", "sha256"], schemas.GetProperty("SignerResponse").GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        Assert.Contains(".apk", document.GetProperty("paths").GetProperty("/api/v1/builds").GetProperty("post").GetProperty("summary").GetString(), StringComparison.Ordinal);
+    }
+}

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using ChatOpsBot.Core.Builds;
 using ChatOpsBot.Data;
@@ -7,13 +8,13 @@ namespace ChatOpsBot.Features.Builds;
 internal sealed record BuildResponse(
     long Id,
     string App,
-    string Platform,
+    [property: Description("ios (an IPA) or android (an APK).")] string Platform,
     string Channel,
-    string Version,
-    string BuildNumber,
-    string BundleId,
-    string DisplayName,
-    string? MinimumOsVersion,
+    [property: Description("CFBundleShortVersionString; for Android, versionName.")] string Version,
+    [property: Description("CFBundleVersion; for Android, versionCode (with versionCodeMajor in the high 32 bits).")] string BuildNumber,
+    [property: Description("The bundle identifier; for Android, the package name.")] string BundleId,
+    [property: Description("The app's name; for Android, its label.")] string DisplayName,
+    [property: Description("MinimumOSVersion; for Android, the minimum API level (\"21\").")] string? MinimumOsVersion,
     string Sha256,
     long Size,
     DateTime UploadedAt,
@@ -21,8 +22,8 @@ internal sealed record BuildResponse(
     string? Notes,
     BuildState State,
     bool HasIcon,
-    ProfileResponse? Profile,
-    AndroidResponse? Android)
+    [property: Description("iOS: the embedded provisioning profile.")] ProfileResponse? Profile,
+    [property: Description("Android only: what the APK says about itself beyond the common fields.")] AndroidResponse? Android)
 {
     public static BuildResponse From(Build build, string appSlug) => new(
         build.Id, appSlug, build.Platform, build.Channel, build.Version, build.BuildNumber, build.BundleId, build.DisplayName,
@@ -42,8 +43,8 @@ internal sealed record BuildResponse(
 internal sealed record AndroidResponse(
     int TargetSdkVersion,
     bool Debuggable,
-    IReadOnlyList<string> Abis,
-    string FormFactor,
+    [property: Description("Native ABIs from lib/<abi>/; empty for none.")] IReadOnlyList<string> Abis,
+    [property: Description("phone (phone or tablet), tv (android.software.leanback) or wear (android.hardware.type.watch).")] string FormFactor,
     IReadOnlyList<SignerResponse> Signers);
 
 /// <summary>A signer's certificate: its subject and the SHA-256 of its DER encoding (lowercase hex, as apksigner prints).</summary>
