@@ -191,7 +191,7 @@ public sealed class SlackHardeningTests(SlackHardeningHost host) : IClassFixture
         var answer = await CommandAsync("/install", "evil beta", "commands/install-markup");
 
         SlackMarkup.AssertCarriesNoMarkup(answer);
-        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber})", Header(answer));
+        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber}) · iOS", Header(answer));
         Assert.StartsWith("Your install link for &lt;!channel&gt; &lt;@\u2060U123&gt; &lt;http://evil.example|click&gt;", answer.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.True(HasInstallButton(answer));
     }

@@ -271,7 +271,7 @@ public sealed partial class AndroidBuildTests(AndroidBuildTests.Host host) : ICl
         Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
         Assert.Equal("application/vnd.android.package-archive", whole.Content.Headers.ContentType!.MediaType);
         Assert.Equal("attachment", whole.Content.Headers.ContentDisposition!.DispositionType);
-        Assert.Equal($"\"{_view.Slug}-1.2.3.apk\"", whole.Content.Headers.ContentDisposition.FileName);
+        Assert.Equal($"attachment; filename=\"{_view.Slug}-1.2.3.apk\"", Assert.Single(whole.Content.Headers.GetValues("Content-Disposition")));
         Assert.Equal(apk, await whole.Content.ReadAsByteArrayAsync());
         Assert.Equal("bytes", string.Join(",", whole.Headers.AcceptRanges));
 
