@@ -200,7 +200,7 @@ public sealed class AnnouncementsTests : IDisposable
         Assert.Equal(TeamsReleases, teams.Posts.Single(p => p.To.ConversationId == TeamsReleases.ConversationId).To);
         var message = slack.Posts.First().Message;
         Assert.False(message.Private);
-        Assert.Equal("Demo & Co 1.0 (187) is out in beta", message.Text);
+        Assert.Equal("Demo & Co 1.0 (187) for iOS is out in beta", message.Text);
         Assert.Equal("Fixes the login crash.", message.Blocks.OfType<TextBlock>().Single().Text);
         Assert.Equal(new ReplyAction("Get my install link", ChatActions.GetLink, buildId.ToString(CultureInfo.InvariantCulture)),
             message.Blocks.OfType<ListItemBlock>().Single().Action);
@@ -349,7 +349,7 @@ public sealed class AnnouncementsTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var link = Assert.Single(response.Headers.GetValues("Link"));
         Assert.Matches("^</api/v1/announcements/[0-9]+>; rel=\"announcement\"$", link);
-        Assert.Equal("Demo & Co 1.1 (187) is out in beta", Assert.Single(slack.Posts).Message.Text);
+        Assert.Equal("Demo & Co 1.1 (187) for iOS is out in beta", Assert.Single(slack.Posts).Message.Text);
         Assert.Equal(1, teams.DeliveredTo(TeamsReleases));
     }
 

@@ -135,7 +135,7 @@ public sealed class PostgresProviderTests
         await db.SaveChangesAsync();
         Build NewBuild() => new()
         {
-            AppId = app.Id, Channel = "beta", Version = "1", BuildNumber = "1", BundleId = app.BundleId, DisplayName = "Index",
+            AppId = app.Id, Channel = "beta", Version = "1", BuildNumber = "1", BundleId = app.BundleId!, DisplayName = "Index",
             Sha256 = new string('c', 64), UploadedAt = uploadedAt, UploadedBy = "ci", State = BuildState.Active,
         };
         var first = db.Builds.Add(NewBuild()).Entity;

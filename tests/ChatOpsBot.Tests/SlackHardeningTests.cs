@@ -191,7 +191,7 @@ public sealed class SlackHardeningTests(SlackHardeningHost host) : IClassFixture
         var answer = await CommandAsync("/install", "evil beta", "commands/install-markup");
 
         SlackMarkup.AssertCarriesNoMarkup(answer);
-        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber})", Header(answer));
+        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber}) · iOS", Header(answer));
         Assert.StartsWith("Your install link for &lt;!channel&gt; &lt;@\u2060U123&gt; &lt;http://evil.example|click&gt;", answer.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.True(HasInstallButton(answer));
     }
@@ -236,7 +236,7 @@ public sealed class SlackHardeningTests(SlackHardeningHost host) : IClassFixture
             && c.Json.GetProperty("text").GetString()!.EndsWith("is out in beta", StringComparison.Ordinal));
 
         SlackMarkup.AssertCarriesNoMarkup(post.Json);
-        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber}) is out in beta", Header(post.Json));
+        Assert.Equal($"{Hostile} {SlackHardeningHost.Version} ({SlackHardeningHost.BuildNumber}) for iOS is out in beta", Header(post.Json));
     }
 
     [Fact]

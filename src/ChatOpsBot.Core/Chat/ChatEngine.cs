@@ -71,74 +71,123 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
                 return UnknownApp(apps, args[0]);
         }
 
+        // "ios" or "android" anywhere after the app asks for that platform's build, unless the app has a channel of that name.
+        string? platform = null;
+        var rest = new List<string>();
+        foreach (var word in args[1..])
+        {
+            if (platform is null && CatalogPlatforms.Parse(word) is { } named && !app.Channels.Any(c => c.Name == word))
+                platform = named;
+            else
+                rest.Add(word);
+        }
+        args = [args[0], .. rest];
+
         var channelName = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
         if (channelName is null)
             return ChatReply.Message($"{app.DisplayName} has no builds yet.");
         if (!app.Channels.Any(c => c.Name == channelName))
             return UnknownChannel(app, channelName);
+        var platformName = platform is null ? "" : CatalogPlatforms.NameOf(platform) + " ";
 
-        CatalogBuild? build;
         if (args.Length > 2)
         {
-            var builds = await catalog.ListBuildsAsync(app.Slug, channelName, int.MaxValue, cancellationToken);
-            build = builds.FirstOrDefault(b => string.Equals(b.BuildNumber, args[2], StringComparison.OrdinalIgnoreCase));
+            var builds = (await catalog.ListBuildsAsync(app.Slug, channelName, int.MaxValue, cancellationToken))
+                .Where(b => platform is null || b.Platform == platform).ToList();
+            var build = builds.FirstOrDefault(b => string.Equals(b.BuildNumber, args[2], StringComparison.OrdinalIgnoreCase));
             if (build is null)
             {
                 var recent = string.Join(", ", builds.Where(b => b.IsActive).Take(5).Select(b => b.BuildNumber));
-                return ChatReply.Message($"{app.DisplayName} has no build {args[2]} in {channelName}."
+                return ChatReply.Message($"{app.DisplayName} has no {platformName}build {args[2]} in {channelName}."
                     + (recent.Length > 0 ? $" Recent builds: {recent}." : ""));
             }
             if (!build.IsActive)
                 return ChatReply.Message($"{Describe(build)} has been revoked. \"install {app.Slug} {channelName}\" gets the newest build.");
+            return await LinkReplyAsync(user, [build], cancellationToken);
+        }
+        // The newest build of each platform: one link per platform, so whoever asks gets the one for their phone.
+        var newest = (await catalog.NewestActiveBuildsAsync(app.Slug, channelName, cancellationToken))
+            .Where(b => platform is null || b.Platform == platform).ToList();
+        if (newest.Count == 0)
+            return ChatReply.Message($"{app.DisplayName} has no active {platformName}build in {channelName}.");
+        return await LinkReplyAsync(user, newest, cancellationToken);
+    }
+
+    private async Task<ChatReply> LinkReplyAsync(ChatUser user, CatalogBuild build, CancellationToken cancellationToken) =>
+        await LinkReplyAsync(user, [build], cancellationToken);
+
+    private async Task<ChatReply> LinkReplyAsync(ChatUser user, List<CatalogBuild> builds, CancellationToken cancellationToken)
+    {
+        var blocks = new List<ReplyBlock>();
+        var texts = new List<string>();
+        var linkIds = new List<long>();
+        foreach (var build in builds)
+        {
+            var minted = await catalog.MintLinkAsync(build.Id, user, cancellationToken);
+            // The build was read active a moment ago; a revoke or a clean-up in between leaves no link to give.
+            if (minted.Link is not { } link)
+            {
+                if (builds.Count == 1)
+                    return ChatReply.Message(minted.Refusal == LinkRefusal.BuildRevoked ? BuildRevoked(build) : BuildGone);
+                continue;
+            }
+            // Whether this person's registered devices are in an iOS build's profile; Android builds have no device list.
+            var verdict = devices is null || build.Platform == CatalogPlatforms.Android
+                ? InstallVerdict.NotApplicable
+                : await devices.VerdictAsync(user, build.Id, cancellationToken);
+            blocks.AddRange(LinkBlocks(build, link, verdict));
+            var line = builds.Count == 1
+                ? $"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}){(build.Platform == CatalogPlatforms.Android ? " for Android" : "")}: {link.InstallPageUrl}"
+                : $"{build.PlatformName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}";
+            texts.Add(verdict.Warning is { } plain ? plain + " " + line : line);
+            if (link.LinkId is { } id)
+                linkIds.Add(id);
+        }
+        if (texts.Count == 0)
+            return ChatReply.Message(BuildGone);
+        var text = builds.Count == 1 ? texts[0] : $"Your install links for {builds[0].DisplayName}: {string.Join("; ", texts)}";
+        return new ChatReply(text, blocks) { LinkIds = linkIds };
+    }
+
+    private IEnumerable<ReplyBlock> LinkBlocks(CatalogBuild build, CatalogLink link, InstallVerdict verdict)
+    {
+        var android = build.Platform == CatalogPlatforms.Android;
+        yield return new HeaderBlock($"{build.DisplayName} {build.Version} ({build.BuildNumber}) · {build.PlatformName}");
+        yield return new FactsBlock([
+            new Fact("Platform", build.PlatformName),
+            new Fact("Version", build.Version),
+            new Fact("Build", build.BuildNumber),
+            new Fact("Channel", build.Channel),
+            new Fact("Link expires", Time: link.ExpiresAt),
+        ]);
+        if (Excerpt(build.Notes) is { } notes)
+            yield return new TextBlock(notes);
+        foreach (var warning in ProfileWarnings(build))
+            yield return new WarningBlock(warning);
+        if (verdict.Warning is { } notInProfile)
+            yield return new WarningBlock(notInProfile + " Ask a release manager to add it to the profile and rebuild, or try another device.");
+        else if (verdict.Hint is { } hint)
+            yield return new TextBlock(hint);
+        else if (verdict.Kind == DeviceVerdictKind.Included)
+            yield return new TextBlock($"Your {verdict.Models[0]} is in this build's profile.");
+        if (android)
+        {
+            yield return new LinkButtonBlock("Install on Android", link.InstallPageUrl);
+            yield return new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with the Android phone's camera");
+            yield return new ContextBlock(
+                "The page downloads the APK; Android then asks once to allow your browser to install apps. "
+                + "Chat apps open links in their own browser: if the download does not start, open the link in Chrome. "
+                + "The address: " + link.InstallPageUrl);
         }
         else
         {
-            build = await catalog.NewestActiveBuildAsync(app.Slug, channelName, cancellationToken);
-            if (build is null)
-                return ChatReply.Message($"{app.DisplayName} has no active build in {channelName}.");
+            yield return new LinkButtonBlock("Install on iPhone", link.InstallPageUrl);
+            yield return new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with the iPhone camera");
+            yield return new ContextBlock(
+                "Nothing happens when you tap Install? Chat apps open links in their own browser, which cannot install apps: "
+                + "open the link in Safari instead. If the button doesn't work, open Safari and paste this address: "
+                + link.InstallPageUrl);
         }
-        return await LinkReplyAsync(user, build, cancellationToken);
-    }
-
-    private async Task<ChatReply> LinkReplyAsync(ChatUser user, CatalogBuild build, CancellationToken cancellationToken)
-    {
-        var minted = await catalog.MintLinkAsync(build.Id, user, cancellationToken);
-        // The build was read active a moment ago; a revoke or a clean-up in between leaves no link to give.
-        if (minted.Link is not { } link)
-            return ChatReply.Message(minted.Refusal == LinkRefusal.BuildRevoked ? BuildRevoked(build) : BuildGone);
-        var blocks = new List<ReplyBlock>
-        {
-            new HeaderBlock($"{build.DisplayName} {build.Version} ({build.BuildNumber})"),
-            new FactsBlock([
-                new Fact("Version", build.Version),
-                new Fact("Build", build.BuildNumber),
-                new Fact("Channel", build.Channel),
-                new Fact("Link expires", Time: link.ExpiresAt),
-            ]),
-        };
-        if (Excerpt(build.Notes) is { } notes)
-            blocks.Add(new TextBlock(notes));
-        blocks.AddRange(ProfileWarnings(build).Select(w => new WarningBlock(w)));
-        var verdict = devices is null ? InstallVerdict.NotApplicable : await devices.VerdictAsync(user, build.Id, cancellationToken);
-        if (verdict.Warning is { } warning)
-            blocks.Add(new WarningBlock(warning + " Ask a release manager to add it to the profile and rebuild, or try another device."));
-        else if (verdict.Hint is { } hint)
-            blocks.Add(new TextBlock(hint));
-        else if (verdict.Kind == DeviceVerdictKind.Included)
-            blocks.Add(new TextBlock($"Your {verdict.Models[0]} is in this build's profile."));
-        blocks.Add(new LinkButtonBlock("Install on iPhone", link.InstallPageUrl));
-        blocks.Add(new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with the iPhone camera"));
-        blocks.Add(new ContextBlock(
-            "Nothing happens when you tap Install? Chat apps open links in their own browser, which cannot install apps: "
-            + "open the link in Safari instead. If the button doesn't work, open Safari and paste this address: "
-            + link.InstallPageUrl));
-        var text = $"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}";
-        if (verdict.Warning is { } plain)
-            text = plain + " " + text;
-        return new ChatReply(text, blocks)
-        {
-            LinkIds = link.LinkId is { } id ? [id] : [],
-        };
     }
 
     private IEnumerable<string> ProfileWarnings(CatalogBuild build)
@@ -200,7 +249,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
             return ChatReply.Message($"{app.DisplayName} has no builds{(channel is null ? "" : $" in {channel}")}.");
         var list = new List<ReplyBlock> { new HeaderBlock($"{app.DisplayName}: recent builds{(channel is null ? "" : $" in {channel}")}") };
         list.AddRange(builds.Select(b => new ListItemBlock(
-            $"{b.Version} ({b.BuildNumber}) · {b.Channel}",
+            $"{b.Version} ({b.BuildNumber}) · {b.PlatformName} · {b.Channel}",
             $"uploaded {Date(b.UploadedAt)}{(b.IsActive ? "" : " · revoked")}{(Excerpt(b.Notes, 120) is { } n ? " · " + n : "")}",
             b.IsActive ? new ReplyAction("Get link", ChatActions.GetLink, b.Id.ToString(CultureInfo.InvariantCulture)) : null)));
         return new ChatReply($"Recent builds of {app.DisplayName}", list);
@@ -356,11 +405,12 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     public static ChatReply Announcement(CatalogBuild build, string? iconUrl)
     {
         ArgumentNullException.ThrowIfNull(build);
-        var title = $"{build.DisplayName} {build.Version} ({build.BuildNumber}) is out in {build.Channel}";
+        var title = $"{build.DisplayName} {build.Version} ({build.BuildNumber}) for {build.PlatformName} is out in {build.Channel}";
         var blocks = new List<ReplyBlock> { new HeaderBlock(title) };
         if (iconUrl is not null)
             blocks.Add(new ImageBlock(iconUrl, $"{build.DisplayName} icon"));
         blocks.Add(new FactsBlock([
+            new Fact("Platform", build.PlatformName),
             new Fact("Version", build.Version),
             new Fact("Build", build.BuildNumber),
             new Fact("Channel", build.Channel),
@@ -482,7 +532,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         [
             new HeaderBlock("What I can do"),
             new TextBlock(
-                "install <app> [channel] [build]: a personal install link for the newest build (or the one you name)\n"
+                "install <app> [channel] [build] [ios|android]: a personal install link for the newest build of each platform (or the one you name)\n"
                 + "builds: the apps and their channels\n"
                 + "builds <app> [channel]: recent builds, each with a Get link button\n"
                 + "subscribe <app> [channel]: announce the app's new builds in this conversation; unsubscribe <app> [channel] stops it\n"

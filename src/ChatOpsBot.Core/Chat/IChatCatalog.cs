@@ -10,8 +10,11 @@ public interface IChatCatalog
     /// <summary>The app with exactly this slug, as <see cref="ListAppsAsync"/> would list it; null when there is none.</summary>
     Task<CatalogApp?> FindAppAsync(string slug, CancellationToken cancellationToken);
 
-    /// <summary>The newest active build of an app in a channel: the first active one <see cref="ListBuildsAsync"/> would list.</summary>
-    Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken);
+    /// <summary>
+    /// The newest active build of each platform of an app in a channel (iOS first, then Android): for each platform,
+    /// the first active one <see cref="ListBuildsAsync"/> would list. Empty when the channel has no active build.
+    /// </summary>
+    Task<IReadOnlyList<CatalogBuild>> NewestActiveBuildsAsync(string appSlug, string channel, CancellationToken cancellationToken);
 
     /// <summary>Builds of an app, newest first, active and revoked.</summary>
     Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken);
@@ -42,7 +45,31 @@ public sealed record CatalogBuild(
     bool IsActive,
     ProvisioningProfileType? ProfileType,
     DateTimeOffset? ProfileExpiresAt,
-    int? ProfileDeviceCount);
+    int? ProfileDeviceCount)
+{
+    /// <summary><see cref="CatalogPlatforms.Ios"/> or <see cref="CatalogPlatforms.Android"/>.</summary>
+    public string Platform { get; init; } = CatalogPlatforms.Ios;
+
+    /// <summary>"iOS" or "Android", as chat shows it next to the version.</summary>
+    public string PlatformName => CatalogPlatforms.NameOf(Platform);
+}
+
+/// <summary>What a build installs on, as the registry stores it.</summary>
+public static class CatalogPlatforms
+{
+    public const string Ios = "ios";
+    public const string Android = "android";
+
+    public static string NameOf(string platform) => platform == Android ? "Android" : "iOS";
+
+    /// <summary>The platform a word typed in chat names ("ios", "iphone", "ipad", "android"), or null.</summary>
+    public static string? Parse(string word) => word.ToLowerInvariant() switch
+    {
+        "ios" or "iphone" or "ipad" => Ios,
+        "android" => Android,
+        _ => null,
+    };
+}
 
 public sealed record CatalogLink(string InstallPageUrl, string QrCodeUrl, DateTimeOffset ExpiresAt)
 {

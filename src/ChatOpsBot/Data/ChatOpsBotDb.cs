@@ -63,6 +63,7 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
             app.HasIndex(a => a.Slug).IsUnique();
             app.Property(a => a.Slug).HasMaxLength(40);
             app.Property(a => a.BundleId).HasMaxLength(255);
+            app.Property(a => a.AndroidPackage).HasMaxLength(255);
             app.Property(a => a.DisplayName).HasMaxLength(255);
             app.Property(a => a.DefaultChannel).HasMaxLength(32);
         });
@@ -82,6 +83,11 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
             build.Property(b => b.State).HasConversion<string>().HasMaxLength(16);
             build.Property(b => b.ProfileType).HasConversion<string>().HasMaxLength(16);
             build.Property(b => b.Notes).HasMaxLength(10_000);
+            build.Property(b => b.Platform).HasMaxLength(16).HasDefaultValue(BuildPlatforms.Ios);
+            build.Property(b => b.IconContentType).HasMaxLength(32).HasDefaultValue("image/png");
+            build.Property(b => b.Abis).HasMaxLength(255);
+            build.Property(b => b.FormFactor).HasMaxLength(16);
+            build.Property(b => b.SignersJson).HasMaxLength(8_000);
         });
         modelBuilder.Entity<InstallLink>(link =>
         {

@@ -11,8 +11,11 @@ internal sealed class App
 
     public required string DisplayName { get; set; }
 
-    /// <summary>Fixed by the app's first build; later builds must match it.</summary>
-    public required string BundleId { get; set; }
+    /// <summary>The iOS bundle identifier, fixed by the app's first iOS build; later iOS builds must match it.</summary>
+    public string? BundleId { get; set; }
+
+    /// <summary>The Android package name, fixed by the app's first Android build; later Android builds must match it.</summary>
+    public string? AndroidPackage { get; set; }
 
     public string? DefaultChannel { get; set; }
 
@@ -25,9 +28,19 @@ internal enum BuildState
     Revoked,
 }
 
+/// <summary>What a build installs on: the values of <see cref="Build.Platform"/>, as the API shows them.</summary>
+internal static class BuildPlatforms
+{
+    public const string Ios = "ios";
+    public const string Android = "android";
+}
+
 internal sealed class Build
 {
     public long Id { get; set; }
+
+    /// <summary><see cref="BuildPlatforms.Ios"/> (an IPA) or <see cref="BuildPlatforms.Android"/> (an APK).</summary>
+    public string Platform { get; set; } = BuildPlatforms.Ios;
 
     public long AppId { get; set; }
 
@@ -53,6 +66,24 @@ internal sealed class Build
     public long Size { get; set; }
 
     public string? IconSha256 { get; set; }
+
+    /// <summary>How the icon file is served: PNG for IPAs, the APK's own type (PNG, WebP or JPEG) for APKs.</summary>
+    public string IconContentType { get; set; } = "image/png";
+
+    /// <summary>Android: the API level the app targets.</summary>
+    public int? TargetSdkVersion { get; set; }
+
+    /// <summary>Android: android:debuggable.</summary>
+    public bool? Debuggable { get; set; }
+
+    /// <summary>Android: native ABIs (lib/&lt;abi&gt;/), comma-separated; empty for none.</summary>
+    public string? Abis { get; set; }
+
+    /// <summary>Android: phone, tv or wear.</summary>
+    public string? FormFactor { get; set; }
+
+    /// <summary>Android: the signers' certificates, as JSON [{"subject":…,"sha256":…}].</summary>
+    public string? SignersJson { get; set; }
 
     public DateTime UploadedAt { get; set; }
 

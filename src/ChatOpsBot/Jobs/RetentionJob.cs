@@ -37,10 +37,11 @@ internal sealed partial class RetentionJob(
 
         var active = await db.Builds.AsNoTracking()
             .Where(b => b.State == BuildState.Active)
-            .Select(b => new { b.Id, b.AppId, b.Channel, b.UploadedAt })
+            .Select(b => new { b.Id, b.AppId, b.Channel, b.Platform, b.UploadedAt })
             .ToListAsync(cancellationToken);
         var prune = active
-            .GroupBy(b => (b.AppId, b.Channel))
+            // Per platform: an app's iOS uploads never push its Android builds out of a channel, nor the other way round.
+            .GroupBy(b => (b.AppId, b.Channel, b.Platform))
             .SelectMany(g => g.OrderByDescending(b => b.Id).Skip(retention.KeepBuildsPerChannel))
             .Where(b => b.UploadedAt < youngerThan)
             .Select(b => b.Id)

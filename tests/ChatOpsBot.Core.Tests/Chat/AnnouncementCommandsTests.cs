@@ -227,8 +227,8 @@ public sealed class AnnouncementCommandsTests
         var message = ChatEngine.Announcement(build, "https://ota.example.test/icons/" + new string('a', 64) + ".png");
 
         Assert.False(message.Private);
-        Assert.Equal("My App 2.5 (102) is out in beta", message.Text);
-        Assert.Equal("My App 2.5 (102) is out in beta", message.Blocks.OfType<HeaderBlock>().Single().Text);
+        Assert.Equal("My App 2.5 (102) for iOS is out in beta", message.Text);
+        Assert.Equal("My App 2.5 (102) for iOS is out in beta", message.Blocks.OfType<HeaderBlock>().Single().Text);
         Assert.Equal("Fixes the login crash.", message.Blocks.OfType<TextBlock>().Single().Text);
         Assert.Equal("https://ota.example.test/icons/" + new string('a', 64) + ".png", message.Blocks.OfType<ImageBlock>().Single().Url);
         var action = message.Blocks.OfType<ListItemBlock>().Single().Action;

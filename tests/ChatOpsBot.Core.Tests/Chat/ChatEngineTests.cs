@@ -48,11 +48,11 @@ public sealed class ChatEngineTests
         Assert.Equal(newest.Id, buildId);
         Assert.Equal(Ada, user);
         Assert.True(reply.Private);
-        Assert.Equal("My App 2.4 (101)", reply.Blocks.OfType<HeaderBlock>().Single().Text);
+        Assert.Equal("My App 2.4 (101) · iOS", reply.Blocks.OfType<HeaderBlock>().Single().Text);
         var facts = reply.Blocks.OfType<FactsBlock>().Single().Facts;
-        Assert.Equal(["Version", "Build", "Channel", "Link expires"], facts.Select(f => f.Label));
-        Assert.Equal(["2.4", "101", "beta"], facts.Take(3).Select(f => f.Text));
-        Assert.Equal(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero), facts[3].Time);
+        Assert.Equal(["Platform", "Version", "Build", "Channel", "Link expires"], facts.Select(f => f.Label));
+        Assert.Equal(["iOS", "2.4", "101", "beta"], facts.Take(4).Select(f => f.Text));
+        Assert.Equal(new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero), facts[4].Time);
         Assert.Equal("Fixes the login crash.", reply.Blocks.OfType<TextBlock>().Single().Text);
         var button = reply.Blocks.OfType<LinkButtonBlock>().Single();
         Assert.Equal("Install on iPhone", button.Label);
@@ -222,7 +222,7 @@ public sealed class ChatEngineTests
 
         var items = reply.Blocks.OfType<ListItemBlock>().ToList();
         Assert.Equal(10, items.Count);
-        Assert.Equal("2.11 (111) · beta", items[0].Title);
+        Assert.Equal("2.11 (111) · iOS · beta", items[0].Title);
         Assert.Null(items[1].Action);
         Assert.Contains("revoked", items[1].Detail, StringComparison.Ordinal);
         Assert.Equal(new ReplyAction("Get link", ChatActions.GetLink, "12"), items[0].Action);

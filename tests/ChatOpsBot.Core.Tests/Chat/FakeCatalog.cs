@@ -23,10 +23,10 @@ internal sealed class FakeCatalog : IChatCatalog
     }
 
     public CatalogBuild Build(string slug, string channel, string version, string number, bool active = true, string? notes = null,
-        ProvisioningProfileType? profile = ProvisioningProfileType.AdHoc, DateTimeOffset? profileExpires = null, int devices = 3)
+        ProvisioningProfileType? profile = ProvisioningProfileType.AdHoc, DateTimeOffset? profileExpires = null, int devices = 3, string platform = CatalogPlatforms.Ios)
     {
         var build = new CatalogBuild(Builds.Count + 1, slug, Apps.Single(a => a.Slug == slug).Name, channel, version, number, notes,
-            Start.AddHours(Builds.Count), active, profile, profileExpires, devices);
+            Start.AddHours(Builds.Count), active, platform == CatalogPlatforms.Ios ? profile : null, profileExpires, devices) { Platform = platform };
         Builds.Add(build);
         return build;
     }
@@ -39,8 +39,9 @@ internal sealed class FakeCatalog : IChatCatalog
     public async Task<CatalogApp?> FindAppAsync(string slug, CancellationToken cancellationToken) =>
         (await ListAppsAsync(cancellationToken)).SingleOrDefault(a => a.Slug == slug);
 
-    public Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
-        Task.FromResult(Builds.Where(b => b.AppSlug == appSlug && b.Channel == channel && b.IsActive).MaxBy(b => b.Id));
+    public Task<IReadOnlyList<CatalogBuild>> NewestActiveBuildsAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<CatalogBuild>>([.. Builds.Where(b => b.AppSlug == appSlug && b.Channel == channel && b.IsActive)
+            .GroupBy(b => b.Platform).OrderBy(g => g.Key == CatalogPlatforms.Ios ? 0 : 1).Select(g => g.MaxBy(b => b.Id)!)]);
 
     public Task<IReadOnlyList<CatalogBuild>> ListBuildsAsync(string appSlug, string? channel, int take, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<CatalogBuild>>([.. Builds.Where(b => b.AppSlug == appSlug && (channel is null || b.Channel == channel))

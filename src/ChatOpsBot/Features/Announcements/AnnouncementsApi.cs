@@ -103,11 +103,13 @@ internal static partial class AnnouncementsApi
 
     internal static async Task<IResult> Icon(string sha256, ChatOpsBotDb db, IArtifactStore artifacts, CancellationToken cancellationToken)
     {
+        // The icon's type is the build's: an APK's icon may be WebP or JPEG.
         if (!Sha256().IsMatch(sha256)
-            || !await db.Builds.AnyAsync(b => b.IconSha256 == sha256 && b.State == BuildState.Active, cancellationToken)
+            || await db.Builds.Where(b => b.IconSha256 == sha256 && b.State == BuildState.Active)
+                .Select(b => b.IconContentType).FirstOrDefaultAsync(cancellationToken) is not { } contentType
             || await artifacts.OpenReadAsync(sha256, cancellationToken) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
-        return TypedResults.Stream(stream, "image/png");
+        return TypedResults.Stream(stream, contentType);
     }
 
     public static string Location(long announcementId) => $"/api/v1/announcements/{announcementId}";

@@ -39,7 +39,7 @@ internal interface IArtifactReader : IAsyncDisposable
     ValueTask<Stream> ReadRangeAsync(long from, long count, CancellationToken cancellationToken);
 
     /// <summary>A URL the client may fetch the artifact from itself, valid for <paramref name="lifetime"/>; null when the store has none.</summary>
-    ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName);
+    ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName, string contentType);
 
     /// <summary>
     /// The path and query (<c>/{bucket}/{key}?X-Amz-…</c>) of a presigned GET of the artifact, path-style, valid for
@@ -164,7 +164,7 @@ internal sealed class FileSystemArtifactStore : IArtifactStore
             return ValueTask.FromResult<Stream>(file);
         }
 
-        public ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) => ValueTask.FromResult<string?>(null);
+        public ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName, string contentType) => ValueTask.FromResult<string?>(null);
 
         public ValueTask<string?> PresignedPathAsync(TimeSpan lifetime) => ValueTask.FromResult<string?>(null);
 

@@ -1,9 +1,9 @@
-using ChatOpsBot.Core.Devices;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using ChatOpsBot.Core.Builds;
+using ChatOpsBot.Core.Builds.Android;
 using ChatOpsBot.Data;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
@@ -31,7 +31,7 @@ internal sealed record IngestOutcome(Build? Build, string? AppSlug, int Status, 
 internal sealed record UploadGate(string Field, Func<string?, Task<IngestOutcome?>> CheckAsync);
 
 /// <summary>
-/// Streams a multipart upload to a temporary file while hashing it, inspects the IPA, then stores the artifact and
+/// Streams a multipart upload to a temporary file while hashing it, inspects the IPA or APK, then stores the artifact and
 /// the registry rows. Any failure leaves no row and no file behind.
 /// </summary>
 internal sealed partial class BuildIngest(
@@ -59,7 +59,7 @@ internal sealed partial class BuildIngest(
             || HeaderUtilities.RemoveQuotes(contentType.Boundary).Value is not { Length: > 0 and <= 200 } boundary)
         {
             return IngestOutcome.Problem(StatusCodes.Status415UnsupportedMediaType, "Expected multipart/form-data",
-                "Send the build as multipart/form-data with a 'file' part holding the .ipa and a 'channel' field.");
+                "Send the build as multipart/form-data with a 'file' part holding the .ipa or .apk and a 'channel' field.");
         }
 
         string? temporaryPath = null;
@@ -117,9 +117,9 @@ internal sealed partial class BuildIngest(
             if (gate is not null && await PassGateAsync() is { } refusedWithoutFile)
                 return refusedWithoutFile;
             if (temporaryPath is null || sha256 is null)
-                return IngestOutcome.Problem(400, "Missing file", "The upload has no 'file' part holding the .ipa.");
+                return IngestOutcome.Problem(400, "Missing file", "The upload has no 'file' part holding the .ipa or .apk.");
             if (size == 0)
-                return IngestOutcome.Problem(422, "Empty file", "The uploaded file is empty; expected an .ipa.");
+                return IngestOutcome.Problem(422, "Empty file", "The uploaded file is empty; expected an .ipa or an .apk.");
             if (fields.GetValueOrDefault("channel") is not { } channel || !ChannelName().IsMatch(channel))
                 return IngestOutcome.Problem(400, "Invalid channel",
                     "The 'channel' field is required: 1 to 32 characters of a-z, 0-9 and '-' (for example 'beta').");
@@ -138,18 +138,40 @@ internal sealed partial class BuildIngest(
                 return IngestOutcome.Problem(StatusCodes.Status403Forbidden, "Announcing needs a release manager key",
                     "announce=true needs a ReleaseManager or Admin key; nothing was stored. Upload without it, or with a release manager's key.");
 
-            IpaInspectionResult result;
-            await using (var ipa = new FileStream(temporaryPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous))
-                result = await IpaInspector.InspectAsync(ipa, cancellationToken: cancellationToken);
-            if (!result.IsAccepted)
+            InspectedBuild inspected;
+            await using (var upload = new FileStream(temporaryPath, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous))
             {
-                var extensions = new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() };
-                if (result.Rejection.Key is { } key)
-                    extensions["key"] = key;
-                return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message, extensions);
+                // The kind comes from the zip's listing, never from the file name; anything else gets the IPA reader's precise refusal.
+                var kind = BuildPackageDetector.Detect(upload, cancellationToken);
+                if (kind is BuildPackageKind.Apk or BuildPackageKind.AppBundle)
+                {
+                    var apk = ApkInspector.Inspect(upload, cancellationToken: cancellationToken);
+                    if (!apk.IsAccepted)
+                    {
+                        var extensions = new Dictionary<string, object?> { ["reason"] = apk.Rejection.Reason.ToString() };
+                        if (apk.Rejection.Offset is { } offset)
+                            extensions["offset"] = offset;
+                        if (apk.Rejection.Entry is { } entry)
+                            extensions["entry"] = entry;
+                        return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The APK was refused", apk.Rejection.Message, extensions);
+                    }
+                    inspected = InspectedBuild.From(apk.Inspection);
+                }
+                else
+                {
+                    var result = await IpaInspector.InspectAsync(upload, cancellationToken: cancellationToken);
+                    if (!result.IsAccepted)
+                    {
+                        var extensions = new Dictionary<string, object?> { ["reason"] = result.Rejection.Reason.ToString() };
+                        if (result.Rejection.Key is { } key)
+                            extensions["key"] = key;
+                        return IngestOutcome.Problem(StatusCodes.Status422UnprocessableEntity, "The IPA was refused", result.Rejection.Message, extensions);
+                    }
+                    inspected = InspectedBuild.From(result.Inspection);
+                }
             }
 
-            var outcome = await RegisterAsync(result.Inspection, channel, string.IsNullOrEmpty(requestedSlug) ? null : requestedSlug,
+            var outcome = await RegisterAsync(inspected, channel, string.IsNullOrEmpty(requestedSlug) ? null : requestedSlug,
                 string.IsNullOrWhiteSpace(notes) ? null : notes, sha256, size, temporaryPath, uploadedBy, cancellationToken);
             if (outcome.Build is not null)
                 temporaryPath = null; // moved into the store
@@ -173,11 +195,11 @@ internal sealed partial class BuildIngest(
         }
     }
 
-    private async Task<IngestOutcome> RegisterAsync(IpaInspection ipa, string channel, string? requestedSlug, string? notes,
+    private async Task<IngestOutcome> RegisterAsync(InspectedBuild ipa, string channel, string? requestedSlug, string? notes,
         string sha256, long size, string temporaryPath, string uploadedBy, CancellationToken cancellationToken)
     {
-        var slug = requestedSlug ?? SlugFrom(ipa.DisplayName, ipa.BundleId);
-        var iconSha256 = ipa.Icon is { } icon ? Convert.ToHexStringLower(SHA256.HashData(icon.Png.Span)) : null;
+        var slug = requestedSlug ?? SlugFrom(ipa.DisplayName, ipa.Identifier);
+        var iconSha256 = ipa.Icon is { } icon ? Convert.ToHexStringLower(SHA256.HashData(icon.Span)) : null;
         bool placed = false, addedIpa = false, addedIcon = false;
         IngestOutcome? outcome = null;
         try
@@ -191,10 +213,17 @@ internal sealed partial class BuildIngest(
                 for (var attempt = 1; outcome is null; attempt++)
                 {
                     var app = await db.Apps.SingleOrDefaultAsync(a => a.Slug == slug, cancellationToken);
-                    if (app is not null && !string.Equals(app.BundleId, ipa.BundleId, StringComparison.Ordinal))
+                    // The identifier rule holds per platform: an app's first iOS build fixes its bundle id, its first
+                    // Android build its package name, and each later build of that platform must keep it.
+                    var android = ipa.Platform == BuildPlatforms.Android;
+                    if (app is not null && (android ? app.AndroidPackage : app.BundleId) is { } fixedId
+                        && !string.Equals(fixedId, ipa.Identifier, StringComparison.Ordinal))
                     {
-                        return outcome = IngestOutcome.Problem(StatusCodes.Status409Conflict, "Bundle identifier mismatch",
-                            $"The app '{slug}' is {app.BundleId}, but this build is {ipa.BundleId}. Upload it under another app name.");
+                        return outcome = android
+                            ? IngestOutcome.Problem(StatusCodes.Status409Conflict, "Package name mismatch",
+                                $"The app '{slug}' is {fixedId} on Android, but this APK is {ipa.Identifier}. Upload it under another app name.")
+                            : IngestOutcome.Problem(StatusCodes.Status409Conflict, "Bundle identifier mismatch",
+                                $"The app '{slug}' is {fixedId}, but this build is {ipa.Identifier}. Upload it under another app name.");
                     }
                     // Only active builds count: a revoked build's file uploaded again is a new build (the old one stays revoked).
                     if (app is not null && await db.Builds.AsNoTracking()
@@ -212,7 +241,7 @@ internal sealed partial class BuildIngest(
                     {
                         placed = true;
                         addedIpa = await artifacts.AddAsync(temporaryPath, sha256, cancellationToken);
-                        addedIcon = iconSha256 is not null && await artifacts.AddAsync(ipa.Icon!.Png, iconSha256, cancellationToken);
+                        addedIcon = iconSha256 is not null && await artifacts.AddAsync(ipa.Icon!.Value, iconSha256, cancellationToken);
                     }
                     try
                     {
@@ -249,44 +278,45 @@ internal sealed partial class BuildIngest(
         }
     }
 
-    private Build AddRows(App? app, IpaInspection ipa, string slug, string channel, string? notes, string sha256, long size, string? iconSha256, string uploadedBy)
+    private Build AddRows(App? app, InspectedBuild inspected, string slug, string channel, string? notes, string sha256, long size, string? iconSha256, string uploadedBy)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        var android = inspected.Platform == BuildPlatforms.Android;
         app ??= db.Apps.Add(new App
         {
             Slug = slug,
-            DisplayName = ipa.DisplayName,
-            BundleId = ipa.BundleId,
+            DisplayName = inspected.DisplayName,
             DefaultChannel = channel,
             CreatedAt = now,
         }).Entity;
-        var build = db.Builds.Add(new Build
+        // An app that so far had builds of the other platform only takes this platform's identifier from this build.
+        if (android)
+            app.AndroidPackage ??= inspected.Identifier;
+        else
+            app.BundleId ??= inspected.Identifier;
+        var build = new Build
         {
             App = app,
+            Platform = inspected.Platform,
             Channel = channel,
-            Version = ipa.ShortVersion ?? "",
-            BuildNumber = ipa.BuildNumber ?? "",
-            BundleId = ipa.BundleId,
-            DisplayName = ipa.DisplayName,
-            MinimumOsVersion = ipa.MinimumOsVersion,
-            DeviceFamilies = string.Join(',', ipa.DeviceFamilies),
+            Version = inspected.Version,
+            BuildNumber = inspected.BuildNumber,
+            BundleId = inspected.Identifier,
+            DisplayName = inspected.DisplayName,
+            MinimumOsVersion = inspected.MinimumOsVersion,
             Sha256 = sha256,
             Size = size,
             IconSha256 = iconSha256,
+            IconContentType = inspected.IconContentType,
             UploadedAt = now,
             UploadedBy = uploadedBy,
             Notes = notes,
             State = BuildState.Active,
-            ProfileType = ipa.Profile?.Type,
-            ProfileName = ipa.Profile?.Name,
-            ProfileTeamName = ipa.Profile?.TeamName,
-            ProfileTeamId = ipa.Profile?.TeamId,
-            ProfileExpiresAt = ipa.Profile?.ExpiresAt?.UtcDateTime,
-            ProfileDeviceCount = ipa.Profile?.DeviceCount,
-            DeviceListStored = true,
-        }).Entity;
+        };
+        inspected.Describe(build);
+        db.Builds.Add(build);
         // Normalised, so whether a registered device can install the build is one indexed lookup.
-        foreach (var udid in (ipa.Profile?.ProvisionedDevices ?? []).Select(Udid.Normalize).Distinct(StringComparer.Ordinal))
+        foreach (var udid in inspected.ProvisionedDevices)
             db.BuildDevices.Add(new BuildDevice { Build = build, Udid = udid });
         return build;
     }

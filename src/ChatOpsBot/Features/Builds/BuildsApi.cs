@@ -29,7 +29,7 @@ internal static class BuildsApi
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         api.MapPost("/builds", UploadBuild)
-            .WithSummary("Upload an .ipa (multipart/form-data: file, channel, app, notes, announce)")
+            .WithSummary("Upload an .ipa or an .apk, recognised from its content (multipart/form-data: file, channel, app, notes, announce)")
             .Accepts<UploadForm>("multipart/form-data")
             .DisableAntiforgery()
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -58,7 +58,7 @@ internal static class BuildsApi
         var outcome = await ingest.IngestAsync(context.Request, user.Identity?.Name ?? "unknown", maxBytes, mayAnnounce, context.RequestAborted);
         if (outcome.Build is { } build)
         {
-            metrics.BuildUploaded("ios");
+            metrics.BuildUploaded(build.Platform);
             if (outcome.Announce)
             {
                 // The build is stored: announce it even if the client hangs up now.
@@ -79,7 +79,7 @@ internal static class BuildsApi
             .GroupBy(b => new { b.AppId, b.Channel })
             .Select(g => new { g.Key.AppId, g.Key.Channel, Count = g.Count(), Latest = g.Max(b => b.UploadedAt) })
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(apps.Select(a => new AppResponse(a.Slug, a.DisplayName, a.BundleId, a.DefaultChannel,
+        return TypedResults.Ok(apps.Select(a => new AppResponse(a.Slug, a.DisplayName, a.BundleId, a.AndroidPackage, a.DefaultChannel,
             [.. channels.Where(c => c.AppId == a.Id).OrderBy(c => c.Channel, StringComparer.Ordinal)
                 .Select(c => new ChannelResponse(c.Channel, c.Count, c.Latest))])).ToArray());
     }

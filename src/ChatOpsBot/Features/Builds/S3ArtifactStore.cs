@@ -334,7 +334,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
             return _response.ResponseStream;
         }
 
-        public async ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName) =>
+        public async ValueTask<string?> PresignedUrlAsync(TimeSpan lifetime, string fileName, string contentType) =>
             await store.Guard(() => store._s3.GetPreSignedURLAsync(new GetPreSignedUrlRequest
             {
                 BucketName = store._bucket,
@@ -345,7 +345,7 @@ internal sealed partial class S3ArtifactStore : IArtifactStore, IDisposable
                 Expires = TimeProvider.System.GetUtcNow().UtcDateTime + lifetime,
                 ResponseHeaderOverrides =
                 {
-                    ContentType = "application/octet-stream",
+                    ContentType = contentType,
                     ContentDisposition = $"attachment; filename=\"{fileName}\"",
                 },
             }), "sign a URL for", CancellationToken.None);

@@ -48,8 +48,17 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, BuildRevo
         return app is null ? null : new CatalogApp(slug, app.DisplayName, app.DefaultChannel, []);
     }
 
-    public async Task<CatalogBuild?> NewestActiveBuildAsync(string appSlug, string channel, CancellationToken cancellationToken) =>
-        await NewestActiveBuild.For(db)(db, appSlug, channel, cancellationToken) is { } build ? ToCatalog(build, appSlug) : null;
+    public async Task<IReadOnlyList<CatalogBuild>> NewestActiveBuildsAsync(string appSlug, string channel, CancellationToken cancellationToken)
+    {
+        var newest = new List<CatalogBuild>(2);
+        // Newest per platform: an iOS upload does not hide the channel's Android build, nor the other way round.
+        foreach (var platform in (string[])[BuildPlatforms.Ios, BuildPlatforms.Android])
+        {
+            if (await NewestActiveBuild.For(db)(db, appSlug, channel, platform, cancellationToken) is { } build)
+                newest.Add(ToCatalog(build, appSlug));
+        }
+        return newest;
+    }
 
     private sealed record ChannelRow(string DisplayName, string? DefaultChannel, string Channel, int Count, DateTime Latest);
 
@@ -60,9 +69,9 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, BuildRevo
             .GroupBy(b => new { b.App.DisplayName, b.App.DefaultChannel, b.Channel })
             .Select(g => new ChannelRow(g.Key.DisplayName, g.Key.DefaultChannel, g.Key.Channel, g.Count(), g.Max(b => b.UploadedAt)))));
 
-    private static readonly CompiledPerModel<Func<ChatOpsBotDb, string, string, CancellationToken, Task<Build?>>> NewestActiveBuild =
-        new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, string slug, string channel, CancellationToken cancellationToken) => db.Builds.AsNoTracking()
-            .Where(b => b.App.Slug == slug && b.Channel == channel && b.State == BuildState.Active)
+    private static readonly CompiledPerModel<Func<ChatOpsBotDb, string, string, string, CancellationToken, Task<Build?>>> NewestActiveBuild =
+        new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, string slug, string channel, string platform, CancellationToken cancellationToken) => db.Builds.AsNoTracking()
+            .Where(b => b.App.Slug == slug && b.Channel == channel && b.State == BuildState.Active && b.Platform == platform)
             .OrderByDescending(b => b.Id)
             .FirstOrDefault()));
 
@@ -101,5 +110,8 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, BuildRevo
     internal static CatalogBuild ToCatalog(Build b, string appSlug) => new(
         b.Id, appSlug, b.DisplayName, b.Channel, b.Version, b.BuildNumber, b.Notes,
         new DateTimeOffset(b.UploadedAt, TimeSpan.Zero), b.State == BuildState.Active,
-        b.ProfileType, b.ProfileExpiresAt is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null, b.ProfileDeviceCount);
+        b.ProfileType, b.ProfileExpiresAt is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null, b.ProfileDeviceCount)
+    {
+        Platform = b.Platform,
+    };
 }

@@ -26,8 +26,11 @@ internal static class InstallClientDetector
             return InstallClient.Other;
         var ua = userAgent;
 
+        // Android's WebView marks itself with "; wv)"; Slack's and Teams' own markers are kept when they use one.
         if (Has(ua, "Android"))
-            return InstallClient.Android;
+            return ua.Contains("; wv)", StringComparison.Ordinal) || InAppMarkers.Any(m => ua.Contains(m, StringComparison.Ordinal))
+                ? InstallClient.AndroidInApp
+                : InstallClient.Android;
 
         if (Has(ua, "iPhone") || Has(ua, "iPad") || Has(ua, "iPod"))
         {

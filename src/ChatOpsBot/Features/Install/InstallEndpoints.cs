@@ -15,7 +15,7 @@ using QRCoder;
 namespace ChatOpsBot.Features.Install;
 
 /// <summary>
-/// What a phone fetches: the install page, the manifest, the IPA, the icon and the QR code, all under
+/// What a phone fetches: the install page, the manifest, the IPA or APK, the icon and the QR code, all under
 /// /i/{token}. The token in the path is the only credential, because iOS's installer sends no cookies.
 /// </summary>
 internal static partial class InstallEndpoints
@@ -63,6 +63,7 @@ internal static partial class InstallEndpoints
         install.MapGet("", Page);
         install.MapGet("/manifest.plist", Manifest);
         install.MapMethods("/app.ipa", [HttpMethods.Get, HttpMethods.Head], Ipa);
+        install.MapMethods("/app.apk", [HttpMethods.Get, HttpMethods.Head], Apk);
         install.MapGet("/icon.png", Icon);
         install.MapGet("/qr.png", QrCode);
         return app;
@@ -131,7 +132,14 @@ internal static partial class InstallEndpoints
         return TypedResults.Bytes(manifest, "text/xml");
     }
 
-    internal static async Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, IOptions<ChatOpsBotOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    internal static Task Ipa(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, IOptions<ChatOpsBotOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        DownloadAsync(BuildPlatforms.Ios, token, http, links, artifacts, limiter, metrics, options, loggers, cancellationToken);
+
+    internal static Task Apk(string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, IOptions<ChatOpsBotOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        DownloadAsync(BuildPlatforms.Android, token, http, links, artifacts, limiter, metrics, options, loggers, cancellationToken);
+
+    /// <summary>The build's file (app.ipa or app.apk) with ranges, HEAD and offload; the other platform's file name answers 404.</summary>
+    private static async Task DownloadAsync(string platform, string token, HttpContext http, InstallLinks links, IArtifactStore artifacts, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, IOptions<ChatOpsBotOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var resolved = await links.ResolveAsync(token, cancellationToken);
         if (!Allowed(http, limiter, resolved?.Link.Id))
@@ -144,12 +152,22 @@ internal static partial class InstallEndpoints
             await UnknownLink().ExecuteAsync(http);
             return;
         }
+        if (resolved.Build.Platform != platform)
+        {
+            await TypedResults.Text(resolved.Build.Platform == BuildPlatforms.Android
+                    ? "This link is for an Android build: its file is app.apk."
+                    : "This link is for an iOS build: its file is app.ipa.", "text/plain", statusCode: StatusCodes.Status404NotFound).ExecuteAsync(http);
+            return;
+        }
         if (!links.MayServe(resolved))
         {
             await Gone(resolved.Status).ExecuteAsync(http);
             return;
         }
 
+        var described = platform == BuildPlatforms.Android
+            ? DownloadedFile.Apk(resolved.App.Slug, resolved.Build.Version.Length > 0 ? resolved.Build.Version : resolved.Build.BuildNumber)
+            : DownloadedFile.Ipa;
         await using var file = await artifacts.OpenRangesAsync(resolved.Build.Sha256, resolved.Build.Size, cancellationToken);
         if (file is null)
         {
@@ -168,19 +186,19 @@ internal static partial class InstallEndpoints
         }
         if (range is null)
         {
-            IpaDownload.AnswerUnsatisfiable(http.Response, file.Length, etag);
+            IpaDownload.AnswerUnsatisfiable(http.Response, file.Length, etag, described);
             return;
         }
         if (HttpMethods.IsHead(http.Request.Method))
         {
-            await IpaDownload.SendAsync(http, file.Length, body: null, etag, range.Value, cancellationToken);
+            await IpaDownload.SendAsync(http, file.Length, body: null, etag, described, range.Value, cancellationToken);
             return;
         }
         // Prepared before the download is reserved: a store that cannot be read (or a URL that cannot be signed)
         // answers 503 and costs the link nothing.
         var delivery = options.Value.Delivery;
         var redirect = delivery.Offload == DeliveryOffload.Redirect
-            ? await file.PresignedUrlAsync(delivery.RedirectLifetime, "app.ipa")
+            ? await file.PresignedUrlAsync(delivery.RedirectLifetime, described.FileName, described.ContentType)
             : null;
         // With the S3 store nginx fetches the object with a URL signed here, asking for the range the host resolved,
         // so any satisfiable GET can go. From the artifact directory nginx applies the phone's Range itself, so only
@@ -213,11 +231,11 @@ internal static partial class InstallEndpoints
             }
             else if (storeObject is not null)
             {
-                IpaDownload.HandOffToStore(http.Response, etag, delivery.StoreLocation, range.Value, storeObject);
+                IpaDownload.HandOffToStore(http.Response, etag, described, delivery.StoreLocation, range.Value, storeObject);
             }
             else
             {
-                IpaDownload.HandOff(http.Response, etag, delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
+                IpaDownload.HandOff(http.Response, etag, described, delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
             }
             if (reachesEnd)
                 metrics.InstallStep(InstallStep.DownloadCompleted);
@@ -226,7 +244,7 @@ internal static partial class InstallEndpoints
         (long Bytes, bool ReachedEnd) sent = (0, false);
         try
         {
-            sent = await IpaDownload.SendAsync(http, file.Length, body, etag, range.Value, cancellationToken);
+            sent = await IpaDownload.SendAsync(http, file.Length, body, etag, described, range.Value, cancellationToken);
         }
         finally
         {
@@ -243,7 +261,7 @@ internal static partial class InstallEndpoints
             return refusal!;
         if (resolved.Build.IconSha256 is not { } icon || await artifacts.OpenReadAsync(icon, cancellationToken) is not { } stream)
             return TypedResults.Text("No icon.", "text/plain", statusCode: StatusCodes.Status404NotFound);
-        return TypedResults.Stream(stream, "image/png");
+        return TypedResults.Stream(stream, resolved.Build.IconContentType);
     }
 
     internal static async Task<IResult> QrCode(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, CancellationToken cancellationToken)
@@ -301,7 +319,11 @@ internal static partial class InstallEndpoints
             link.UserName, new DateTimeOffset(link.ExpiresAt, TimeSpan.Zero),
             build.ProfileType, build.ProfileExpiresAt is { } expires ? new DateTimeOffset(expires, TimeSpan.Zero) : null,
             build.ProfileDeviceCount,
-            state);
+            state)
+        {
+            Platform = build.Platform,
+            ApkUrl = build.Platform == BuildPlatforms.Android ? urls.Apk(token) : null,
+        };
     }
 
     private static ContentHttpResult UnknownLink() =>

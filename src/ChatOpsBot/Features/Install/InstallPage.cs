@@ -37,14 +37,17 @@ internal static class InstallPage
             .Append(E(Field(model.Version))).Append(" (build ").Append(E(Field(model.BuildNumber))).Append(") · <span id=\"channel\">")
             .Append(E(Field(model.Channel))).Append("</span> channel</p></div></header>");
 
-        if (model.State == InstallPageState.Ready)
+        var android = model.Platform == "android";
+        if (android)
+            AndroidReady(page, model, name);
+        else if (model.State == InstallPageState.Ready)
             Ready(page, model, name);
         else
             ProfileExpired(page, model);
 
         Details(page, model);
         var title = model.State == InstallPageState.Ready ? $"Install {name}" : $"{name}: {Headline(model.State)}";
-        return Shell(title, nonce, $" data-client=\"{ClientName(client)}\" data-state=\"{StateName(model.State)}\" data-fallback-delay=\"{FallbackDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}\"", page);
+        return Shell(title, nonce, $" data-client=\"{ClientName(client)}\" data-platform=\"{(android ? "android" : "ios")}\" data-browser=\"{(android ? "Chrome" : "Safari")}\" data-state=\"{StateName(model.State)}\" data-fallback-delay=\"{FallbackDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}\"", page);
     }
 
     /// <summary>
@@ -136,6 +139,45 @@ internal static class InstallPage
 
         page.Append("<section class=\"v v-android\" id=\"other-device\"><h2>This build is for iPhone and iPad</h2>")
             .Append("<p>").Append(E(name)).Append(" can only be installed on an iPhone or iPad. Open this address there, in Safari:</p>");
+        LinkBox(page, pageUrl, "other");
+        page.Append("</section>");
+    }
+
+    /// <summary>
+    /// An Android build: a download of the APK, which Android's package installer then opens. Android asks the
+    /// browser for permission to install apps once, and Play Protect may scan an app it has not seen in the Play Store.
+    /// </summary>
+    private static void AndroidReady(StringBuilder page, InstallPageModel model, string name)
+    {
+        var pageUrl = E(model.InstallPageUrl);
+
+        page.Append("<section class=\"v va-inapp\" id=\"chrome\"><h2>Open this page in Chrome</h2>")
+            .Append("<p>Slack, Teams and other apps open links in their own browser, which may not be able to install apps. Chrome can.</p><ol>")
+            .Append("<li>Tap <b>⋮</b> (top right) and choose <b>Open in Chrome</b> (or <b>Open in browser</b>).</li>")
+            .Append("<li>In Chrome, tap <b>Download and install</b>.</li></ol>")
+            .Append("<p>If there is no such menu, copy this address and paste it into Chrome:</p>");
+        LinkBox(page, pageUrl, "chrome");
+        page.Append("</section>");
+
+        page.Append("<section class=\"v va-android\" id=\"android\">")
+            .Append("<a class=\"button\" id=\"download\" href=\"").Append(E(model.ApkUrl ?? "")).Append("\" download>Download and install</a>")
+            .Append("<h2>After you tap Download and install</h2><ol id=\"android-steps\">")
+            .Append("<li>If the browser warns that the file might be harmful, tap <b>Download anyway</b>: it is the build your team shared.</li>")
+            .Append("<li>Open the downloaded file: tap <b>Open</b> when the download finishes, or find it in <b>Files › Downloads</b>.</li>")
+            .Append("<li id=\"unknown-apps\">The first time, Android says your browser is not allowed to install unknown apps: tap <b>Settings</b>, turn on <b>Allow from this source</b>, then go back.</li>")
+            .Append("<li>Tap <b>Install</b>. If this build replaces an installed version, Android keeps the app’s data.</li>")
+            .Append("<li id=\"play-protect\">If <b>Play Protect</b> says it doesn’t recognise the app or its developer, that is because test builds are not in the Play Store: tap <b>More details › Install anyway</b>. Do this only for builds your team sent you.</li>")
+            .Append("</ol></section>");
+
+        page.Append("<section class=\"v va-desktop\" id=\"desktop\"><h2>Scan with your Android phone</h2>")
+            .Append("<p>This is an Android build. Open the camera on your Android phone or tablet, point it at the code, and tap the link that appears.</p>")
+            .Append("<img class=\"qr\" id=\"qr\" src=\"").Append(E(model.QrCodeUrl)).Append("\" width=\"232\" height=\"232\" alt=\"QR code of this page’s address\">")
+            .Append("<p>Or send yourself this address and open it in Chrome on the device:</p>");
+        LinkBox(page, pageUrl, "desktop");
+        page.Append("</section>");
+
+        page.Append("<section class=\"v va-other\" id=\"other-device\"><h2>This build is for Android</h2>")
+            .Append("<p>").Append(E(name)).Append(" is an Android app and cannot be installed on an iPhone or iPad. Open this address on an Android phone or tablet:</p>");
         LinkBox(page, pageUrl, "other");
         page.Append("</section>");
     }
@@ -257,6 +299,7 @@ internal static class InstallPage
         InstallClient.IosInApp => "in-app",
         InstallClient.Desktop => "desktop",
         InstallClient.Android => "android",
+        InstallClient.AndroidInApp => "android-in-app",
         _ => "other",
     };
 

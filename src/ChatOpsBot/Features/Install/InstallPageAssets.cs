@@ -22,7 +22,9 @@ internal static class InstallPageAssets
         section{background:var(--card);border-radius:14px;padding:1rem 1.1rem;margin:0 0 1rem}
         .v,.when-fallback{display:none}
         [data-client=ios] .v-ios,[data-client=in-app] .v-ios,[data-client=in-app] .v-inapp,[data-fallback] .v-inapp,
-        [data-client=desktop] .v-desktop,[data-client=android] .v-android,[data-client=other] .v-android,.v:target{display:block}
+        [data-client=desktop] .v-desktop,[data-client=android] .v-android,[data-client=android-in-app] .v-android,[data-client=other] .v-android,
+        [data-client=android] .va-android,[data-client=android-in-app] .va-inapp,[data-client=android-in-app] .va-android,[data-client=other] .va-android,
+        [data-client=desktop] .va-desktop,[data-client=ios] .va-other,[data-client=in-app] .va-other,.v:target{display:block}
         [data-fallback] .when-fallback{display:block}
         [data-client=in-app] .hint,[data-fallback] .hint{display:none}
         .button{display:block;text-align:center;background:var(--accent);color:#fff;text-decoration:none;font-weight:600;font-size:1.25rem;padding:1rem;border-radius:12px;margin:.25rem 0 .75rem}
@@ -43,7 +45,7 @@ internal static class InstallPageAssets
 
     public const string Script = """
         (function () {
-          var body = document.body, data = body.dataset;
+          var body = document.body, data = body.dataset, browser = data.browser || 'Safari';
           // iPadOS asks for desktop websites with a Mac user agent; only the touch screen gives it away.
           if (data.client === 'desktop' && navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1) {
             data.client = 'ios';
@@ -81,12 +83,12 @@ internal static class InstallPageAssets
               url.setSelectionRange(0, url.value.length);
               var copied = false;
               try { copied = document.execCommand('copy'); } catch (e) { copied = false; }
-              say(copied ? 'Link copied.' : 'The address is selected: copy it, then paste it into Safari.');
+              say(copied ? 'Link copied.' : 'The address is selected: copy it, then paste it into ' + browser + '.');
             }
             copy.hidden = false;
             copy.addEventListener('click', function () {
               if (navigator.clipboard && navigator.clipboard.writeText) {
-                navigator.clipboard.writeText(url.value).then(function () { say('Link copied. Now open Safari and paste it into the address bar.'); }, select);
+                navigator.clipboard.writeText(url.value).then(function () { say('Link copied. Now open ' + browser + ' and paste it into the address bar.'); }, select);
               } else {
                 select();
               }

@@ -33,7 +33,14 @@ internal sealed record InstallPageModel(
     DateTimeOffset? ProfileExpiresAt,
     int? ProfileDeviceCount,
     InstallPageState State,
-    string? DeviceWarning = null);
+    string? DeviceWarning = null)
+{
+    /// <summary>ios or android: which file the link installs and so which steps the page shows.</summary>
+    public string Platform { get; init; } = "ios";
+
+    /// <summary>Android: the APK's address (<c>/i/{token}/app.apk</c>).</summary>
+    public string? ApkUrl { get; init; }
+}
 
 /// <summary>Who is looking at the page, as far as the server can tell from the user agent.</summary>
 internal enum InstallClient
@@ -42,5 +49,7 @@ internal enum InstallClient
     IosInApp,
     Desktop,
     Android,
+    /// <summary>A browser inside an Android app (Slack's, Teams' WebView): it may not hand the download to Android's installer.</summary>
+    AndroidInApp,
     Other,
 }

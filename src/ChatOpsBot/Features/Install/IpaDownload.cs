@@ -10,8 +10,37 @@ internal readonly record struct ByteRange(long From, long To, bool Partial)
     public long Length => To - From + 1;
 }
 
+/// <summary>How a build's file is sent: its media type and, when a browser should save it under a name, that name.</summary>
+internal sealed record DownloadedFile(string ContentType, string FileName, bool Attachment)
+{
+    /// <summary>iOS's installer fetches the IPA itself: no name needed, the type it has always had.</summary>
+    public static DownloadedFile Ipa { get; } = new("application/octet-stream", "app.ipa", Attachment: false);
+
+    public const string ApkContentType = "application/vnd.android.package-archive";
+
+    /// <summary>A browser saves an APK, and Android's installer opens it from the downloads: "&lt;app&gt;-&lt;version&gt;.apk".</summary>
+    public static DownloadedFile Apk(string appSlug, string version) => new(ApkContentType, $"{Safe(appSlug)}-{Safe(version)}.apk", Attachment: true);
+
+    /// <summary>The Content-Disposition header, or null where none is sent.</summary>
+    public string? Disposition => Attachment ? $"attachment; filename=\"{FileName}\"" : null;
+
+    // The version is the app's own text: keep letters, digits, '.', '_' and '-', so the name needs no quoting or encoding.
+    private static string Safe(string text)
+    {
+        var builder = new System.Text.StringBuilder(Math.Min(text.Length, 64));
+        foreach (var c in text)
+        {
+            if (builder.Length == 64)
+                break;
+            builder.Append(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' ? c : '_');
+        }
+        var safe = builder.ToString().Trim('.');
+        return safe.Length == 0 ? "app" : safe;
+    }
+}
+
 /// <summary>
-/// Sends an IPA with HTTP range semantics (one range: 206; unsatisfiable: 416), read from the file straight into the
+/// Sends an IPA or APK with HTTP range semantics (one range: 206; unsatisfiable: 416), read from the file straight into the
 /// response pipe, never held in memory, counting the bytes that actually left so downloads can be recorded.
 /// </summary>
 internal static partial class IpaDownload
@@ -33,19 +62,19 @@ internal static partial class IpaDownload
         return Resolve(range, size) is { } satisfiable ? new ByteRange(satisfiable.From, satisfiable.To, Partial: true) : null;
     }
 
-    public static void AnswerUnsatisfiable(HttpResponse response, long size, EntityTagHeaderValue etag)
+    public static void AnswerUnsatisfiable(HttpResponse response, long size, EntityTagHeaderValue etag, DownloadedFile file)
     {
-        Describe(response, etag);
+        Describe(response, etag, file);
         response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
         response.Headers.ContentRange = new ContentRangeHeaderValue(size).ToString();
         response.ContentLength = 0;
     }
 
     /// <summary>Answers with the range's headers and, unless <paramref name="body"/> is null (a HEAD), its bytes read from that stream.</summary>
-    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, long size, Stream? body, EntityTagHeaderValue etag, ByteRange range, CancellationToken cancellationToken)
+    public static async Task<(long Bytes, bool ReachedEnd)> SendAsync(HttpContext http, long size, Stream? body, EntityTagHeaderValue etag, DownloadedFile file, ByteRange range, CancellationToken cancellationToken)
     {
         var response = http.Response;
-        Describe(response, etag);
+        Describe(response, etag, file);
         if (range.Partial)
         {
             response.StatusCode = StatusCodes.Status206PartialContent;
@@ -113,9 +142,9 @@ internal static partial class IpaDownload
     /// (docs/operations.md, "Offloading IPA bytes to nginx"). Accept-Ranges goes only with a range: on a whole file
     /// nginx adds its own, and would send two.
     /// </summary>
-    public static void HandOff(HttpResponse response, EntityTagHeaderValue etag, string internalLocation, string sha256, bool partial)
+    public static void HandOff(HttpResponse response, EntityTagHeaderValue etag, DownloadedFile file, string internalLocation, string sha256, bool partial)
     {
-        Describe(response, etag);
+        Describe(response, etag, file);
         if (!partial)
             response.Headers.Remove(HeaderNames.AcceptRanges);
         response.Headers["X-Accel-Redirect"] = string.Concat(internalLocation, sha256.AsSpan(0, 2), "/", sha256);
@@ -131,9 +160,9 @@ internal static partial class IpaDownload
     /// hides the store's; its location adds the ETag from the key's SHA-256 and the privacy headers
     /// (docs/operations.md, "With the object store").
     /// </summary>
-    public static void HandOffToStore(HttpResponse response, EntityTagHeaderValue etag, string storeLocation, ByteRange range, string objectPath)
+    public static void HandOffToStore(HttpResponse response, EntityTagHeaderValue etag, DownloadedFile file, string storeLocation, ByteRange range, string objectPath)
     {
-        Describe(response, etag);
+        Describe(response, etag, file);
         var bytes = range.Partial ? string.Create(CultureInfo.InvariantCulture, $"bytes={range.From}-{range.To}") : "all";
         response.Headers["X-Accel-Redirect"] = string.Concat(storeLocation, bytes, objectPath);
         response.ContentLength = 0;
@@ -142,11 +171,13 @@ internal static partial class IpaDownload
     [GeneratedRegex(@"^bytes=(?:(?<from>[0-9]{1,18})-(?<to>[0-9]{0,18})|-[0-9]{1,18})$", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex PlainRange();
 
-    private static void Describe(HttpResponse response, EntityTagHeaderValue etag)
+    private static void Describe(HttpResponse response, EntityTagHeaderValue etag, DownloadedFile file)
     {
         response.Headers.AcceptRanges = "bytes";
         response.Headers.ETag = etag.ToString();
-        response.ContentType = "application/octet-stream";
+        response.ContentType = file.ContentType;
+        if (file.Disposition is { } disposition)
+            response.Headers.ContentDisposition = disposition;
     }
 
     /// <summary>The single byte range asked for, or null to send the whole file (no Range, a stale If-Range, several ranges).</summary>

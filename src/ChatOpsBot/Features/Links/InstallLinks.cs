@@ -25,8 +25,10 @@ internal sealed partial class InstallLinks(
     /// Mints a link to the newest active build of an app in the named channel or, when none is named, in the channel
     /// <see cref="DefaultChannelRule"/> chooses, as chat's "install &lt;app&gt;" does.
     /// </summary>
-    public async Task<MintResult> MintForAppAsync(string appSlug, string? channel, Requester requester, int? maxDownloads, CancellationToken cancellationToken)
+    public async Task<MintResult> MintForAppAsync(string appSlug, string? channel, Requester requester, int? maxDownloads, CancellationToken cancellationToken, string? platform = null)
     {
+        if (platform is not (null or BuildPlatforms.Ios or BuildPlatforms.Android))
+            return MintResult.Refused(MintRefusal.PlatformNeeded, "platform is 'ios' or 'android' when given.");
         var app = await db.Apps.AsNoTracking().Where(a => a.Slug == appSlug)
             .Select(a => new { a.Id, a.DefaultChannel }).SingleOrDefaultAsync(cancellationToken);
         if (app is null)
@@ -38,11 +40,16 @@ internal sealed partial class InstallLinks(
         var channels = active.Select(c => new CatalogChannel(c.Channel, c.Count, new DateTimeOffset(c.Latest, TimeSpan.Zero)))
             .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         var chosen = channel is { Length: > 0 } named ? named : DefaultChannelRule.Choose(app.DefaultChannel, channels);
-        var build = chosen is null ? null : await NewestActiveBuildAsync(app.Id, chosen, cancellationToken);
+        var newest = chosen is null ? [] : await NewestActiveBuildsAsync(app.Id, chosen, platform, cancellationToken);
+        // Newest per platform: with builds of both in the channel, which one is the caller's to say.
+        if (newest.Count > 1)
+            return MintResult.Refused(MintRefusal.PlatformNeeded,
+                $"'{appSlug}' has iOS and Android builds in channel '{chosen}': say which with \"platform\": \"ios\" or \"android\".");
+        var build = newest.FirstOrDefault();
         if (build is null)
             return MintResult.Refused(MintRefusal.NoActiveBuild, channels.Count == 0
                 ? $"'{appSlug}' has no active builds."
-                : $"'{appSlug}' has no active build in channel '{chosen}'. Channels with builds: {string.Join(", ", channels.Select(c => c.Name))}.");
+                : $"'{appSlug}' has no active {(platform is null ? "" : platform == BuildPlatforms.Android ? "Android " : "iOS ")}build in channel '{chosen}'. Channels with builds: {string.Join(", ", channels.Select(c => c.Name))}.");
         return await MintAsync(build.Id, requester, maxDownloads, cancellationToken);
     }
 
@@ -82,11 +89,19 @@ internal sealed partial class InstallLinks(
         new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, long buildId, CancellationToken cancellationToken) => db.Builds
             .Where(b => b.Id == buildId).Select(b => (BuildState?)b.State).SingleOrDefault()));
 
-    private Task<Build?> NewestActiveBuildAsync(long appId, string channel, CancellationToken cancellationToken) =>
-        db.Builds.AsNoTracking()
-            .Where(b => b.AppId == appId && b.Channel == channel && b.State == BuildState.Active)
-            .OrderByDescending(b => b.Id)
-            .FirstOrDefaultAsync(cancellationToken);
+    private async Task<List<Build>> NewestActiveBuildsAsync(long appId, string channel, string? platform, CancellationToken cancellationToken)
+    {
+        var newest = new List<Build>(2);
+        foreach (var p in platform is null ? [BuildPlatforms.Ios, BuildPlatforms.Android] : (string[])[platform])
+        {
+            if (await db.Builds.AsNoTracking()
+                    .Where(b => b.AppId == appId && b.Channel == channel && b.State == BuildState.Active && b.Platform == p)
+                    .OrderByDescending(b => b.Id)
+                    .FirstOrDefaultAsync(cancellationToken) is { } build)
+                newest.Add(build);
+        }
+        return newest;
+    }
 
     public async Task<ResolvedLink?> ResolveAsync(string token, CancellationToken cancellationToken)
     {

@@ -6,7 +6,8 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ChatOpsBot.Features.Links;
 
-internal sealed record MintLinkRequest(string? Channel, int? MaxDownloads, string? RequestedFor);
+/// <summary>A link request; <c>platform</c> (ios or android) picks the build when the channel has both.</summary>
+internal sealed record MintLinkRequest(string? Channel, int? MaxDownloads, string? RequestedFor, string? Platform = null);
 
 internal sealed record LinkResponse(long Id, long BuildId, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl, DateTime ExpiresAt)
 {
@@ -68,7 +69,7 @@ internal static class LinksApi
 
     internal static async Task<Results<Created<LinkResponse>, ProblemHttpResult>> MintForApp(
         string app, MintLinkRequest? request, ClaimsPrincipal user, InstallLinks links, CancellationToken cancellationToken) =>
-        ToResult(await links.MintForAppAsync(app, request?.Channel, RequesterOf(user, request), request?.MaxDownloads, cancellationToken));
+        ToResult(await links.MintForAppAsync(app, request?.Channel, RequesterOf(user, request), request?.MaxDownloads, cancellationToken, request?.Platform));
 
     internal static async Task<Results<Ok<LinkActivityResponse>, ProblemHttpResult>> GetLink(long id, ChatOpsBotDb db, CancellationToken cancellationToken)
     {
@@ -108,6 +109,7 @@ internal static class LinksApi
             MintRefusal.NoActiveBuild => (StatusCodes.Status404NotFound, "No build in that channel"),
             MintRefusal.UnknownBuild => (StatusCodes.Status404NotFound, "Unknown build"),
             MintRefusal.BuildRevoked => (StatusCodes.Status409Conflict, "Build revoked"),
+            MintRefusal.PlatformNeeded => (StatusCodes.Status400BadRequest, "Platform needed"),
             _ => (StatusCodes.Status400BadRequest, "Invalid download cap"),
         };
         return TypedResults.Problem(outcome.Reason, statusCode: status, title: title);

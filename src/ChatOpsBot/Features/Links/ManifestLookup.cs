@@ -19,14 +19,17 @@ internal interface IManifestLookup
     Task<ManifestRow?> FindAsync(ChatOpsBotDb db, byte[] hash, CancellationToken cancellationToken);
 }
 
-/// <summary>The statement both providers run; only the parameter's marker differs.</summary>
+/// <summary>
+/// The statement both providers run; only the parameter's marker differs. Only iOS builds have a manifest: for a link
+/// to an Android build the token is unknown here.
+/// </summary>
 internal static class ManifestSql
 {
     public static string For(string hashParameter) => $"""
         SELECT {Columns}
         FROM "InstallLinks" AS l
         JOIN "Builds" AS b ON b."Id" = l."BuildId"
-        WHERE l."TokenHash" = {hashParameter}
+        WHERE l."TokenHash" = {hashParameter} AND b."Platform" = 'ios'
         """;
 
     /// <summary>The same for many hashes at once (PostgreSQL's <c>= ANY(array)</c>), each row followed by its hash.</summary>
@@ -34,7 +37,7 @@ internal static class ManifestSql
         SELECT {Columns}, l."TokenHash"
         FROM "InstallLinks" AS l
         JOIN "Builds" AS b ON b."Id" = l."BuildId"
-        WHERE l."TokenHash" = ANY({hashesParameter})
+        WHERE l."TokenHash" = ANY({hashesParameter}) AND b."Platform" = 'ios'
         """;
 
     /// <summary>Column 13, after the ones <see cref="ReadAsync"/> reads, in <see cref="ForAny"/>.</summary>

@@ -13,6 +13,8 @@ internal enum MintRefusal
     UnknownBuild,
     BuildRevoked,
     InvalidDownloadCap,
+    /// <summary>The channel has builds of both platforms and the request did not say which, or named an unknown one.</summary>
+    PlatformNeeded,
 }
 
 /// <summary>

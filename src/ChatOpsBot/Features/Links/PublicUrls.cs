@@ -14,6 +14,8 @@ internal sealed class PublicUrls(IOptions<ChatOpsBotOptions> options)
 
     public string Ipa(string token) => $"{_base}/i/{token}/app.ipa";
 
+    public string Apk(string token) => $"{_base}/i/{token}/app.apk";
+
     public string Icon(string token) => $"{_base}/i/{token}/icon.png";
 
     public string QrCode(string token) => $"{_base}/i/{token}/qr.png";

@@ -127,8 +127,11 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("AndroidPackage")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<string>("BundleId")
-                        .IsRequired()
                         .HasColumnType("text")
                         .UseCollation("C");
 
@@ -165,6 +168,10 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<string>("Abis")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<long>("AppId")
                         .HasColumnType("bigint");
 
@@ -183,6 +190,9 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<bool?>("Debuggable")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("DeviceFamilies")
                         .IsRequired()
                         .HasColumnType("text")
@@ -196,6 +206,17 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<string>("FormFactor")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("IconContentType")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("image/png")
+                        .UseCollation("C");
+
                     b.Property<string>("IconSha256")
                         .HasColumnType("text")
                         .UseCollation("C");
@@ -206,6 +227,13 @@ namespace ChatOpsBot.Data.Migrations.Postgres
 
                     b.Property<string>("Notes")
                         .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("ios")
                         .UseCollation("C");
 
                     b.Property<int?>("ProfileDeviceCount")
@@ -238,6 +266,10 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .UseCollation("C");
 
+                    b.Property<string>("SignersJson")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
                     b.Property<long>("Size")
                         .HasColumnType("bigint");
 
@@ -245,6 +277,9 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<int?>("TargetSdkVersion")
+                        .HasColumnType("integer");
 
                     b.Property<DateTime>("UploadedAt")
                         .HasColumnType("timestamp with time zone");

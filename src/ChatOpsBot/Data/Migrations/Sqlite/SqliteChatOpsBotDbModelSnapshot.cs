@@ -116,8 +116,11 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("AndroidPackage")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BundleId")
-                        .IsRequired()
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
@@ -152,6 +155,10 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Abis")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("AppId")
                         .HasColumnType("INTEGER");
 
@@ -168,6 +175,9 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .HasMaxLength(32)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool?>("Debuggable")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("DeviceFamilies")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -178,6 +188,17 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.Property<string>("DisplayName")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("FormFactor")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IconContentType")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("image/png");
 
                     b.Property<string>("IconSha256")
                         .HasMaxLength(64)
@@ -190,6 +211,13 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.Property<string>("Notes")
                         .HasMaxLength(10000)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("ios");
 
                     b.Property<int?>("ProfileDeviceCount")
                         .HasColumnType("INTEGER");
@@ -219,6 +247,10 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .IsFixedLength();
 
+                    b.Property<string>("SignersJson")
+                        .HasMaxLength(8000)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("Size")
                         .HasColumnType("INTEGER");
 
@@ -226,6 +258,9 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("TargetSdkVersion")
+                        .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("UploadedAt")
                         .HasColumnType("TEXT");
