@@ -130,10 +130,11 @@ internal sealed class ChatOpsBotApplication : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>Every file under the data directory except the database's own.</summary>
+    /// <summary>Every file under the data directory except the database's own and the console's Data Protection keys.</summary>
     public string[] DataFiles() =>
         [.. Directory.EnumerateFiles(DataDirectory, "*", SearchOption.AllDirectories)
             .Where(f => !Path.GetFileName(f).StartsWith("chatopsbot.db", StringComparison.Ordinal))
+            .Where(f => Path.GetRelativePath(DataDirectory, f).Split(Path.DirectorySeparatorChar)[0] != "keys")
             .Select(f => Path.GetRelativePath(DataDirectory, f))
             .Order(StringComparer.Ordinal)];
 

@@ -116,7 +116,7 @@ public sealed class PostgresProviderTests
         Assert.Equal("character varying", columns["AnnouncementDeliveries.State"]);
         // Text in code-point order, as SQLite compares it, whatever the database's locale.
         var collations = await PostgresTestDatabase.QueryAsync(replicas.ConnectionString,
-            "SELECT DISTINCT coalesce(collation_name, '') FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '__EFMigrationsHistory' AND data_type IN ('text', 'character varying') AND NOT (column_name IN ('State', 'Kind', 'ProfileType'))");
+            "SELECT DISTINCT coalesce(collation_name, '') FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '__EFMigrationsHistory' AND data_type IN ('text', 'character varying') AND NOT (column_name IN ('State', 'Kind', 'ProfileType', 'Role'))");
         Assert.Equal(["C"], collations);
         var activeOnly = Assert.Single(await PostgresTestDatabase.QueryAsync(replicas.ConnectionString,
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'IX_Builds_AppId_Channel_Sha256'"));
