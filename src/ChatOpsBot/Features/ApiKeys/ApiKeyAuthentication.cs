@@ -58,17 +58,6 @@ internal sealed class ApiKeyRing
     /// <summary>The lowercase hex SHA-256 of a key, as stored.</summary>
     public static string HashOf(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    public (string Name, ApiRole Role)? Find(string presented)
-    {
-        if (FindConfigured(presented, out var hash) is { } configured)
-            return configured;
-        using var scope = _scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
-        var hex = Convert.ToHexStringLower(hash);
-        return Stored(hash, db.ApiKeys.AsNoTracking().Where(k => k.KeyHash == hex && k.RevokedAt == null)
-            .Select(k => new { k.Name, k.Role, k.KeyHash }).FirstOrDefault() is { } row ? (row.Name, row.Role, row.KeyHash) : null);
-    }
-
     public async Task<(string Name, ApiRole Role)?> FindAsync(string presented, CancellationToken cancellationToken)
     {
         if (FindConfigured(presented, out var hash) is { } configured)

@@ -144,9 +144,9 @@ internal sealed record ConsoleIdentity(string Platform, string? Workspace, strin
 /// <summary>Administrators may sign in with an Admin API key; other keys are for CI, not for people.</summary>
 internal sealed class ApiKeySignIn(ApiKeyRing keys)
 {
-    public ConsoleIdentity? Verify(string? presented)
+    public async Task<ConsoleIdentity?> VerifyAsync(string? presented, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(presented) || keys.Find(presented.Trim()) is not { Role: ApiRole.Admin } key)
+        if (string.IsNullOrWhiteSpace(presented) || await keys.FindAsync(presented.Trim(), cancellationToken) is not { Role: ApiRole.Admin } key)
             return null;
         return new ConsoleIdentity("web", null, "key:" + key.Name, key.Name, ConsoleRole.Admin);
     }

@@ -17,7 +17,7 @@ internal sealed class SignInModel(SignInChoices choices, ApiKeySignIn keys) : Pa
 
     public async Task<IActionResult> OnPostAsync([FromForm] string? key)
     {
-        if (keys.Verify(key) is not { } person)
+        if (await keys.VerifyAsync(key, HttpContext.RequestAborted) is not { } person)
         {
             Error = "That is not an Admin API key of this ChatOpsBot.";
             Response.StatusCode = StatusCodes.Status401Unauthorized;
