@@ -83,11 +83,8 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         }
         args = [args[0], .. rest];
 
-        var channelName = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
-        if (channelName is null)
-            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
-        if (!app.Channels.Any(c => c.Name == channelName))
-            return UnknownChannel(app, channelName);
+        if (ResolveChannel(app, args, out var channelName) is { } noChannel)
+            return noChannel;
         var platformName = platform is null ? "" : CatalogPlatforms.NameOf(platform) + " ";
 
         if (args.Length > 2)
@@ -287,11 +284,8 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         var apps = await catalog.ListAppsAsync(cancellationToken);
         if (FindApp(apps, args[0]) is not { } app)
             return UnknownApp(apps, args[0]);
-        var channel = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
-        if (channel is null)
-            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
-        if (!app.Channels.Any(c => c.Name == channel))
-            return UnknownChannel(app, channel);
+        if (ResolveChannel(app, args, out var channel) is { } noChannel)
+            return noChannel;
         var added = await announcements.SubscribeAsync(app.Slug, channel, conversation, command.User, cancellationToken);
         return Shared(added
             ? $"Subscribed: new {app.DisplayName} builds in {channel} will be announced here when a release manager announces them. \"unsubscribe {app.Slug} {channel}\" stops it."
@@ -496,11 +490,8 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         var apps = await catalog.ListAppsAsync(cancellationToken);
         if (FindApp(apps, args[0]) is not { } app)
             return UnknownApp(apps, args[0]);
-        var channel = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
-        if (channel is null)
-            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
-        if (!app.Channels.Any(c => c.Name == channel))
-            return UnknownChannel(app, channel);
+        if (ResolveChannel(app, args, out var channel) is { } noChannel)
+            return noChannel;
         var builds = await catalog.ListBuildsAsync(app.Slug, channel, int.MaxValue, cancellationToken);
         var build = builds.FirstOrDefault(b => b.IsActive && b.ProfileType is ProvisioningProfileType.AdHoc or ProvisioningProfileType.Development);
         if (build is null)
@@ -571,6 +562,19 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         return ChatReply.Message(apps.Count == 0
             ? "No builds have been uploaded yet."
             : $"I don't know an app called \"{name}\". Apps: {string.Join(", ", apps.Select(a => a.Slug).Take(20))}.");
+    }
+
+    /// <summary>
+    /// The channel a command names after the app, else the app's default channel; or the reply saying why there is
+    /// none (the app has no builds, or no such channel).
+    /// </summary>
+    private static ChatReply? ResolveChannel(CatalogApp app, string[] args, out string channel)
+    {
+        var chosen = args.Length > 1 ? args[1] : DefaultChannelRule.Choose(app.DefaultChannel, app.Channels);
+        channel = chosen ?? "";
+        if (chosen is null)
+            return ChatReply.Message($"{app.DisplayName} has no builds yet.");
+        return app.Channels.Any(c => c.Name == chosen) ? null : UnknownChannel(app, chosen);
     }
 
     private static ChatReply UnknownChannel(CatalogApp app, string channel) => ChatReply.Message(app.Channels.Count == 0
