@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Data.Common;
 using ChatOpsBot.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -168,7 +169,9 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
             }
             return true;
         }
-        catch (Exception e) when (e is DbException or InvalidOperationException)
+        // A connection that cannot be opened comes through EF Core's retrying strategy as RetryLimitExceededException
+        // (PostgreSQL restarting): it must fail the batch like any other database error, not the flusher.
+        catch (Exception e) when (e is DbException or InvalidOperationException or RetryLimitExceededException)
         {
             LogBatchRetried(batchCount, e);
             return false;
@@ -189,6 +192,9 @@ internal sealed partial class LinkEventLog(ILogger<LinkEventLog> logger) : IDisp
 
     [LoggerMessage(EventId = 5301, Level = LogLevel.Warning, Message = "Committing {Count} link rows together failed; committing each on its own")]
     private partial void LogBatchRetried(int count, Exception exception);
+
+    [LoggerMessage(EventId = 5302, Level = LogLevel.Error, Message = "Writing link events recorded in the background failed; the writer goes on with the next ones")]
+    internal partial void LogFlushFailed(Exception exception);
 }
 
 /// <summary>Commits background link events as they are posted, and whatever is left when the host stops.</summary>
@@ -201,7 +207,16 @@ internal sealed class LinkEventFlusher(LinkEventLog events, IServiceScopeFactory
             while (true)
             {
                 await events.WaitForPostedAsync(stoppingToken);
-                await events.FlushAsync(scopes);
+                try
+                {
+                    await events.FlushAsync(scopes);
+                }
+                // A background service that throws stops the host (BackgroundServiceExceptionBehavior.StopHost): a
+                // database that is restarting must cost the events of that moment, never the process serving installs.
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    events.LogFlushFailed(e);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -212,7 +227,14 @@ internal sealed class LinkEventFlusher(LinkEventLog events, IServiceScopeFactory
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await events.FlushAsync(scopes);
+        try
+        {
+            await events.FlushAsync(scopes);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            events.LogFlushFailed(e);
+        }
     }
 }
 
