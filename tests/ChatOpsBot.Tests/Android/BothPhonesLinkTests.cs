@@ -110,7 +110,6 @@ public sealed partial class AndroidBuildTests
         var downloads = json.GetProperty("downloads").EnumerateArray().ToList();
         Assert.Equal(["android", "ios"], downloads.Select(d => d.GetProperty("platform").GetString()));
         Assert.Equal([link.SecondBuildId.Value, link.BuildId], downloads.Select(d => d.GetProperty("buildId").GetInt64()));
-        Assert.All(downloads, d => Assert.True(d.GetProperty("completed").GetBoolean()));
         Assert.Single(json.GetProperty("manifestFetches").EnumerateArray());
     }
 
@@ -169,6 +168,68 @@ public sealed partial class AndroidBuildTests
         Assert.NotEqual(JsonValueKind.Null, (await LinkJsonAsync(link.GetProperty("id").GetInt64())).GetProperty("revokedAt").ValueKind);
     }
 
+    [Fact]
+    public async Task WhenTheIosProfileExpiresALinkForBothPhonesStillInstallsTheApkAndSaysTheIosBuildIsGone()
+    {
+        await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Links:Lifetime"] = "100.00:00:00" }));
+        using var api = app.CreateClient(ChatOpsBotApplication.UploaderKey);
+        using var phone = app.CreateLoopbackClient();
+        var apk = await host.ApkAsync();
+        foreach (var (bytes, name) in new[] { (new TestIpaBuilder().WithProfile(TestProfiles.Sign(TestProfiles.AdHoc())).Build(), "a.ipa"), (apk, "a.apk") })
+        {
+            using var uploaded = await api.PostAsync("/api/v1/builds", Form(bytes, "expiring", fileName: name));
+            Assert.Equal(HttpStatusCode.Created, uploaded.StatusCode);
+        }
+        using var minted = await api.PostAsJsonAsync("/api/v1/apps/expiring/links", new { channel = "beta" });
+        var path = PathOf((await minted.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("installPageUrl").GetString()!);
+
+        async Task<string> PageOnAsync(string userAgent)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.TryAddWithoutValidation("User-Agent", userAgent);
+            using var response = await phone.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        app.Clock.Advance(new DateTimeOffset(TestProfiles.Expires, TimeSpan.Zero) - app.Clock.GetUtcNow() - TimeSpan.FromSeconds(1));
+        Assert.Contains("id=\"install\"", await PageOnAsync(SafariOnIPhone), StringComparison.Ordinal);
+        using (var manifest = await phone.GetAsync(path + "/manifest.plist"))
+            Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+
+        app.Clock.Advance(TimeSpan.FromSeconds(1));
+        var iphone = await PageOnAsync(SafariOnIPhone);
+        Assert.Contains("id=\"ios-expired\"", iphone, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"install\"", iphone, StringComparison.Ordinal);
+        Assert.Contains("id=\"download\"", await PageOnAsync(ChromeOnAndroid), StringComparison.Ordinal);
+        using (var manifest = await phone.GetAsync(path + "/manifest.plist"))
+            Assert.Equal(HttpStatusCode.Gone, manifest.StatusCode);
+        Assert.Equal(apk, await phone.GetByteArrayAsync(path + "/app.apk"));
+    }
+
     [GeneratedRegex("href=\"(?<href>itms-services://[^\"]+)\"")]
     private static partial Regex ItmsHref();
+}
+
+public sealed class BothPhonesOpenApiTests
+{
+    [Fact]
+    public async Task OpenApiDescribesWhichBuildsAndPlatformsALinkCoversAndWhichBuildADownloadSent()
+    {
+        using var app = new ChatOpsBotApplication();
+        using var client = app.CreateLoopbackClient();
+
+        var schemas = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json")).RootElement.GetProperty("components").GetProperty("schemas");
+
+        foreach (var link in new[] { "LinkResponse", "LinkActivityResponse" })
+        {
+            var properties = schemas.GetProperty(link).GetProperty("properties");
+            Assert.True(properties.TryGetProperty("builds", out _), link);
+            Assert.True(properties.TryGetProperty("platforms", out _), link);
+        }
+        Assert.Equal(["id", "platform"], schemas.GetProperty("LinkBuildResponse").GetProperty("properties").EnumerateObject().Select(p => p.Name));
+        var download = schemas.GetProperty("DownloadResponse").GetProperty("properties");
+        Assert.True(download.TryGetProperty("buildId", out _));
+        Assert.True(download.TryGetProperty("platform", out _));
+    }
 }
