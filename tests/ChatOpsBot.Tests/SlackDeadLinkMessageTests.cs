@@ -71,7 +71,7 @@ public sealed partial class SlackEndToEndTests
         Assert.Equal(1, await _app.RunJobsAsync());
         var call = await _slack.NextCallAsync();
 
-        AssertDeadLinkNotice(call, "This install link has expired.");
+        AssertDeadLinkNotice(call, "This install link for iOS has expired.");
 
         await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
         await RunAsync<LinkMessageUpdateJob>(job => job.RunAsync(CancellationToken.None));
@@ -107,7 +107,7 @@ public sealed partial class SlackEndToEndTests
             Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
         await RunAsync<LinkMessageUpdateJob>(job => job.RunAsync(CancellationToken.None));
 
-        AssertDeadLinkNotice(Assert.Single(_slack.Calls), "This install link was revoked.");
+        AssertDeadLinkNotice(Assert.Single(_slack.Calls), "This install link for iOS was revoked.");
         var message = Assert.Single(await LinkMessagesAsync());
         Assert.Equal(LinkMessageState.Updated, message.State);
         Assert.Equal(1, message.ResponseUrlUses);
@@ -135,7 +135,7 @@ public sealed partial class SlackEndToEndTests
         await RunAsync<ExpireLinksJob>(job => job.RunAsync(CancellationToken.None));
         await RunAsync<LinkMessageUpdateJob>(job => job.RunAsync(CancellationToken.None));
 
-        AssertDeadLinkNotice(_slack.Calls[^1], "This install link has expired.");
+        AssertDeadLinkNotice(_slack.Calls[^1], "This install link for iOS has expired.");
         Assert.Equal(2, _slack.Calls.Count);
         Assert.Equal(2, Assert.Single(await LinkMessagesAsync()).ResponseUrlUses);
     }
@@ -157,5 +157,23 @@ public sealed partial class SlackEndToEndTests
         Assert.Equal(LinkMessageState.NotUpdated, Assert.Single(await LinkMessagesAsync()).State);
         await using var scope = _app.Services.CreateAsyncScope();
         Assert.True((await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().InstallLinks.SingleAsync()).ExpiresAt <= _app.Clock.GetUtcNow().UtcDateTime);
+    }
+
+    [Fact]
+    public async Task RevokingTheAndroidBuildOfALinkForBothPhonesReplacesTheAnswerNamingBothPlatforms()
+    {
+        await UploadAsync();
+        var (android, _) = await Own.UploadApkAsync();
+        var message = await InstallInlineAsync();
+        Assert.Equal("Install on iPhone or Android", InstallButton(message).GetProperty("text").GetProperty("text").GetString());
+        _app.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        using (var api = _app.CreateClient(ChatOpsBotApplication.ReleaseManagerKey))
+        using (var revoked = await api.DeleteAsync($"/api/v1/builds/{android}"))
+            Assert.Equal(HttpStatusCode.OK, revoked.StatusCode);
+        await RunAsync<LinkMessageUpdateJob>(job => job.RunAsync(CancellationToken.None));
+
+        AssertDeadLinkNotice(Assert.Single(_slack.Calls), "This install link for iOS and Android was revoked.");
+        Assert.Equal(LinkMessageState.Updated, Assert.Single(await LinkMessagesAsync()).State);
     }
 }

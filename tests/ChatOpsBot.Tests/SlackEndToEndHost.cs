@@ -187,6 +187,22 @@ public sealed class SlackEndToEndHost : IAsyncLifetime
             return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64(), ipa);
         }
 
+        /// <summary>Uploads a signed APK (com.example.hello) of this test's app; its id and the APK's bytes.</summary>
+        public async Task<(long Id, byte[] Apk)> UploadApkAsync(string channel = "beta")
+        {
+            var apk = await ChatOpsBot.Core.Tests.Builds.Android.TestApks.BuildAsync(new ChatOpsBot.Core.Tests.Builds.Android.TestApkSpec());
+            using var api = App.CreateClient(ChatOpsBotApplication.UploaderKey);
+            using var form = new MultipartFormDataContent
+            {
+                { new StringContent(channel), "channel" },
+                { new StringContent(Slug), "app" },
+                { new ByteArrayContent(apk), "file", "app-release.apk" },
+            };
+            using var response = await api.PostAsync("/api/v1/builds", form);
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+            return ((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64(), apk);
+        }
+
         /// <summary>
         /// A call to one of this test's response URLs, or a Web API call about one of its channels or people. (On a host
         /// of the test's own, every call is its own.)

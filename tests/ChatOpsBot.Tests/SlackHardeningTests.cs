@@ -262,7 +262,7 @@ public sealed class SlackHardeningTests(SlackHardeningHost host) : IClassFixture
         var notice = await Slack.CallAsync(c => c.Path == "/hooks/commands/dead-markup");
 
         SlackMarkup.AssertCarriesNoMarkup(notice.Json);
-        Assert.Equal("This install link was revoked. Run \"/install evil-dead beta\" for a new one.", notice.Json.GetProperty("text").GetString());
+        Assert.Equal("This install link for iOS was revoked. Run \"/install evil-dead beta\" for a new one.", notice.Json.GetProperty("text").GetString());
         Assert.False(HasInstallButton(notice.Json));
     }
 

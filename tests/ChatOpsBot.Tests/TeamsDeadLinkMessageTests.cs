@@ -55,7 +55,7 @@ public sealed partial class TeamsEndToEndTests
         await ExpireAndUpdateAsync();
 
         AssertDeadLinkCard(update, "/teams/v3/conversations/a%3A1Xk9-personal%3Bmessageid%3D1700000000001/activities/1%3Areply-1",
-            "1:reply-1", "This install link has expired.");
+            "1:reply-1", "This install link for iOS has expired.");
         Assert.Equal(2, _microsoft.Posts.Count);
     }
 
@@ -78,7 +78,7 @@ public sealed partial class TeamsEndToEndTests
         var update = await _microsoft.NextPostAsync();
 
         Assert.Equal(PersonalChatTarget, link.RawTarget);
-        AssertDeadLinkCard(update, PersonalChatTarget + "/1%3Areply-2", "1:reply-2", "This install link was revoked.");
+        AssertDeadLinkCard(update, PersonalChatTarget + "/1%3Areply-2", "1:reply-2", "This install link for iOS was revoked.");
     }
 
     private async Task<bool> RememberedAsync()

@@ -102,12 +102,62 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
                 return ChatReply.Message($"{Describe(build)} has been revoked. \"install {app.Slug} {channelName}\" gets the newest build.");
             return await LinkReplyAsync(user, [build], cancellationToken);
         }
-        // The newest build of each platform: one link per platform, so whoever asks gets the one for their phone.
+        // The newest build of each platform: with both, one link whose page offers the one for the phone that opens it.
         var newest = (await catalog.NewestActiveBuildsAsync(app.Slug, channelName, cancellationToken))
             .Where(b => platform is null || b.Platform == platform).ToList();
         if (newest.Count == 0)
             return ChatReply.Message($"{app.DisplayName} has no active {platformName}build in {channelName}.");
+        if (newest is [{ Platform: CatalogPlatforms.Ios } ios, { Platform: CatalogPlatforms.Android } android])
+            return await BothPhonesReplyAsync(user, ios, android, cancellationToken);
         return await LinkReplyAsync(user, newest, cancellationToken);
+    }
+
+    private async Task<ChatReply> BothPhonesReplyAsync(ChatUser user, CatalogBuild ios, CatalogBuild android, CancellationToken cancellationToken)
+    {
+        var minted = await catalog.MintLinkAsync(ios.Id, android.Id, user, cancellationToken);
+        // One of them was revoked or cleaned up a moment ago: a link for what is left, or the reason there is none.
+        if (minted.Link is not { } link)
+            return await LinkReplyAsync(user, [ios, android], cancellationToken);
+        var verdict = devices is null ? InstallVerdict.NotApplicable : await devices.VerdictAsync(user, ios.Id, cancellationToken);
+        var line = $"Your install link for {ios.DisplayName}, iOS {ios.Version} ({ios.BuildNumber}) and Android {android.Version} ({android.BuildNumber}): {link.InstallPageUrl}";
+        return new ChatReply(verdict.Warning is { } plain ? plain + " " + line : line, [.. BothPhonesBlocks(ios, android, link, verdict)])
+        {
+            LinkIds = link.LinkId is { } id ? [id] : [],
+        };
+    }
+
+    private IEnumerable<ReplyBlock> BothPhonesBlocks(CatalogBuild ios, CatalogBuild android, CatalogLink link, InstallVerdict verdict)
+    {
+        yield return new HeaderBlock($"{ios.DisplayName} · iOS and Android");
+        yield return new FactsBlock([
+            new Fact("Platforms", "iOS and Android"),
+            new Fact("iOS", $"{ios.Version} ({ios.BuildNumber})"),
+            new Fact("Android", $"{android.Version} ({android.BuildNumber})"),
+            new Fact("Channel", ios.Channel),
+            new Fact("Link expires", Time: link.ExpiresAt),
+        ]);
+        var (iosNotes, androidNotes) = (Excerpt(ios.Notes), Excerpt(android.Notes));
+        if (iosNotes is not null && androidNotes is not null && iosNotes != androidNotes)
+        {
+            yield return new TextBlock("iOS: " + iosNotes);
+            yield return new TextBlock("Android: " + androidNotes);
+        }
+        else if ((iosNotes ?? androidNotes) is { } notes)
+            yield return new TextBlock(notes);
+        foreach (var warning in ProfileWarnings(ios))
+            yield return new WarningBlock("iOS build: " + warning);
+        if (verdict.Warning is { } notInProfile)
+            yield return new WarningBlock(notInProfile + " Ask a release manager to add it to the profile and rebuild, or try another device. The Android build is not affected.");
+        else if (verdict.Hint is { } hint)
+            yield return new TextBlock(hint);
+        else if (verdict.Kind == DeviceVerdictKind.Included)
+            yield return new TextBlock($"Your {verdict.Models[0]} is in the iOS build's profile.");
+        yield return new LinkButtonBlock("Install on iPhone or Android", link.InstallPageUrl);
+        yield return new ImageBlock(link.QrCodeUrl, "QR code of the install page: scan it with your iPhone's or Android phone's camera");
+        yield return new ContextBlock(
+            "One link for both phones: on an iPhone or iPad the page installs the iOS build, on Android it downloads the APK. "
+            + "Chat apps open links in their own browser: if nothing happens, open the link in Safari (iPhone) or Chrome (Android). "
+            + "The address: " + link.InstallPageUrl);
     }
 
     private async Task<ChatReply> LinkReplyAsync(ChatUser user, CatalogBuild build, CancellationToken cancellationToken) =>
@@ -134,7 +184,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
                 : await devices.VerdictAsync(user, build.Id, cancellationToken);
             blocks.AddRange(LinkBlocks(build, link, verdict));
             var line = builds.Count == 1
-                ? $"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}){(build.Platform == CatalogPlatforms.Android ? " for Android" : "")}: {link.InstallPageUrl}"
+                ? $"Your install link for {build.DisplayName} {build.Version} ({build.BuildNumber}) for {build.PlatformName}: {link.InstallPageUrl}"
                 : $"{build.PlatformName} {build.Version} ({build.BuildNumber}): {link.InstallPageUrl}";
             texts.Add(verdict.Warning is { } plain ? plain + " " + line : line);
             if (link.LinkId is { } id)
@@ -523,7 +573,7 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         [
             new HeaderBlock("What I can do"),
             new TextBlock(
-                "install <app> [channel] [build] [ios|android]: a personal install link for the newest build of each platform (or the one you name)\n"
+                "install <app> [channel] [build] [ios|android]: a personal install link for the channel's newest build; with an iOS and an Android build, one link for both phones (or the platform you name)\n"
                 + "builds: the apps and their channels\n"
                 + "builds <app> [channel]: recent builds, each with a Get link button\n"
                 + "subscribe <app> [channel]: announce the app's new builds in this conversation; unsubscribe <app> [channel] stops it\n"

@@ -24,6 +24,12 @@ public interface IChatCatalog
     /// <summary>Mints a personal link for an active build, or says why it cannot (the build went away or was revoked meanwhile).</summary>
     Task<CatalogMint> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Mints one personal link for both phones, covering an active iOS build and an active Android build: its page
+    /// offers whichever fits the phone that opens it. Refused when either went away or was revoked meanwhile.
+    /// </summary>
+    Task<CatalogMint> MintLinkAsync(long iosBuildId, long androidBuildId, ChatUser user, CancellationToken cancellationToken);
+
     /// <summary>Revokes a build and with it every live link; returns how many links stopped working.</summary>
     Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken);
 }
@@ -61,6 +67,9 @@ public static class CatalogPlatforms
     public const string Android = "android";
 
     public static string NameOf(string platform) => platform == Android ? "Android" : "iOS";
+
+    /// <summary>"iOS", "Android" or "iOS and Android": what a link covers, as chat says it.</summary>
+    public static string NamesOf(IEnumerable<string> platforms) => string.Join(" and ", platforms.Distinct().OrderBy(p => p == Ios ? 0 : 1).Select(NameOf));
 
     /// <summary>The platform a word typed in chat names ("ios", "iphone", "ipad", "android"), or null.</summary>
     public static string? Parse(string word) => word.ToLowerInvariant() switch

@@ -35,9 +35,11 @@ public sealed class NoLinkMessages : ILinkMessages
 /// <summary>What replaces a message whose install link died.</summary>
 /// <param name="Command">What to type for a new link, without the slash: "install demo beta".</param>
 /// <param name="Revoked">Revoked (the link or its build) rather than expired.</param>
-public sealed record DeadLinkNotice(string Command, bool Revoked)
+/// <param name="Platforms">What the link covered, as <see cref="CatalogPlatforms.NamesOf"/> says it ("iOS and Android"); null when unknown.</param>
+public sealed record DeadLinkNotice(string Command, bool Revoked, string? Platforms = null)
 {
-    public string Headline => Revoked ? "This install link was revoked." : "This install link has expired.";
+    public string Headline => (Platforms is null ? "This install link" : $"This install link for {Platforms}")
+        + (Revoked ? " was revoked." : " has expired.");
 }
 
 /// <summary>Updates a message whose install link died, on one platform. Best effort: one attempt, never thrown.</summary>

@@ -92,6 +92,9 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
         modelBuilder.Entity<InstallLink>(link =>
         {
             link.HasOne(l => l.Build).WithMany().HasForeignKey(l => l.BuildId).OnDelete(DeleteBehavior.Restrict);
+            link.HasOne(l => l.SecondBuild).WithMany().HasForeignKey(l => l.SecondBuildId).OnDelete(DeleteBehavior.Restrict);
+            // Revoking a build stops the links for both phones it is the second build of, found through this index.
+            link.HasIndex(l => l.SecondBuildId).HasFilter("\"SecondBuildId\" IS NOT NULL");
             link.HasIndex(l => l.TokenHash).IsUnique();
             link.HasIndex(l => new { l.BuildId, l.RevokedAt });
             // A link is expired once ExpiresAt has passed: every reader checks it, so nothing marks it. What the expiry

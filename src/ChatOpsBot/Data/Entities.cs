@@ -123,6 +123,14 @@ internal sealed class InstallLink
 
     public Build Build { get; set; } = null!;
 
+    /// <summary>
+    /// A link for both phones: the other platform's build beside <see cref="BuildId"/>, which is then the iOS build
+    /// and this the Android one. Null for a link to one build.
+    /// </summary>
+    public long? SecondBuildId { get; set; }
+
+    public Build? SecondBuild { get; set; }
+
     /// <summary>SHA-256 of the token's bytes; null once the link is long dead (audit rows stay).</summary>
     public byte[]? TokenHash { get; set; }
 
@@ -164,12 +172,15 @@ internal sealed class LinkEvent
     public string? UserAgent { get; set; }
 }
 
-/// <summary>One download of the IPA through a link, however many Range requests it took.</summary>
+/// <summary>One download of the IPA or APK through a link, however many Range requests it took.</summary>
 internal sealed class LinkDownload
 {
     public long Id { get; set; }
 
     public long LinkId { get; set; }
+
+    /// <summary>The build whose file was sent (a link for both phones serves two); null on rows from before, meaning the link's build.</summary>
+    public long? BuildId { get; set; }
 
     public DateTime StartedAt { get; set; }
 

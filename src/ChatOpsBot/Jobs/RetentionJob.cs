@@ -51,7 +51,7 @@ internal sealed partial class RetentionJob(
         {
             await db.Builds.Where(b => batch.Contains(b.Id) && b.State == BuildState.Active)
                 .ExecuteUpdateAsync(b => b.SetProperty(x => x.State, BuildState.Revoked).SetProperty(x => x.RevokedAt, now), cancellationToken);
-            await db.InstallLinks.Where(l => batch.Contains(l.BuildId) && l.RevokedAt == null)
+            await db.InstallLinks.Where(l => (batch.Contains(l.BuildId) || (l.SecondBuildId != null && batch.Contains(l.SecondBuildId.Value))) && l.RevokedAt == null)
                 .ExecuteUpdateAsync(l => l.SetProperty(x => x.RevokedAt, now), cancellationToken);
         }
 

@@ -19,7 +19,7 @@ public sealed class AndroidChatTests
     private Task<ChatReply> Say(string text) => _engine.HandleAsync(new ChatCommand(Ada, text), CancellationToken.None);
 
     [Fact]
-    public async Task InstallGivesALinkToTheNewestBuildOfEachPlatform()
+    public async Task InstallGivesOneLinkForBothPhonesCoveringTheNewestBuildOfEachPlatform()
     {
         _catalog.Build("myapp", "beta", "2.0", "200", platform: CatalogPlatforms.Android);
         var ios = _catalog.Build("myapp", "beta", "2.4", "101");
@@ -28,11 +28,54 @@ public sealed class AndroidChatTests
 
         var reply = await Say("install myapp");
 
-        Assert.Equal([ios.Id, android.Id], _catalog.Minted.Select(m => m.BuildId));
-        Assert.Equal(["My App 2.4 (101) · iOS", "My App 2.1 (201) · Android"], reply.Blocks.OfType<HeaderBlock>().Select(h => h.Text));
-        Assert.Equal(["Install on iPhone", "Install on Android"], reply.Blocks.OfType<LinkButtonBlock>().Select(b => b.Label));
-        Assert.Equal(2, reply.LinkIds.Count);
-        Assert.Contains("Android 2.1 (201)", reply.Text, StringComparison.Ordinal);
+        Assert.Empty(_catalog.Minted);
+        var minted = Assert.Single(_catalog.MintedForBoth);
+        Assert.Equal((ios.Id, android.Id), (minted.IosBuildId, minted.AndroidBuildId));
+        Assert.Equal("My App · iOS and Android", Assert.Single(reply.Blocks.OfType<HeaderBlock>()).Text);
+        Assert.Equal("Install on iPhone or Android", Assert.Single(reply.Blocks.OfType<LinkButtonBlock>()).Label);
+        var facts = Assert.Single(reply.Blocks.OfType<FactsBlock>()).Facts;
+        Assert.Contains(facts, f => f.Label == "Platforms" && f.Text == "iOS and Android");
+        Assert.Contains(facts, f => f.Label == "iOS" && f.Text == "2.4 (101)");
+        Assert.Contains(facts, f => f.Label == "Android" && f.Text == "2.1 (201)");
+        Assert.Single(reply.LinkIds);
+        Assert.Equal("Your install link for My App, iOS 2.4 (101) and Android 2.1 (201): https://ota.example.test/i/token1", reply.Text);
+    }
+
+    [Fact]
+    public async Task ALinkForBothPhonesWarnsAboutTheIosProfileAsTheIosBuilds()
+    {
+        _catalog.Build("myapp", "beta", "2.4", "101", profileExpires: new DateTimeOffset(2026, 11, 25, 0, 0, 0, TimeSpan.Zero));
+        _catalog.Build("myapp", "beta", "2.1", "201", platform: CatalogPlatforms.Android);
+
+        var reply = await Say("install myapp beta");
+
+        var warnings = reply.Blocks.OfType<WarningBlock>().Select(w => w.Text).ToList();
+        Assert.NotEmpty(warnings);
+        Assert.All(warnings, w => Assert.StartsWith("iOS build: ", w, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WhenOneOfTheBuildsIsRevokedJustBeforeTheMintTheOtherGetsItsOwnLink()
+    {
+        var ios = _catalog.Build("myapp", "beta", "2.4", "101");
+        var android = _catalog.Build("myapp", "beta", "2.1", "201", platform: CatalogPlatforms.Android);
+        _catalog.BeforeMint = _ => _catalog.RevokeBuildAsync(ios.Id, CancellationToken.None);
+
+        var reply = await Say("install myapp");
+
+        Assert.Empty(_catalog.MintedForBoth);
+        Assert.Equal(android.Id, Assert.Single(_catalog.Minted).BuildId);
+        Assert.Equal("Install on Android", Assert.Single(reply.Blocks.OfType<LinkButtonBlock>()).Label);
+    }
+
+    [Fact]
+    public async Task ALinkForOneIosBuildSaysItIsForIos()
+    {
+        _catalog.Build("myapp", "beta", "2.4", "101");
+
+        var reply = await Say("install myapp");
+
+        Assert.StartsWith("Your install link for My App 2.4 (101) for iOS: ", reply.Text, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -65,6 +65,25 @@ internal sealed class FakeCatalog : IChatCatalog
             new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero)) { LinkId = 1000 + Minted.Count }));
     }
 
+    /// <summary>Links for both phones, as (iOS build, Android build).</summary>
+    public List<(long IosBuildId, long AndroidBuildId, ChatUser User)> MintedForBoth { get; } = [];
+
+    public Task<CatalogMint> MintLinkAsync(long iosBuildId, long androidBuildId, ChatUser user, CancellationToken cancellationToken)
+    {
+        BeforeMint?.Invoke(iosBuildId);
+        foreach (var id in (long[])[iosBuildId, androidBuildId])
+        {
+            if (Builds.SingleOrDefault(b => b.Id == id) is not { } build)
+                return Task.FromResult(CatalogMint.Refused(LinkRefusal.BuildGone));
+            if (!build.IsActive)
+                return Task.FromResult(CatalogMint.Refused(LinkRefusal.BuildRevoked));
+        }
+        MintedForBoth.Add((iosBuildId, androidBuildId, user));
+        var n = Minted.Count + MintedForBoth.Count;
+        return Task.FromResult(CatalogMint.Of(new CatalogLink($"https://ota.example.test/i/token{n}", $"https://ota.example.test/i/token{n}/qr.png",
+            new DateTimeOffset(2026, 11, 23, 10, 0, 0, TimeSpan.Zero)) { LinkId = 1000 + n }));
+    }
+
     public Task<int> RevokeBuildAsync(long buildId, CancellationToken cancellationToken)
     {
         Revoked.Add(buildId);

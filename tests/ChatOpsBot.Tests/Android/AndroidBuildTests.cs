@@ -62,6 +62,8 @@ public sealed partial class AndroidBuildTests(AndroidBuildTests.Host host) : ICl
         "Mozilla/5.0 (Linux; Android 14; Pixel 8; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.0.0 Mobile Safari/537.36";
     private const string SafariOnIPhone =
         "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+    private const string SlackOnAndroid =
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/131.0.0.0 Mobile Safari/537.36 Slack/24.11.10.0";
     private const string FirefoxOnLinux = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
     private readonly ChatOpsBotApplication _app = host.App;
@@ -211,53 +213,6 @@ public sealed partial class AndroidBuildTests(AndroidBuildTests.Host host) : ICl
         var ipa = await UploadAsync(new TestIpaBuilder().Build());
         Assert.Equal("ios", ipa.GetProperty("platform").GetString());
         Assert.Equal(JsonValueKind.Null, ipa.GetProperty("android").ValueKind);
-    }
-
-    [Fact]
-    public async Task InstallInSlackGivesTheNewestBuildOfEachPlatformAndTheAndroidPageOffersTheApk()
-    {
-        await UploadAsync(await host.ApkAsync());
-        await UploadAsync(new TestIpaBuilder().Build());
-        var newerApk = await TestApks.BuildAsync(new TestApkSpec { VersionCode = 43, VersionName = "1.2.4" });
-        var newer = await UploadAsync(newerApk);
-        await UploadAsync(new TestIpaBuilder().Build(), channel: "qa");
-
-        using var response = await _view.CommandAsync("/install", $"{_view.Slug} beta");
-        var message = await response.Content.ReadFromJsonAsync<JsonElement>();
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var buttons = message.GetProperty("blocks").EnumerateArray()
-            .Where(b => b.GetProperty("type").GetString() == "actions")
-            .SelectMany(b => b.GetProperty("elements").EnumerateArray())
-            .Where(e => e.GetProperty("action_id").GetString() == "open_link")
-            .ToDictionary(e => e.GetProperty("text").GetProperty("text").GetString()!, e => e.GetProperty("url").GetString()!);
-        Assert.Equal(["Install on Android", "Install on iPhone"], buttons.Keys.Order(StringComparer.Ordinal));
-        Assert.Contains("1.2.4 (43) · Android", message.GetRawText(), StringComparison.Ordinal);
-        var links = _view.Links();
-        Assert.Equal(2, links.Count);
-        Assert.Contains(links, l => l.BuildId == newer.GetProperty("id").GetInt64());
-
-        var page = await PageAsync(PathOf(buttons["Install on Android"]), ChromeOnAndroid);
-        Assert.Contains("data-client=\"android\"", page, StringComparison.Ordinal);
-        Assert.Contains("data-platform=\"android\"", page, StringComparison.Ordinal);
-        var href = DownloadHref().Match(page).Groups["href"].Value;
-        Assert.Equal(buttons["Install on Android"] + "/app.apk", href);
-        using var download = await host.Client.GetAsync(PathOf(href));
-        Assert.Equal(newerApk, await download.Content.ReadAsByteArrayAsync());
-
-        using var androidOnly = await _view.CommandAsync("/install", $"{_view.Slug} beta android");
-        var single = await androidOnly.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("Install on Android", single.GetRawText(), StringComparison.Ordinal);
-        Assert.DoesNotContain("Install on iPhone", single.GetRawText(), StringComparison.Ordinal);
-
-        // The API asks which platform when the channel has both.
-        using var ambiguous = await _api.PostAsJsonAsync($"/api/v1/apps/{_view.Slug}/links", new { channel = "beta" });
-        Assert.Equal(HttpStatusCode.BadRequest, ambiguous.StatusCode);
-        using var named = await _api.PostAsJsonAsync($"/api/v1/apps/{_view.Slug}/links", new { channel = "beta", platform = "android" });
-        Assert.Equal(HttpStatusCode.Created, named.StatusCode);
-        Assert.Equal(newer.GetProperty("id").GetInt64(), (await named.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("buildId").GetInt64());
-        using var qa = await _api.PostAsJsonAsync($"/api/v1/apps/{_view.Slug}/links", new { channel = "qa" });
-        Assert.Equal(HttpStatusCode.Created, qa.StatusCode);
     }
 
     [Fact]

@@ -93,6 +93,18 @@ internal sealed class ChatCatalog(ChatOpsBotDb db, InstallLinks links, BuildRevo
     public async Task<CatalogMint> MintLinkAsync(long buildId, ChatUser user, CancellationToken cancellationToken)
     {
         var outcome = await links.MintAsync(buildId, new Requester(user.Platform, user.Workspace, user.UserId, user.DisplayName), null, cancellationToken);
+        return ToCatalogMint(outcome, buildId);
+    }
+
+    public async Task<CatalogMint> MintLinkAsync(long iosBuildId, long androidBuildId, ChatUser user, CancellationToken cancellationToken)
+    {
+        var outcome = await links.MintAsync(iosBuildId, new Requester(user.Platform, user.Workspace, user.UserId, user.DisplayName), null, cancellationToken,
+            secondBuildId: androidBuildId);
+        return ToCatalogMint(outcome, iosBuildId);
+    }
+
+    private static CatalogMint ToCatalogMint(MintResult outcome, long buildId)
+    {
         if (outcome.Minted is { } minted)
             return CatalogMint.Of(new CatalogLink(minted.InstallPageUrl, minted.QrCodeUrl, new DateTimeOffset(minted.Link.ExpiresAt, TimeSpan.Zero)) { LinkId = minted.Link.Id });
         return outcome.Refusal switch

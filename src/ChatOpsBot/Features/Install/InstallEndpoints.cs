@@ -87,7 +87,7 @@ internal static partial class InstallEndpoints
     }
 
     internal static async Task<IResult> Page(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics,
-        Devices.DeviceRegistry devices, CancellationToken cancellationToken)
+        Devices.DeviceRegistry devices, TimeProvider time, CancellationToken cancellationToken)
     {
         var nonce = PageSecurityPolicy(http.Response.Headers);
         var resolved = await links.ResolveAsync(token, cancellationToken);
@@ -108,7 +108,7 @@ internal static partial class InstallEndpoints
         var warning = resolved.Build is { DeviceListStored: true, ProfileType: ProvisioningProfileType.AdHoc or ProvisioningProfileType.Development }
             ? (await devices.VerdictAsync(new Devices.DeviceOwner(resolved.Link.Platform, resolved.Link.Workspace ?? "", resolved.Link.UserId), resolved.Build.Id, cancellationToken)).Warning
             : null;
-        return Html(InstallPage.Render(ModelOf(resolved, urls, state) with { DeviceWarning = warning }, InstallClientDetector.Detect(userAgent), nonce), StatusCodes.Status200OK);
+        return Html(InstallPage.Render(ModelOf(resolved, urls, state, time.GetUtcNow()) with { DeviceWarning = warning }, InstallClientDetector.Detect(userAgent), nonce), StatusCodes.Status200OK);
     }
 
     internal static async Task<IResult> Manifest(string token, HttpContext http, InstallLinks links, PublicUrls urls, InstallRateLimiter limiter, ChatOpsBotMetrics metrics, CancellationToken cancellationToken)
@@ -152,7 +152,8 @@ internal static partial class InstallEndpoints
             await UnknownLink().ExecuteAsync(http);
             return;
         }
-        if (resolved.Build.Platform != platform)
+        // A link for both phones serves each platform's file from its own build.
+        if (resolved.BuildFor(platform) is not { } build)
         {
             await TypedResults.Text(resolved.Build.Platform == BuildPlatforms.Android
                     ? "This link is for an Android build: its file is app.apk."
@@ -166,16 +167,16 @@ internal static partial class InstallEndpoints
         }
 
         var described = platform == BuildPlatforms.Android
-            ? DownloadedFile.Apk(resolved.App.Slug, resolved.Build.Version.Length > 0 ? resolved.Build.Version : resolved.Build.BuildNumber)
+            ? DownloadedFile.Apk(resolved.App.Slug, build.Version.Length > 0 ? build.Version : build.BuildNumber)
             : DownloadedFile.Ipa;
-        await using var file = await artifacts.OpenRangesAsync(resolved.Build.Sha256, resolved.Build.Size, cancellationToken);
+        await using var file = await artifacts.OpenRangesAsync(build.Sha256, build.Size, cancellationToken);
         if (file is null)
         {
-            LogArtifactMissing(loggers.CreateLogger(typeof(InstallEndpoints)), resolved.Build.Id);
+            LogArtifactMissing(loggers.CreateLogger(typeof(InstallEndpoints)), build.Id);
             await TypedResults.Text("The build's file is missing on the server.", "text/plain", statusCode: StatusCodes.Status500InternalServerError).ExecuteAsync(http);
             return;
         }
-        var etag = IpaDownload.ETagOf(resolved.Build.Sha256);
+        var etag = IpaDownload.ETagOf(build.Sha256);
         var range = IpaDownload.Select(http.Request, file.Length, etag);
         // Past a link's end (used up, or expired within the grace) only a GET may go on, which a download under way
         // then has to pass: a HEAD or an unsatisfiable range would describe the file (size, hash) to anyone.
@@ -212,7 +213,7 @@ internal static partial class InstallEndpoints
         // the same write: there is nothing to settle afterwards.
         var sentElsewhere = redirect is not null || handOff;
         var reachesEnd = range.Value.To == file.Length - 1;
-        var reserved = await links.ReserveDownloadAsync(resolved, http.Request.Headers.UserAgent.ToString(),
+        var reserved = await links.ReserveDownloadAsync(resolved, build, http.Request.Headers.UserAgent.ToString(),
             new ByteRangeRequest(range.Value.Length, range.Value.Partial, file.Length), completesDownload: sentElsewhere && reachesEnd, cancellationToken);
         if (reserved.Reservation is not { } reservation)
         {
@@ -235,7 +236,7 @@ internal static partial class InstallEndpoints
             }
             else
             {
-                IpaDownload.HandOff(http.Response, etag, described, delivery.InternalLocation, resolved.Build.Sha256, range.Value.Partial);
+                IpaDownload.HandOff(http.Response, etag, described, delivery.InternalLocation, build.Sha256, range.Value.Partial);
             }
             if (reachesEnd)
                 metrics.InstallStep(InstallStep.DownloadCompleted);
@@ -309,7 +310,7 @@ internal static partial class InstallEndpoints
 
     private static ContentHttpResult Html(string html, int status) => TypedResults.Content(html, "text/html; charset=utf-8", statusCode: status);
 
-    private static InstallPageModel ModelOf(ResolvedLink resolved, PublicUrls urls, InstallPageState state)
+    private static InstallPageModel ModelOf(ResolvedLink resolved, PublicUrls urls, InstallPageState state, DateTimeOffset now)
     {
         var (link, build, token) = (resolved.Link, resolved.Build, resolved.Token);
         return new InstallPageModel(
@@ -321,8 +322,11 @@ internal static partial class InstallEndpoints
             build.ProfileDeviceCount,
             state)
         {
-            Platform = build.Platform,
-            ApkUrl = build.Platform == BuildPlatforms.Android ? urls.Apk(token) : null,
+            Platform = resolved.Second is null ? build.Platform : InstallPageModel.BothPlatforms,
+            ApkUrl = resolved.BuildFor(BuildPlatforms.Android) is not null ? urls.Apk(token) : null,
+            Android = resolved.Second is { } android ? new AndroidBuildSummary(android.Version, android.BuildNumber) : null,
+            // A link for both phones stays ready for the APK when the iOS build's profile has expired; the iOS part says so.
+            IosProfileExpired = resolved.Second is not null && build.ProfileExpiresAt is { } profileExpiry && profileExpiry <= now.UtcDateTime,
         };
     }
 

@@ -33,12 +33,19 @@ internal static class InstallPage
             page.Append("<img class=\"icon\" id=\"icon\" src=\"").Append(E(model.IconUrl)).Append("\" alt=\"\" width=\"72\" height=\"72\">");
         else
             page.Append("<div class=\"icon placeholder\" aria-hidden=\"true\">").Append(E(Initial(name))).Append("</div>");
-        page.Append("<div><h1 id=\"app-name\">").Append(E(name)).Append("</h1><p class=\"meta\" id=\"version\">Version ")
-            .Append(E(Field(model.Version))).Append(" (build ").Append(E(Field(model.BuildNumber))).Append(") · <span id=\"channel\">")
-            .Append(E(Field(model.Channel))).Append("</span> channel</p></div></header>");
+        var both = model.Platform == InstallPageModel.BothPlatforms && model.Android is not null;
+        page.Append("<div><h1 id=\"app-name\">").Append(E(name)).Append("</h1><p class=\"meta\" id=\"version\">");
+        if (both)
+            page.Append("iOS ").Append(E(Field(model.Version))).Append(" (build ").Append(E(Field(model.BuildNumber))).Append(") · Android ")
+                .Append(E(Field(model.Android!.Version))).Append(" (build ").Append(E(Field(model.Android.BuildNumber))).Append(')');
+        else
+            page.Append("Version ").Append(E(Field(model.Version))).Append(" (build ").Append(E(Field(model.BuildNumber))).Append(')');
+        page.Append(" · <span id=\"channel\">").Append(E(Field(model.Channel))).Append("</span> channel</p></div></header>");
 
         var android = model.Platform == "android";
-        if (android)
+        if (both)
+            BothReady(page, model, name);
+        else if (android)
             AndroidReady(page, model, name);
         else if (model.State == InstallPageState.Ready)
             Ready(page, model, name);
@@ -47,7 +54,8 @@ internal static class InstallPage
 
         Details(page, model);
         var title = model.State == InstallPageState.Ready ? $"Install {name}" : $"{name}: {Headline(model.State)}";
-        return Shell(title, nonce, $" data-client=\"{ClientName(client)}\" data-platform=\"{(android ? "android" : "ios")}\" data-browser=\"{(android ? "Chrome" : "Safari")}\" data-state=\"{StateName(model.State)}\" data-fallback-delay=\"{FallbackDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}\"", page);
+        var chrome = android || (both && client is InstallClient.Android or InstallClient.AndroidInApp);
+        return Shell(title, nonce, $" data-client=\"{ClientName(client)}\" data-platform=\"{(both ? "both" : android ? "android" : "ios")}\" data-browser=\"{(chrome ? "Chrome" : "Safari")}\" data-state=\"{StateName(model.State)}\" data-fallback-delay=\"{FallbackDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}\"", page);
     }
 
     /// <summary>
@@ -106,7 +114,7 @@ internal static class InstallPage
         return Shell("Install link not found", nonce, " data-client=\"none\" data-state=\"not-found\"", page);
     }
 
-    private static void Ready(StringBuilder page, InstallPageModel model, string name)
+    private static void Ready(StringBuilder page, InstallPageModel model, string name, bool both = false)
     {
         var pageUrl = E(model.InstallPageUrl);
         if (model.DeviceWarning is { } warning)
@@ -129,6 +137,8 @@ internal static class InstallPage
             .Append("<li>Go to your home screen: the app appears there and fills in while it downloads.</li>");
         NextSteps(page, model);
         page.Append("</ol><p class=\"hint fine\"><a href=\"#safari\">Nothing happened when you tapped Install?</a></p></section>");
+        if (both)
+            return;
 
         page.Append("<section class=\"v v-desktop\" id=\"desktop\"><h2>Scan with your iPhone or iPad</h2>")
             .Append("<p>This is an iOS build. Open the Camera app on your iPhone or iPad, point it at the code, and tap the link that appears.</p>")
@@ -147,7 +157,7 @@ internal static class InstallPage
     /// An Android build: a download of the APK, which Android's package installer then opens. Android asks the
     /// browser for permission to install apps once, and Play Protect may scan an app it has not seen in the Play Store.
     /// </summary>
-    private static void AndroidReady(StringBuilder page, InstallPageModel model, string name)
+    private static void AndroidReady(StringBuilder page, InstallPageModel model, string name, bool both = false)
     {
         var pageUrl = E(model.InstallPageUrl);
 
@@ -168,6 +178,8 @@ internal static class InstallPage
             .Append("<li>Tap <b>Install</b>. If this build replaces an installed version, Android keeps the app’s data.</li>")
             .Append("<li id=\"play-protect\">If <b>Play Protect</b> says it doesn’t recognise the app or its developer, that is because test builds are not in the Play Store: tap <b>More details › Install anyway</b>. Do this only for builds your team sent you.</li>")
             .Append("</ol></section>");
+        if (both)
+            return;
 
         page.Append("<section class=\"v va-desktop\" id=\"desktop\"><h2>Scan with your Android phone</h2>")
             .Append("<p>This is an Android build. Open the camera on your Android phone or tablet, point it at the code, and tap the link that appears.</p>")
@@ -180,6 +192,32 @@ internal static class InstallPage
             .Append("<p>").Append(E(name)).Append(" is an Android app and cannot be installed on an iPhone or iPad. Open this address on an Android phone or tablet:</p>");
         LinkBox(page, pageUrl, "other");
         page.Append("</section>");
+    }
+
+    /// <summary>
+    /// A link for both phones: the iOS install on an iPhone or iPad, the APK on Android (each with its in-app browser
+    /// steps), and on a desktop the QR code with both. Every part is in the HTML; the client picks what shows.
+    /// </summary>
+    private static void BothReady(StringBuilder page, InstallPageModel model, string name)
+    {
+        var pageUrl = E(model.InstallPageUrl);
+        if (model.IosProfileExpired)
+            page.Append("<section class=\"v v-ios reason\" id=\"ios-expired\"><h2>The iOS build can no longer be installed</h2>")
+                .Append("<p>The provisioning profile the iOS build was signed with has expired, so iOS would refuse to install it. ")
+                .Append("Ask the release manager for a new build. The Android build on this page still installs on Android.</p></section>");
+        else
+            Ready(page, model, name, both: true);
+        AndroidReady(page, model, name, both: true);
+
+        page.Append("<section class=\"v v-desktop\" id=\"desktop\"><h2>Scan with your phone</h2>")
+            .Append("<p id=\"both-platforms\">This link installs ").Append(E(name)).Append(" on iPhone and iPad (iOS) and on Android. ")
+            .Append("Open the camera on your phone or tablet, point it at the code, and tap the link that appears: the page offers the build for that phone.</p>")
+            .Append("<img class=\"qr\" id=\"qr\" src=\"").Append(E(model.QrCodeUrl)).Append("\" width=\"232\" height=\"232\" alt=\"QR code of this page’s address\">")
+            .Append("<p>Or send yourself this address and open it on the device, in Safari on an iPhone or iPad, in Chrome on Android:</p>");
+        LinkBox(page, pageUrl, "desktop");
+        page.Append("<p class=\"fine\">For an emulator or a device connected by USB: <a id=\"download-desktop\" href=\"").Append(E(model.ApkUrl ?? ""))
+            .Append("\" download>download the APK</a> (Android ").Append(E(Field(model.Android?.Version ?? ""))).Append(") and install it with <code>adb install</code>.</p>")
+            .Append("</section>");
     }
 
     private static void NextSteps(StringBuilder page, InstallPageModel model)

@@ -35,12 +35,27 @@ internal sealed record InstallPageModel(
     InstallPageState State,
     string? DeviceWarning = null)
 {
-    /// <summary>ios or android: which file the link installs and so which steps the page shows.</summary>
+    /// <summary>A link for both phones' <see cref="Platform"/>.</summary>
+    public const string BothPlatforms = "both";
+
+    /// <summary>
+    /// ios, android, or <see cref="BothPlatforms"/> for a link for both phones: which files the link installs and so
+    /// which steps the page shows. For both, the fields above describe the iOS build and <see cref="Android"/> the other.
+    /// </summary>
     public string Platform { get; init; } = "ios";
 
-    /// <summary>Android: the APK's address (<c>/i/{token}/app.apk</c>).</summary>
+    /// <summary>Android, or both: the APK's address (<c>/i/{token}/app.apk</c>).</summary>
     public string? ApkUrl { get; init; }
+
+    /// <summary>A link for both phones: the Android build's version.</summary>
+    public AndroidBuildSummary? Android { get; init; }
+
+    /// <summary>A link for both phones whose iOS build's profile has expired: the iOS install is gone, the APK is not.</summary>
+    public bool IosProfileExpired { get; init; }
 }
+
+/// <summary>The Android half of a link for both phones, as the page names it.</summary>
+internal sealed record AndroidBuildSummary(string Version, string BuildNumber);
 
 /// <summary>Who is looking at the page, as far as the server can tell from the user agent.</summary>
 internal enum InstallClient

@@ -20,7 +20,8 @@ internal sealed partial class DeadLinkMessages(ChatOpsBotDb db, IBackgroundJobCl
             // a million plain links costs nothing here.
             var queued = await db.LinkMessages
                 .Where(m => m.State == LinkMessageState.Live && db.InstallLinks.Any(l => l.Id == m.LinkId
-                    && (l.ExpiresAt <= now || l.RevokedAt != null || l.Build.State == BuildState.Revoked)))
+                    && (l.ExpiresAt <= now || l.RevokedAt != null || l.Build.State == BuildState.Revoked
+                        || (l.SecondBuild != null && l.SecondBuild.State == BuildState.Revoked))))
                 .ExecuteUpdateAsync(m => m
                     .SetProperty(x => x.State, LinkMessageState.Pending)
                     .SetProperty(x => x.UpdatedAt, now), cancellationToken);

@@ -59,13 +59,17 @@ internal sealed partial class LinkMessageUpdateJob(
                     Message = m,
                     m.Link.Build.App.Slug,
                     m.Link.Build.Channel,
-                    Revoked = m.Link.RevokedAt != null || m.Link.Build.State == BuildState.Revoked,
+                    Revoked = m.Link.RevokedAt != null || m.Link.Build.State == BuildState.Revoked
+                        || (m.Link.SecondBuild != null && m.Link.SecondBuild.State == BuildState.Revoked),
+                    m.Link.Build.Platform,
+                    SecondPlatform = m.Link.SecondBuild != null ? m.Link.SecondBuild.Platform : null,
                 })
                 .ToListAsync(cancellationToken);
             foreach (var row in rows)
             {
                 var message = row.Message;
-                var updated = await UpdateAsync(message, new DeadLinkNotice($"install {row.Slug} {row.Channel}", row.Revoked), cancellationToken);
+                var updated = await UpdateAsync(message, new DeadLinkNotice($"install {row.Slug} {row.Channel}", row.Revoked,
+                    CatalogPlatforms.NamesOf(row.SecondPlatform is null ? [row.Platform] : [row.Platform, row.SecondPlatform])), cancellationToken);
                 var uses = message.ResponseUrlUses + (updated && message.ResponseUrl is not null ? 1 : 0);
                 var state = updated ? LinkMessageState.Updated : LinkMessageState.NotUpdated;
                 var finishedAt = time.GetUtcNow().UtcDateTime;

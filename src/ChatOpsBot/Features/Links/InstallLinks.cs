@@ -41,26 +41,34 @@ internal sealed partial class InstallLinks(
             .OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
         var chosen = channel is { Length: > 0 } named ? named : DefaultChannelRule.Choose(app.DefaultChannel, channels);
         var newest = chosen is null ? [] : await NewestActiveBuildsAsync(app.Id, chosen, platform, cancellationToken);
-        // Newest per platform: with builds of both in the channel, which one is the caller's to say.
-        if (newest.Count > 1)
-            return MintResult.Refused(MintRefusal.PlatformNeeded,
-                $"'{appSlug}' has iOS and Android builds in channel '{chosen}': say which with \"platform\": \"ios\" or \"android\".");
         var build = newest.FirstOrDefault();
         if (build is null)
             return MintResult.Refused(MintRefusal.NoActiveBuild, channels.Count == 0
                 ? $"'{appSlug}' has no active builds."
                 : $"'{appSlug}' has no active {(platform is null ? "" : platform == BuildPlatforms.Android ? "Android " : "iOS ")}build in channel '{chosen}'. Channels with builds: {string.Join(", ", channels.Select(c => c.Name))}.");
-        return await MintAsync(build.Id, requester, maxDownloads, cancellationToken);
+        // Newest per platform: with builds of both in the channel, one link for both phones (iOS first).
+        return await MintAsync(build.Id, requester, maxDownloads, cancellationToken, secondBuildId: newest.Count > 1 ? newest[1].Id : null);
     }
 
-    /// <summary>Mints a link to the build, living <c>ChatOpsBot:Links:Lifetime</c> unless a lifetime is given (the doctor's probe links live minutes).</summary>
-    public async Task<MintResult> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken, TimeSpan? lifetime = null)
+    /// <summary>
+    /// Mints a link to the build, living <c>ChatOpsBot:Links:Lifetime</c> unless a lifetime is given (the doctor's
+    /// probe links live minutes). With <paramref name="secondBuildId"/>, the link is for both phones: the build is the
+    /// iOS one and the second the Android one.
+    /// </summary>
+    public async Task<MintResult> MintAsync(long buildId, Requester requester, int? maxDownloads, CancellationToken cancellationToken, TimeSpan? lifetime = null, long? secondBuildId = null)
     {
-        var state = await BuildStateOf.For(db)(db, buildId, cancellationToken);
-        if (state is null)
-            return MintResult.Refused(MintRefusal.UnknownBuild, $"There is no build {buildId}.");
-        if (state == BuildState.Revoked)
-            return MintResult.Refused(MintRefusal.BuildRevoked, $"Build {buildId} has been revoked; links cannot be minted for it.");
+        var builds = new List<LinkBuild>(2);
+        foreach (var id in secondBuildId is { } second ? [buildId, second] : (long[])[buildId])
+        {
+            var brief = await BuildStateOf.For(db)(db, id, cancellationToken);
+            if (brief is null)
+                return MintResult.Refused(MintRefusal.UnknownBuild, $"There is no build {id}.");
+            if (brief.State == BuildState.Revoked)
+                return MintResult.Refused(MintRefusal.BuildRevoked, $"Build {id} has been revoked; links cannot be minted for it.");
+            builds.Add(new LinkBuild(id, brief.Platform));
+        }
+        if (builds is [_, _] && (builds[0].Platform, builds[1].Platform) != (BuildPlatforms.Ios, BuildPlatforms.Android))
+            throw new InvalidOperationException($"A link for both phones is an iOS build and an Android build; builds {buildId} and {secondBuildId} are not.");
         if (maxDownloads is < 1)
             return MintResult.Refused(MintRefusal.InvalidDownloadCap, "maxDownloads must be at least 1 when given.");
 
@@ -69,6 +77,7 @@ internal sealed partial class InstallLinks(
         var link = new InstallLink
         {
             BuildId = buildId,
+            SecondBuildId = secondBuildId,
             TokenHash = hash,
             Platform = requester.Platform,
             Workspace = requester.Workspace,
@@ -80,14 +89,19 @@ internal sealed partial class InstallLinks(
         };
         // Every chat /install mints one; committed together with concurrent mints, as link events are.
         await events.AddAsync(db, link, cancellationToken);
-        LogLinkMinted(link.Id, buildId, requester.Platform, link.ExpiresAt);
+        if (secondBuildId is { } android)
+            LogBothPhonesLinkMinted(link.Id, buildId, android, requester.Platform, link.ExpiresAt);
+        else
+            LogLinkMinted(link.Id, buildId, requester.Platform, link.ExpiresAt);
         metrics.LinkMinted(requester.Platform.ToLowerInvariant());
-        return MintResult.Of(new MintedLink(link, token, urls.InstallPage(token), urls.Manifest(token), urls.ItmsServices(token), urls.QrCode(token)));
+        return MintResult.Of(new MintedLink(link, token, urls.InstallPage(token), urls.Manifest(token), urls.ItmsServices(token), urls.QrCode(token)) { Builds = builds });
     }
 
-    private static readonly CompiledPerModel<Func<ChatOpsBotDb, long, CancellationToken, Task<BuildState?>>> BuildStateOf =
+    private sealed record BuildBrief(BuildState State, string Platform);
+
+    private static readonly CompiledPerModel<Func<ChatOpsBotDb, long, CancellationToken, Task<BuildBrief?>>> BuildStateOf =
         new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, long buildId, CancellationToken cancellationToken) => db.Builds
-            .Where(b => b.Id == buildId).Select(b => (BuildState?)b.State).SingleOrDefault()));
+            .Where(b => b.Id == buildId).Select(b => new BuildBrief(b.State, b.Platform)).SingleOrDefault()));
 
     private async Task<List<Build>> NewestActiveBuildsAsync(long appId, string channel, string? platform, CancellationToken cancellationToken)
     {
@@ -110,20 +124,26 @@ internal sealed partial class InstallLinks(
         var found = await FindByTokenHash.For(db)(db, hash, cancellationToken);
         if (found is null)
             return null;
-        return new ResolvedLink(found.Link, found.Build, found.App, token, StatusAt(found.Link, found.Build, found.Downloads), found.Downloads);
+        return new ResolvedLink(found.Link, found.Build, found.App, token, StatusAt(found.Link, found.Build, found.Second, found.Downloads), found.Downloads)
+        {
+            Second = found.Second,
+        };
     }
 
-    private sealed record Found(InstallLink Link, Build Build, App App, int Downloads);
+    private sealed record Found(InstallLink Link, Build Build, Build? Second, App App, int Downloads);
 
     // Every phone request starts here; compiled once, it skips EF's per-call expression tree walk and cache lookup.
     private static readonly CompiledPerModel<Func<ChatOpsBotDb, byte[], CancellationToken, Task<Found?>>> FindByTokenHash =
         new(() => EF.CompileAsyncQuery((ChatOpsBotDb db, byte[] hash, CancellationToken cancellationToken) => db.InstallLinks.AsNoTracking()
             .Where(l => l.TokenHash == hash)
-            .Select(l => new Found(l, l.Build, l.Build.App, db.LinkDownloads.Count(d => d.LinkId == l.Id)))
+            .Select(l => new Found(l, l.Build, l.SecondBuild, l.Build.App, db.LinkDownloads.Count(d => d.LinkId == l.Id)))
             .SingleOrDefault()));
 
-    private LinkStatus StatusAt(InstallLink link, Build build, int downloads) =>
-        StatusAt(link.RevokedAt, build.State, link.ExpiresAt, link.MaxDownloads, downloads, build.ProfileExpiresAt);
+    // A link for both phones dies with either build (revoking one revokes the link too; this covers rows from before).
+    // Only the iOS build has a profile: its expiry is shown on the page, and the APK stays installable.
+    private LinkStatus StatusAt(InstallLink link, Build build, Build? second, int downloads) =>
+        StatusAt(link.RevokedAt, second?.State == BuildState.Revoked ? BuildState.Revoked : build.State, link.ExpiresAt, link.MaxDownloads, downloads,
+            second is null ? build.ProfileExpiresAt : null);
 
     private LinkStatus StatusAt(DateTime? revokedAt, BuildState buildState, DateTime expiresAt, int? maxDownloads, int downloads, DateTime? profileExpiresAt)
     {
@@ -176,7 +196,8 @@ internal sealed partial class InstallLinks(
     /// handed off (the proxy or the store sends the bytes, which count as sent in full, so it is never settled) and
     /// reaches the file's end: it completes the download in this same write once the download has sent the file's size.
     /// </summary>
-    public async Task<ReservationResult> ReserveDownloadAsync(ResolvedLink resolved, string? userAgent, ByteRangeRequest request, bool completesDownload, CancellationToken cancellationToken)
+    /// <remarks><paramref name="build"/> is the build whose file is sent: one of the link's, recorded on the download.</remarks>
+    public async Task<ReservationResult> ReserveDownloadAsync(ResolvedLink resolved, Build build, string? userAgent, ByteRangeRequest request, bool completesDownload, CancellationToken cancellationToken)
     {
         var link = resolved.Link;
         var now = time.GetUtcNow().UtcDateTime;
@@ -189,7 +210,7 @@ internal sealed partial class InstallLinks(
         if (request.Partial)
         {
             var open = await db.LinkDownloads.AsNoTracking()
-                .Where(d => d.LinkId == link.Id && d.UserAgent == userAgent && !d.Completed)
+                .Where(d => d.LinkId == link.Id && d.UserAgent == userAgent && !d.Completed && (d.BuildId == build.Id || d.BuildId == null))
                 .OrderByDescending(d => d.Id)
                 .Select(d => new { d.Id, d.StartedAt })
                 .FirstOrDefaultAsync(cancellationToken);
@@ -210,7 +231,7 @@ internal sealed partial class InstallLinks(
         if (!DownloadGrace.MayStart(resolved.Status))
             return refused;
         if (link.MaxDownloads is not { } cap)
-            return ReservationResult.Of(await StartDownloadAsync(link.Id, userAgent, request.Length, completesDownload && request.Length >= request.FileSize, now, cancellationToken));
+            return ReservationResult.Of(await StartDownloadAsync(link.Id, build.Id, userAgent, request.Length, completesDownload && request.Length >= request.FileSize, now, cancellationToken));
 
         // Writing the link's row first takes its write lock (SQLite's database lock, PostgreSQL's row lock) before
         // the count is read, so concurrent requests for a capped link start downloads one after another. On
@@ -227,17 +248,17 @@ internal sealed partial class InstallLinks(
             if (await db.InstallLinks.Where(l => l.Id == link.Id).ExecuteUpdateAsync(l => l.SetProperty(x => x.MaxDownloads, x => x.MaxDownloads), ct) == 0
                 || await db.LinkDownloads.CountAsync(d => d.LinkId == link.Id, ct) >= cap)
                 return refused;
-            var started = await StartDownloadAsync(link.Id, userAgent, request.Length, completesDownload && request.Length >= request.FileSize, now, ct);
+            var started = await StartDownloadAsync(link.Id, build.Id, userAgent, request.Length, completesDownload && request.Length >= request.FileSize, now, ct);
             await transaction.CommitAsync(ct);
             return ReservationResult.Of(started);
         }, cancellationToken);
     }
 
-    private async Task<DownloadReservation> StartDownloadAsync(long linkId, string? userAgent, long bytes, bool completed, DateTime now, CancellationToken cancellationToken)
+    private async Task<DownloadReservation> StartDownloadAsync(long linkId, long buildId, string? userAgent, long bytes, bool completed, DateTime now, CancellationToken cancellationToken)
     {
         var download = db.LinkDownloads.Add(new LinkDownload
         {
-            LinkId = linkId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes, Completed = completed,
+            LinkId = linkId, BuildId = buildId, StartedAt = now, LastActivityAt = now, UserAgent = userAgent, BytesSent = bytes, Completed = completed,
         }).Entity;
         try
         {
@@ -278,17 +299,20 @@ internal sealed partial class InstallLinks(
         return true;
     }
 
-    /// <summary>Revoking a build revokes every live link to it at once.</summary>
+    /// <summary>Revoking a build revokes every live link to it at once, links for both phones it is one of included.</summary>
     public async Task<int> RevokeForBuildAsync(long buildId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var revoked = await db.InstallLinks.Where(l => l.BuildId == buildId && l.RevokedAt == null)
+        var revoked = await db.InstallLinks.Where(l => (l.BuildId == buildId || l.SecondBuildId == buildId) && l.RevokedAt == null)
             .ExecuteUpdateAsync(l => l.SetProperty(x => x.RevokedAt, now), cancellationToken);
         await deadLinks.QueueAsync(cancellationToken);
         return revoked;
     }
 
     private static string? Truncate(string? userAgent) => userAgent is { Length: > 512 } ? userAgent[..512] : userAgent;
+
+    [LoggerMessage(EventId = 7000, Level = LogLevel.Information, Message = "Minted link {LinkId} for both phones: iOS build {BuildId}, Android build {SecondBuildId} ({Platform}), expires {ExpiresAt:o}")]
+    private partial void LogBothPhonesLinkMinted(long linkId, long buildId, long secondBuildId, string platform, DateTime expiresAt);
 
     [LoggerMessage(EventId = 3202, Level = LogLevel.Information, Message = "Minted link {LinkId} for build {BuildId} ({Platform}), expires {ExpiresAt:o}")]
     private partial void LogLinkMinted(long linkId, long buildId, string platform, DateTime expiresAt);

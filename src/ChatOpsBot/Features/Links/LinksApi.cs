@@ -6,14 +6,25 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ChatOpsBot.Features.Links;
 
-/// <summary>A link request; <c>platform</c> (ios or android) picks the build when the channel has both.</summary>
+/// <summary>
+/// A link request. Where the channel has an iOS and an Android build, the link covers both unless <c>platform</c>
+/// (ios or android) picks one.
+/// </summary>
 internal sealed record MintLinkRequest(string? Channel, int? MaxDownloads, string? RequestedFor, string? Platform = null);
 
-internal sealed record LinkResponse(long Id, long BuildId, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl, DateTime ExpiresAt)
+/// <summary>
+/// A minted link. <c>buildId</c> is its (first) build; <c>builds</c> and <c>platforms</c> say what it covers: one
+/// build, or for a link for both phones the iOS build and the Android build.
+/// </summary>
+internal sealed record LinkResponse(long Id, long BuildId, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl, DateTime ExpiresAt,
+    LinkBuildResponse[] Builds, string[] Platforms)
 {
     public static LinkResponse From(MintedLink minted) => new(minted.Link.Id, minted.Link.BuildId, minted.InstallPageUrl,
-        minted.ManifestUrl, minted.ItmsServicesUrl, minted.QrCodeUrl, minted.Link.ExpiresAt);
+        minted.ManifestUrl, minted.ItmsServicesUrl, minted.QrCodeUrl, minted.Link.ExpiresAt,
+        [.. minted.Builds.Select(b => new LinkBuildResponse(b.Id, b.Platform))], [.. minted.Builds.Select(b => b.Platform)]);
 }
+
+internal sealed record LinkBuildResponse(long Id, string Platform);
 
 internal sealed record LinkActivityResponse(
     long Id,
@@ -27,13 +38,16 @@ internal sealed record LinkActivityResponse(
     int? MaxDownloads,
     LinkEventResponse[] PageViews,
     LinkEventResponse[] ManifestFetches,
-    DownloadResponse[] Downloads);
+    DownloadResponse[] Downloads,
+    LinkBuildResponse[] Builds,
+    string[] Platforms);
 
 internal sealed record RequesterResponse(string Platform, string? Workspace, string UserId, string UserName);
 
 internal sealed record LinkEventResponse(DateTime At, string? UserAgent);
 
-internal sealed record DownloadResponse(DateTime StartedAt, DateTime LastActivityAt, string? UserAgent, long BytesSent, bool Completed);
+/// <summary>One download through a link: which build's file (and so which platform), and how far it went.</summary>
+internal sealed record DownloadResponse(DateTime StartedAt, DateTime LastActivityAt, string? UserAgent, long BytesSent, bool Completed, long BuildId, string Platform);
 
 internal static class LinksApi
 {
@@ -54,7 +68,7 @@ internal static class LinksApi
         api.MapPost("/builds/{id:long}/links", MintForBuild)
             .WithSummary("Mint a personal, expiring install link for a build");
         api.MapPost("/apps/{app}/links", MintForApp)
-            .WithSummary("Mint an install link for the newest active build of an app in a channel");
+            .WithSummary("Mint an install link for the newest active build of an app in a channel (of each platform: one link for both phones)");
         api.MapGet("/links/{id:long}", GetLink)
             .WithSummary("A link's requester, expiry and activity: page views, manifest fetches, downloads");
         api.MapDelete("/links/{id:long}", RevokeLink)
@@ -73,19 +87,24 @@ internal static class LinksApi
 
     internal static async Task<Results<Ok<LinkActivityResponse>, ProblemHttpResult>> GetLink(long id, ChatOpsBotDb db, CancellationToken cancellationToken)
     {
-        var link = await db.InstallLinks.AsNoTracking().Include(l => l.Build).ThenInclude(b => b.App)
+        var link = await db.InstallLinks.AsNoTracking().Include(l => l.Build).ThenInclude(b => b.App).Include(l => l.SecondBuild)
             .SingleOrDefaultAsync(l => l.Id == id, cancellationToken);
         if (link is null)
             return TypedResults.Problem($"There is no link {id}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown link");
         var events = await db.LinkEvents.AsNoTracking().Where(e => e.LinkId == id).OrderBy(e => e.Id).ToListAsync(cancellationToken);
         var downloads = await db.LinkDownloads.AsNoTracking().Where(d => d.LinkId == id).OrderBy(d => d.Id).ToListAsync(cancellationToken);
+        Build[] builds = link.SecondBuild is { } second ? [link.Build, second] : [link.Build];
+        // Downloads from before they named their build were of the link's one build.
+        string PlatformOf(long buildId) => builds.FirstOrDefault(b => b.Id == buildId)?.Platform ?? link.Build.Platform;
         return TypedResults.Ok(new LinkActivityResponse(
             link.Id, link.BuildId, link.Build.App.Slug, link.Build.Channel,
             new RequesterResponse(link.Platform, link.Workspace, link.UserId, link.UserName),
             link.CreatedAt, link.ExpiresAt, link.RevokedAt, link.MaxDownloads,
             [.. events.Where(e => e.Kind == LinkEventKind.PageView).Select(e => new LinkEventResponse(e.At, e.UserAgent))],
             [.. events.Where(e => e.Kind == LinkEventKind.ManifestFetch).Select(e => new LinkEventResponse(e.At, e.UserAgent))],
-            [.. downloads.Select(d => new DownloadResponse(d.StartedAt, d.LastActivityAt, d.UserAgent, d.BytesSent, d.Completed))]));
+            [.. downloads.Select(d => new DownloadResponse(d.StartedAt, d.LastActivityAt, d.UserAgent, d.BytesSent, d.Completed,
+                d.BuildId ?? link.BuildId, PlatformOf(d.BuildId ?? link.BuildId)))],
+            [.. builds.Select(b => new LinkBuildResponse(b.Id, b.Platform))], [.. builds.Select(b => b.Platform)]));
     }
 
     internal static async Task<Results<NoContent, ProblemHttpResult>> RevokeLink(long id, InstallLinks links, CancellationToken cancellationToken) =>

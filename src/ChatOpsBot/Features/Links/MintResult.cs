@@ -3,7 +3,14 @@ using ChatOpsBot.Data;
 namespace ChatOpsBot.Features.Links;
 
 /// <summary>A freshly minted link. The token exists only here: the database keeps its hash.</summary>
-internal sealed record MintedLink(InstallLink Link, string Token, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl);
+internal sealed record MintedLink(InstallLink Link, string Token, string InstallPageUrl, string ManifestUrl, string ItmsServicesUrl, string QrCodeUrl)
+{
+    /// <summary>The builds the link covers: one, or for a link for both phones the iOS build and then the Android one.</summary>
+    public IReadOnlyList<LinkBuild> Builds { get; init; } = [];
+}
+
+/// <summary>A build a link covers, and its platform (ios or android).</summary>
+internal sealed record LinkBuild(long Id, string Platform);
 
 /// <summary>Why no link was minted.</summary>
 internal enum MintRefusal
@@ -13,7 +20,7 @@ internal enum MintRefusal
     UnknownBuild,
     BuildRevoked,
     InvalidDownloadCap,
-    /// <summary>The channel has builds of both platforms and the request did not say which, or named an unknown one.</summary>
+    /// <summary>The request named a platform other than ios or android.</summary>
     PlatformNeeded,
 }
 

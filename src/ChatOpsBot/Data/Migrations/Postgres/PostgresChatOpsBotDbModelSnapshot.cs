@@ -523,6 +523,9 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.Property<DateTime?>("RevokedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<long?>("SecondBuildId")
+                        .HasColumnType("bigint");
+
                     b.Property<byte[]>("TokenHash")
                         .HasMaxLength(32)
                         .HasColumnType("bytea");
@@ -549,6 +552,9 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.HasIndex("RevokedAt")
                         .HasFilter("\"TokenHash\" IS NOT NULL AND \"RevokedAt\" IS NOT NULL");
 
+                    b.HasIndex("SecondBuildId")
+                        .HasFilter("\"SecondBuildId\" IS NOT NULL");
+
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
@@ -564,6 +570,9 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .HasColumnType("bigint");
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long?>("BuildId")
+                        .HasColumnType("bigint");
 
                     b.Property<long>("BytesSent")
                         .HasColumnType("bigint");
@@ -958,7 +967,14 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
+                    b.HasOne("ChatOpsBot.Data.Build", "SecondBuild")
+                        .WithMany()
+                        .HasForeignKey("SecondBuildId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.Navigation("Build");
+
+                    b.Navigation("SecondBuild");
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.LinkDownload", b =>

@@ -496,6 +496,9 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.Property<DateTime?>("RevokedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("SecondBuildId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<byte[]>("TokenHash")
                         .HasMaxLength(32)
                         .HasColumnType("BLOB");
@@ -522,6 +525,9 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.HasIndex("RevokedAt")
                         .HasFilter("\"TokenHash\" IS NOT NULL AND \"RevokedAt\" IS NOT NULL");
 
+                    b.HasIndex("SecondBuildId")
+                        .HasFilter("\"SecondBuildId\" IS NOT NULL");
+
                     b.HasIndex("TokenHash")
                         .IsUnique();
 
@@ -534,6 +540,9 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                 {
                     b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("BuildId")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("BytesSent")
@@ -917,7 +926,14 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
 
+                    b.HasOne("ChatOpsBot.Data.Build", "SecondBuild")
+                        .WithMany()
+                        .HasForeignKey("SecondBuildId")
+                        .OnDelete(DeleteBehavior.Restrict);
+
                     b.Navigation("Build");
+
+                    b.Navigation("SecondBuild");
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.LinkDownload", b =>
