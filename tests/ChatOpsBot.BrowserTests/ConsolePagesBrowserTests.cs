@@ -11,7 +11,7 @@ namespace ChatOpsBot.BrowserTests;
 /// </summary>
 public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
 {
-    /// <summary>The pages checked, and who opens them (null: anonymous). Add /apps, /builds/{id}, /upload, /settings, /setup here.</summary>
+    /// <summary>The pages checked, and who opens them (null: anonymous). A new page is one more line here.</summary>
     public static IReadOnlyList<ConsolePage> Pages { get; } =
     [
         new("welcome", "/", null),
@@ -33,6 +33,13 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
             await page.WaitForSelectorAsync("#teams-preview");
         }),
         new("health", "/health", "Admin"),
+        new("apps", "/apps", "Member"),
+        new("app", "/apps/demo", "Member"),
+        new("build-member", "/builds/{build}", "Member"),
+        new("build", "/builds/{build}", "ReleaseManager"),
+        new("upload", "/upload", "ReleaseManager"),
+        new("settings", "/settings", "Admin"),
+        new("setup", "/setup", "Admin"),
     ];
 
     public static TheoryData<string> PageNames() => [.. Pages.Select(p => p.Name)];
@@ -58,7 +65,8 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
     public async Task PageIsAccessibleWithinItsPolicyOnAPhoneAndADesktopInLightAndDark(string name)
     {
         var spec = Pages.Single(p => p.Name == name);
-        var path = spec.Path.Replace("{announcement}", site.AnnouncementId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var path = spec.Path.Replace("{announcement}", site.AnnouncementId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{build}", site.BuildId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var failures = new List<string>();
         foreach (var (deviceName, device) in Devices)
         {
