@@ -4,9 +4,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using ChatOpsBot.Core.Tests.Builds;
 using ChatOpsBot.Data;
-using ChatOpsBot.Features.Web;
 using ChatOpsBot.Tests;
-using ChatOpsBot.Tests.Web;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -128,7 +126,7 @@ public sealed partial class ConsoleFlowsBrowserTests(ConsoleSite site) : IClassF
 
         var upload = await page.GotoAsync(Url("/upload"));
         Assert.Equal(403, upload!.Status);
-        await Expect(page.Locator("h1")).ToHaveTextAsync("This page is not for your role");
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Not for your role");
         await Expect(page.Locator("#upload-form")).ToHaveCountAsync(0);
     }
 
@@ -167,7 +165,8 @@ public sealed partial class ConsoleFlowsBrowserTests(ConsoleSite site) : IClassF
             await page.Locator(field).EvaluateAsync("input => { input.value = 'CfDJ8' + 'A'.repeat(100); }");
 
         await page.CheckAsync("#revoke-confirm");
-        var response = await page.RunAndWaitForNavigationAsync(() => page.ClickAsync("#revoke-button"));
+        var response = await page.RunAndWaitForResponseAsync(() => page.ClickAsync("#revoke-button"), r => r.Request.Method == "POST");
+        await page.WaitForLoadStateAsync();
 
         Assert.Equal(400, response!.Status);
         await Expect(page.Locator("h1")).ToHaveTextAsync("That did not go through");

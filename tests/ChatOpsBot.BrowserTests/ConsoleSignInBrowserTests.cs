@@ -80,20 +80,24 @@ public sealed partial class ConsoleSignInBrowserTests(ConsoleSite site) : IClass
         await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(provider == "slack" ? Slack(idp) : Microsoft(idp)), servePublicBaseUrl: true);
         using var started = app.CreateLoopbackClient();
         await using var context = await site.Browser.NewContextAsync(Desktop);
-        // The state the host sent is changed by one character before the provider sees it, so it comes back changed.
-        await context.RouteAsync(new Regex("/authorize\\?"), async route =>
+        // The state the host sends is changed by one character on its way to the provider, so it comes back changed.
+        // Chromium's routing sees only the first request of a redirect chain: the host's redirect is taken and rewritten.
+        await context.RouteAsync(new Regex($"/signin/{provider}$"), async route =>
         {
-            var url = new Uri(route.Request.Url);
-            var query = global::Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url.Query);
-            var state = query["state"].ToString();
+            var answer = await route.FetchAsync(new() { MaxRedirects = 0 });
+            var headers = answer.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
+            var location = new Uri(headers["location"]);
+            var state = global::Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location.Query)["state"].ToString();
             var tampered = state[..^1] + (state[^1] == 'A' ? 'B' : 'A');
-            await route.ContinueAsync(new() { Url = url.ToString().Replace("state=" + Uri.EscapeDataString(state), "state=" + Uri.EscapeDataString(tampered), StringComparison.Ordinal) });
+            headers["location"] = location.AbsoluteUri.Replace("state=" + Uri.EscapeDataString(state), "state=" + Uri.EscapeDataString(tampered), StringComparison.Ordinal);
+            Assert.NotEqual(location.AbsoluteUri, headers["location"]);
+            await route.FulfillAsync(new() { Status = answer.Status, Headers = headers });
         });
         var page = await context.NewPageAsync();
 
         await page.GotoAsync(app.PublicBaseUrl + "/");
         await page.ClickAsync($"#sign-in-{provider}");
-        await page.WaitForURLAsync(new Regex("/signin/failed"));
+        await page.WaitForURLAsync(new Regex("/signin/failed"), new() { Timeout = 15_000 });
 
         await Expect(page.Locator("h1")).ToHaveTextAsync("Sign-in did not work");
         await Expect(page.Locator("#sign-in-failed")).ToBeVisibleAsync();
