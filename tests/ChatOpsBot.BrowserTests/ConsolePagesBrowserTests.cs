@@ -9,7 +9,7 @@ namespace ChatOpsBot.BrowserTests;
 /// when the system asks for it, and a screenshot of each variant in TestResults/screenshots. A new page is one more
 /// line in <see cref="Pages"/>.
 /// </summary>
-public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
+public sealed class ConsolePagesBrowserTests(ConsoleSite site, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ConsoleSite>
 {
     /// <summary>The pages checked, and who opens them (null: anonymous). A new page is one more line here.</summary>
     public static IReadOnlyList<ConsolePage> Pages { get; } =
@@ -44,7 +44,7 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
 
     public static TheoryData<string> PageNames() => [.. Pages.Select(p => p.Name)];
 
-    /// <summary>What fails a page: axe's two highest impacts. Moderate and minor ones are printed, not failed.</summary>
+    /// <summary>What fails a page: axe's two highest impacts. Moderate and minor ones go to the test's output, not failed.</summary>
     private static readonly string[] FailingImpacts = ["serious", "critical"];
 
     private static readonly (string Name, BrowserNewContextOptions Options)[] Devices =
@@ -122,7 +122,7 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
                     if (FailingImpacts.Contains(impact))
                         failures.Add(line);
                     else
-                        Console.WriteLine(line);
+                        output.WriteLine(line);
                 }
                 await Screenshots.TakeAsync(page, $"console-{name}-{deviceName}-{scheme.ToString().ToLowerInvariant()}");
             }
