@@ -150,6 +150,21 @@ public sealed partial class ConsoleFlowsBrowserTests(ConsoleSite site) : IClassF
         await Expect(page.Locator("#signed-in-as")).ToHaveCountAsync(0);
     }
 
+    [Fact]
+    public async Task HealthPageSaysTheJobServerCheckWasSkippedOnAHostWithJobsDisabled()
+    {
+        await using var context = await site.ContextAsync(Desktop, "Admin");
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(Url("/health"));
+
+        var finding = page.Locator("li.finding", new() { Has = page.Locator("strong.check", new() { HasTextString = "job server" }) });
+        await Expect(finding).ToHaveCountAsync(1);
+        // The test host runs no job server (its jobs run on the fake clock); with in-memory storage that is a warning.
+        await Expect(finding).ToHaveAttributeAsync("data-verdict", TestProvider.IsPostgres ? "ok" : "warning");
+        await Expect(finding.Locator(".message")).ToContainTextAsync("skipped: ChatOpsBot:Jobs:Enabled is false");
+    }
+
     [Theory]
     [InlineData("missing")]
     [InlineData("wrong")]

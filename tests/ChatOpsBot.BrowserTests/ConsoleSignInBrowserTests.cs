@@ -71,25 +71,28 @@ public sealed partial class ConsoleSignInBrowserTests(ConsoleSite site) : IClass
     }
 
     [Theory]
-    [InlineData("slack")]
-    [InlineData("microsoft")]
-    public async Task AStateTamperedWithOnTheWayIsRefusedWithAFriendlyPageAndNoSession(string provider)
+    [InlineData("slack", "state")]
+    [InlineData("microsoft", "state")]
+    [InlineData("slack", "nonce")]
+    [InlineData("microsoft", "nonce")]
+    public async Task AStateOrNonceTamperedWithOnTheWayIsRefusedWithAFriendlyPageAndNoSession(string provider, string parameter)
     {
         await using var idp = provider == "slack" ? await FakeOpenIdProvider.SlackAsync() : await FakeOpenIdProvider.EntraAsync(Tenant);
         idp.Person = provider == "slack" ? FakeOpenIdProvider.SlackPerson(Team, "U0RM") : FakeOpenIdProvider.EntraPerson(Tenant, "c0c0c0c0-0000-4000-8000-000000000001");
         await using var app = new ChatOpsBotApplication(ChatOpsBotApplication.WithApiKeys(provider == "slack" ? Slack(idp) : Microsoft(idp)), servePublicBaseUrl: true);
         using var started = app.CreateLoopbackClient();
         await using var context = await site.Browser.NewContextAsync(Desktop);
-        // The state the host sends is changed by one character on its way to the provider, so it comes back changed.
+        // The state or nonce the host sends is changed by one character on its way to the provider, so it comes back
+        // changed (the state in the redirect, the nonce inside the signed ID token).
         // Chromium's routing sees only the first request of a redirect chain: the host's redirect is taken and rewritten.
         await context.RouteAsync(new Regex($"/signin/{provider}$"), async route =>
         {
             var answer = await route.FetchAsync(new() { MaxRedirects = 0 });
             var headers = answer.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase);
             var location = new Uri(headers["location"]);
-            var state = global::Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location.Query)["state"].ToString();
-            var tampered = state[..^1] + (state[^1] == 'A' ? 'B' : 'A');
-            headers["location"] = location.AbsoluteUri.Replace("state=" + Uri.EscapeDataString(state), "state=" + Uri.EscapeDataString(tampered), StringComparison.Ordinal);
+            var value = global::Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(location.Query)[parameter].ToString();
+            var tampered = value[..^1] + (value[^1] == 'A' ? 'B' : 'A');
+            headers["location"] = location.AbsoluteUri.Replace($"{parameter}={Uri.EscapeDataString(value)}", $"{parameter}={Uri.EscapeDataString(tampered)}", StringComparison.Ordinal);
             Assert.NotEqual(location.AbsoluteUri, headers["location"]);
             await route.FulfillAsync(new() { Status = answer.Status, Headers = headers });
         });
@@ -102,7 +105,8 @@ public sealed partial class ConsoleSignInBrowserTests(ConsoleSite site) : IClass
         await Expect(page.Locator("h1")).ToHaveTextAsync("Sign-in did not work");
         await Expect(page.Locator("#sign-in-failed")).ToBeVisibleAsync();
         Assert.False(await HasSessionAsync(context));
-        Assert.Empty(idp.TokenRequests);
+        // A changed state is refused before the code is redeemed; a changed nonce once the ID token carrying it is read.
+        Assert.Equal(parameter == "state" ? 0 : 1, idp.TokenRequests.Count);
         await Expect(page.Locator("#signed-in-as")).ToHaveCountAsync(0);
     }
 
