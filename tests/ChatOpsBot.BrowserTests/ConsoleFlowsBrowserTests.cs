@@ -96,6 +96,7 @@ public sealed partial class ConsoleFlowsBrowserTests(ConsoleSite site) : IClassF
             Assert.NotEmpty(ipaUrl);
             Assert.NotEmpty(await iphone.GetByteArrayAsync(new Uri(ipaUrl)));
         }
+        await FetchesRecordedAsync(linkId);
 
         await using var context = await site.ContextAsync(Desktop, "ReleaseManager");
         var page = await context.NewPageAsync();
@@ -107,6 +108,26 @@ public sealed partial class ConsoleFlowsBrowserTests(ConsoleSite site) : IClassF
         foreach (var step in new[] { "page", "manifest", "download-started", "download-completed" })
             await Expect(row.Locator($"td[data-step='{step}']")).ToHaveTextAsync(at);
         await Screenshots.TakeAsync(page, "console-flow-funnel");
+    }
+
+    /// <summary>
+    /// Waits, within a deadline, until the manifest fetch (written in batches) and the completed download (settled
+    /// just after its last byte, which the phone may have read already) are in the database.
+    /// </summary>
+    private async Task FetchesRecordedAsync(long linkId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            await site.App.Services.GetRequiredService<Features.Links.LinkEventLog>().FlushAsync(site.App.Services.GetRequiredService<IServiceScopeFactory>());
+            await using var scope = site.App.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
+            if (await db.LinkEvents.AnyAsync(e => e.LinkId == linkId && e.Kind == LinkEventKind.ManifestFetch)
+                && await db.LinkDownloads.AnyAsync(d => d.LinkId == linkId && d.Completed))
+                return;
+            Assert.True(DateTime.UtcNow < deadline, "the manifest fetch or the completed download was never recorded");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
