@@ -33,13 +33,17 @@ internal static class HttpApi
         app.UseForwardedHeaders();
         // Requests reach the host through the TLS front at ChatOpsBot:PublicBaseUrl, so whatever ASP.NET Core derives
         // from a request (Secure cookies, antiforgery, sign-in redirect addresses) follows that origin, never the
-        // Host or scheme a client or proxy sent.
-        var origin = new Uri(app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.PublicBaseUrl);
+        // Host or scheme a client or proxy sent. A PublicBaseUrl with a path (https://example.com/bot) is served by
+        // a proxy that strips the path: the path is the request's base, so the sign-in callbacks' redirect_uri and
+        // the paths of the cookies they need are under it, as the browser sees them.
+        var origin = new Uri(app.Services.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.PublicBaseUrl.TrimEnd('/'));
         var host = new HostString(origin.Authority);
+        var pathBase = new PathString(Uri.UnescapeDataString(origin.AbsolutePath).TrimEnd('/') is { Length: > 0 } path ? path : null);
         app.Use((http, next) =>
         {
             http.Request.Scheme = origin.Scheme;
             http.Request.Host = host;
+            http.Request.PathBase = pathBase;
             return next(http);
         });
         app.UseExceptionHandler();

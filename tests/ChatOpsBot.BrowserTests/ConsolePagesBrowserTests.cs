@@ -9,9 +9,9 @@ namespace ChatOpsBot.BrowserTests;
 /// when the system asks for it, and a screenshot of each variant in TestResults/screenshots. A new page is one more
 /// line in <see cref="Pages"/>.
 /// </summary>
-public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<ConsoleSite>
+public sealed class ConsolePagesBrowserTests(ConsoleSite site, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ConsoleSite>
 {
-    /// <summary>The pages checked, and who opens them (null: anonymous). Add /apps, /builds/{id}, /upload, /settings, /setup here.</summary>
+    /// <summary>The pages checked, and who opens them (null: anonymous). A new page is one more line here.</summary>
     public static IReadOnlyList<ConsolePage> Pages { get; } =
     [
         new("welcome", "/", null),
@@ -33,11 +33,18 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
             await page.WaitForSelectorAsync("#teams-preview");
         }),
         new("health", "/health", "Admin"),
+        new("apps", "/apps", "Member"),
+        new("app", "/apps/demo", "Member"),
+        new("build-member", "/builds/{build}", "Member"),
+        new("build", "/builds/{build}", "ReleaseManager"),
+        new("upload", "/upload", "ReleaseManager"),
+        new("settings", "/settings", "Admin"),
+        new("setup", "/setup", "Admin"),
     ];
 
     public static TheoryData<string> PageNames() => [.. Pages.Select(p => p.Name)];
 
-    /// <summary>What fails a page: axe's two highest impacts. Moderate and minor ones are printed, not failed.</summary>
+    /// <summary>What fails a page: axe's two highest impacts. Moderate and minor ones go to the test's output, not failed.</summary>
     private static readonly string[] FailingImpacts = ["serious", "critical"];
 
     private static readonly (string Name, BrowserNewContextOptions Options)[] Devices =
@@ -58,7 +65,8 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
     public async Task PageIsAccessibleWithinItsPolicyOnAPhoneAndADesktopInLightAndDark(string name)
     {
         var spec = Pages.Single(p => p.Name == name);
-        var path = spec.Path.Replace("{announcement}", site.AnnouncementId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var path = spec.Path.Replace("{announcement}", site.AnnouncementId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("{build}", site.BuildId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         var failures = new List<string>();
         foreach (var (deviceName, device) in Devices)
         {
@@ -114,7 +122,7 @@ public sealed class ConsolePagesBrowserTests(ConsoleSite site) : IClassFixture<C
                     if (FailingImpacts.Contains(impact))
                         failures.Add(line);
                     else
-                        Console.WriteLine(line);
+                        output.WriteLine(line);
                 }
                 await Screenshots.TakeAsync(page, $"console-{name}-{deviceName}-{scheme.ToString().ToLowerInvariant()}");
             }

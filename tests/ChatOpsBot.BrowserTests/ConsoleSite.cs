@@ -34,6 +34,9 @@ public sealed class ConsoleSite : IAsyncLifetime, IDisposable
 
     public long AnnouncementId { get; private set; }
 
+    /// <summary>The demo build (app demo, channel beta).</summary>
+    public long BuildId { get; private set; }
+
     /// <summary>axe-core as tests/axe/package-lock.json pins it, installed by ./test.sh (<c>npm ci --prefix tests/axe</c>).</summary>
     public string AxeSource { get; private set; } = "";
 
@@ -59,6 +62,7 @@ public sealed class ConsoleSite : IAsyncLifetime, IDisposable
         await using var scope = App.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>();
         var build = await db.Builds.SingleAsync();
+        BuildId = build.Id;
         var now = App.Clock.GetUtcNow().UtcDateTime;
         db.Subscriptions.Add(new Subscription
         {

@@ -61,7 +61,7 @@ public sealed class StorageCheckTests
         else
         {
             Assert.Equal(DoctorVerdict.Ok, jobs.Verdict);
-            Assert.Contains("checked by the Health page", jobs.Message, StringComparison.Ordinal);
+            Assert.Contains("the Health page of the running host checks it", jobs.Message, StringComparison.Ordinal);
         }
     }
 
@@ -90,5 +90,70 @@ public sealed class DoctorFormatTests
         var line = ChatOpsBot.Features.Doctor.DoctorCommand.Format(DoctorFinding.Problem("job storage", "cannot be read (42P01: no relation\n\nPOSITION: 15): fix it."));
 
         Assert.Equal("problem  job storage                cannot be read (42P01: no relation POSITION: 15): fix it.", line);
+    }
+}
+
+/// <summary>"Job server alive", which the Health page checks inside the running host.</summary>
+public sealed class JobServerCheckTests
+{
+    private static readonly DateTime Now = new(2026, 11, 23, 9, 0, 0, DateTimeKind.Utc);
+
+    private static Hangfire.Storage.Monitoring.ServerDto Server(DateTime? heartbeat) =>
+        new() { Name = "chatopsbot-a:1:0", Heartbeat = heartbeat, StartedAt = Now.AddHours(-1), WorkersCount = 2, Queues = ["default"] };
+
+    [Fact]
+    public void ServerWhoseHeartbeatIsWithinTheWindowIsAliveAndOneSecondOlderIsAProblemWithAFix()
+    {
+        var alive = JobServerCheck.Judge([Server(Now - StorageChecks.HeartbeatWindow)], Now);
+        var stale = JobServerCheck.Judge([Server(Now - StorageChecks.HeartbeatWindow - TimeSpan.FromSeconds(1))], Now);
+
+        Assert.Equal(DoctorVerdict.Ok, alive.Verdict);
+        Assert.Equal("1 job server with a heartbeat in the last 2 minutes, 2 workers.", alive.Message);
+        Assert.Equal(DoctorVerdict.Problem, stale.Verdict);
+        Assert.StartsWith("no job server has sent a heartbeat in the last 2 minutes (1 known)", stale.Message, StringComparison.Ordinal);
+        Assert.Contains("restart the host", stale.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoServerAtAllIsAProblemAndAHeartbeatAheadOfThisClockCountsAsAlive()
+    {
+        Assert.Equal(DoctorVerdict.Problem, JobServerCheck.Judge([], Now).Verdict);
+        Assert.Equal(DoctorVerdict.Problem, JobServerCheck.Judge([Server(null)], Now).Verdict);
+        Assert.Equal(DoctorVerdict.Ok, JobServerCheck.Judge([Server(Now.AddSeconds(20))], Now).Verdict);
+    }
+
+    [Fact]
+    public void HostWithJobsDisabledSkipsTheCheckWithASentenceThatSaysWhy()
+    {
+        // The test host's default: no job server.
+        using var app = new ChatOpsBotApplication();
+        using var client = app.CreateLoopbackClient();
+        using var scope = app.Services.CreateScope();
+
+        var finding = scope.ServiceProvider.GetRequiredService<JobServerCheck>().Run();
+
+        Assert.StartsWith("skipped: ChatOpsBot:Jobs:Enabled is false, so this host runs no job server", finding.Message, StringComparison.Ordinal);
+        Assert.Equal(TestProvider.IsPostgres ? DoctorVerdict.Ok : DoctorVerdict.Warning, finding.Verdict);
+    }
+
+    [Fact]
+    public async Task RunningHostWithItsJobServerIsAlive()
+    {
+        using var app = new ChatOpsBotApplication(new() { ["ChatOpsBot:Jobs:Enabled"] = "true" });
+        using var client = app.CreateLoopbackClient();
+        var monitoring = app.Services.GetRequiredService<Hangfire.JobStorage>().GetMonitoringApi();
+        // A deadline, not a timing assertion: the server announces itself shortly after the host starts.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (monitoring.Servers().Count == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The host's job server did not announce itself.");
+            await Task.Delay(50);
+        }
+        using var scope = app.Services.CreateScope();
+
+        var finding = scope.ServiceProvider.GetRequiredService<JobServerCheck>().Run();
+
+        Assert.True(finding.Verdict == DoctorVerdict.Ok, finding.Message);
+        Assert.StartsWith("1 job server with a heartbeat", finding.Message, StringComparison.Ordinal);
     }
 }

@@ -113,6 +113,40 @@ public sealed class ProviderSignInTests
     }
 
     [Fact]
+    public async Task APublicBaseUrlWithAPathPutsTheCallbackAndItsCookiesUnderThatPathAndTheSignInCompletesThroughIt()
+    {
+        await using var slack = await FakeOpenIdProvider.SlackAsync();
+        // Served at https://ota.example.test/bot by a proxy that strips /bot before the request reaches the host.
+        var settings = SlackSettings(slack, ("ChatOpsBot:PublicBaseUrl", "https://ota.example.test/bot"));
+        await using var app = new ChatOpsBotApplication(settings);
+        slack.Person = FakeOpenIdProvider.SlackPerson(Team, "U0001");
+        using var loopback = app.CreateLoopbackClient();
+        using var host = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = loopback.BaseAddress };
+
+        using var challenge = await host.GetAsync("/signin/slack");
+
+        Assert.Equal(HttpStatusCode.Redirect, challenge.StatusCode);
+        var query = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(challenge.Headers.Location!.Query);
+        Assert.Equal("https://ota.example.test/bot/signin-slack", query["redirect_uri"].ToString());
+        var cookies = challenge.Headers.GetValues("Set-Cookie").ToList();
+        Assert.NotEmpty(cookies);
+        // The correlation and nonce cookies reach the callback only if their path is the one the browser requests.
+        Assert.All(cookies, c => Assert.Contains("path=/bot/signin-slack", c, StringComparison.OrdinalIgnoreCase));
+
+        // The browser comes back to /bot/signin-slack with those cookies; the proxy hands the host /signin-slack.
+        var answer = new Uri(await OidcFlow.ProviderAnswerAsync(challenge.Headers.Location!));
+        Assert.Equal("/bot/signin-slack", answer.AbsolutePath);
+        using var callback = new HttpRequestMessage(HttpMethod.Get, "/signin-slack" + answer.Query);
+        callback.Headers.Add("Cookie", string.Join("; ", cookies.Select(c => c.Split(';')[0])));
+        using var landed = await host.SendAsync(callback);
+
+        Assert.True(landed.StatusCode == HttpStatusCode.Redirect, $"{(int)landed.StatusCode} {string.Join("; ", slack.TokenRefusals)} {app.ServerErrors()}");
+        Assert.Equal("https://ota.example.test/bot/signin-slack", Assert.Single(slack.TokenRequests)["redirect_uri"]);
+        var session = landed.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(ConsoleAuthentication.CookieName + "=", StringComparison.Ordinal));
+        Assert.Contains("path=/bot", session, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task SlackPersonOfAnotherWorkspaceIsToldSoAndGetsNoSession()
     {
         await using var slack = await FakeOpenIdProvider.SlackAsync();

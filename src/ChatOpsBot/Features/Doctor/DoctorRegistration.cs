@@ -10,6 +10,7 @@ internal static class DoctorRegistration
         builder.Services.AddSingleton<PublicBaseUrlChecks>();
         builder.Services.AddScoped<InstallProbe>();
         builder.Services.AddScoped<StorageChecks>();
+        builder.Services.AddScoped<JobServerCheck>();
         builder.Services.AddScoped<Doctor>();
         return builder;
     }

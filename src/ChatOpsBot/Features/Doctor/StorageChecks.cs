@@ -134,7 +134,7 @@ internal sealed class StorageChecks(
     private DoctorFinding Jobs(DoctorFinding database)
     {
         if (jobs is InMemoryStorage)
-            return DoctorFinding.Ok(JobsCheck, "in-memory job storage: the job server lives in the host process and is checked by the Health page of the running host.");
+            return DoctorFinding.Ok(JobsCheck, "in-memory job storage: the job server lives in the host process; the Health page of the running host checks it (job server).");
         // On PostgreSQL the job storage's tables are installed with the migrations.
         if (database.Verdict != DoctorVerdict.Ok)
             return DoctorFinding.Warning(JobsCheck, "not checked: the job storage lives in the database, which is not current (see database above).");

@@ -22,7 +22,7 @@ internal static class ConsoleStyle
         .muted{color:var(--muted)}
         button,.button{display:inline-block;font:inherit;padding:8px 14px;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);text-decoration:none;cursor:pointer}
         button.secondary,.button.secondary{background:transparent;color:var(--accent)}
-        button.danger{background:var(--bad);border-color:var(--bad);color:#fff}
+        button.danger{background:var(--bad);border-color:var(--bad);color:var(--accent-fg)}
         input,select,textarea{font:inherit;padding:7px 9px;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg);max-width:100%}
         label{display:block;margin:.6em 0 .2em;font-weight:600}
         table{width:100%;border-collapse:collapse}

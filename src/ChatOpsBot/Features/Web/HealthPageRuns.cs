@@ -28,7 +28,7 @@ internal sealed partial class HealthPageRuns(IConfiguration configuration, TimeP
             await _gate.WaitAsync(linked.Token);
             try
             {
-                findings = await doctor.RunAsync(linked.Token);
+                findings = await doctor.RunAsync(linked.Token, inRunningHost: true);
             }
             finally
             {
