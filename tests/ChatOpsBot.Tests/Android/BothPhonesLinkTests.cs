@@ -91,6 +91,10 @@ public sealed partial class AndroidBuildTests
         Assert.Contains("id=\"both-platforms\"", desktop, StringComparison.Ordinal);
         Assert.Contains("id=\"qr\"", desktop, StringComparison.Ordinal);
         Assert.Contains("id=\"download-desktop\" href=\"" + url + "/app.apk\"", desktop, StringComparison.Ordinal);
+        // A browser the user agent does not place cannot be told which phone it is on: it sees both, as a desktop does.
+        var unknown = await PageAsync(path, "curl/8.5.0");
+        Assert.Contains("data-client=\"desktop\"", unknown, StringComparison.Ordinal);
+        Assert.Contains("id=\"both-platforms\"", unknown, StringComparison.Ordinal);
         var slackOnAndroid = await PageAsync(path, SlackOnAndroid);
         Assert.Contains("data-client=\"android-in-app\"", slackOnAndroid, StringComparison.Ordinal);
         Assert.Contains("Open this page in Chrome", slackOnAndroid, StringComparison.Ordinal);

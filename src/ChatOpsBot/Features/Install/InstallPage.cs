@@ -55,6 +55,10 @@ internal static class InstallPage
         Details(page, model);
         var title = model.State == InstallPageState.Ready ? $"Install {name}" : $"{name}: {Headline(model.State)}";
         var chrome = android || (both && client is InstallClient.Android or InstallClient.AndroidInApp);
+        // A browser the user agent does not place sees a one-platform link's own file; a link for both phones cannot
+        // guess, so it gets the desktop view: both builds named, the QR code, and the APK link.
+        if (both && client == InstallClient.Other)
+            client = InstallClient.Desktop;
         return Shell(title, nonce, $" data-client=\"{ClientName(client)}\" data-platform=\"{(both ? "both" : android ? "android" : "ios")}\" data-browser=\"{(chrome ? "Chrome" : "Safari")}\" data-state=\"{StateName(model.State)}\" data-fallback-delay=\"{FallbackDelayMilliseconds.ToString(CultureInfo.InvariantCulture)}\"", page);
     }
 
