@@ -46,6 +46,8 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     public async Task<ChatReply> HandleActionAsync(ChatAction action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
+        if (action.ActionId == ChatActions.RequestDevice)
+            return await RequestDeviceAsync(action, cancellationToken);
         if (action.ActionId != ChatActions.GetLink
             || !long.TryParse(action.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var buildId))
             return ChatReply.Message("That button is no longer supported. Try \"help\".");
@@ -162,7 +164,12 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         foreach (var warning in ProfileWarnings(build))
             yield return new WarningBlock(warning);
         if (verdict.Warning is { } notInProfile)
+        {
             yield return new WarningBlock(notInProfile + " Ask a release manager to add it to the profile and rebuild, or try another device.");
+            yield return new ListItemBlock("Not in the profile",
+                "The button sends the release managers your device's model and UDID; I'll message you when a build you can install is uploaded.",
+                new ReplyAction(AskToAddDevice, ChatActions.RequestDevice, build.Id.ToString(CultureInfo.InvariantCulture)));
+        }
         else if (verdict.Hint is { } hint)
             yield return new TextBlock(hint);
         else if (verdict.Kind == DeviceVerdictKind.Included)
@@ -421,6 +428,30 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     }
 
     private const string NoDevices = "Device registration is not available here.";
+
+    /// <summary>The label of the button that asks the release managers to add the presser's devices.</summary>
+    public const string AskToAddDevice = "Ask to add my device";
+
+    private async Task<ChatReply> RequestDeviceAsync(ChatAction action, CancellationToken cancellationToken)
+    {
+        if (devices is null)
+            return ChatReply.Message(NoDevices);
+        if (!long.TryParse(action.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var buildId))
+            return ChatReply.Message("That button is no longer supported. Try \"help\".");
+        var result = await devices.RequestAsync(action.User, buildId, action.Conversation, cancellationToken);
+        var models = result.Models is { Count: > 0 } named ? string.Join(" and ", named) : "device";
+        return ChatReply.Message(result.Outcome switch
+        {
+            DeviceRequestOutcome.Requested =>
+                $"I've asked the release managers to add your {models} to {result.AppName}'s profile. I'll message you when a build you can install is uploaded.",
+            DeviceRequestOutcome.AlreadyWaiting =>
+                $"You've already asked for {result.AppName}: the release managers have your {models}. I'll message you when a build you can install is uploaded.",
+            DeviceRequestOutcome.NotNeeded => "Your device is in this build's profile: nothing to ask for.",
+            DeviceRequestOutcome.NoDevices => "You have no registered device yet: \"device\" registers the iPhone or iPad you open its link on.",
+            DeviceRequestOutcome.NobodyToAsk => "No release manager is configured here, so I have nobody to ask. Tell whoever looks after the app's builds.",
+            _ => BuildGone,
+        });
+    }
 
     private async Task<ChatReply> DeviceLinkAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
     {

@@ -20,7 +20,44 @@ public interface IDeviceDirectory
 
     /// <summary>Every registered device the build's profile does not include, or null when the build's device list is not known.</summary>
     Task<IReadOnlyList<RegisteredDevice>?> MissingFromAsync(long buildId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// "Ask to add my device": records that the person waits for a build of the app whose profile includes one of
+    /// their devices, and notifies the release managers once; a request already waiting is not sent again.
+    /// </summary>
+    /// <param name="user">Who pressed the button.</param>
+    /// <param name="buildId">The build whose profile lacks their devices.</param>
+    /// <param name="conversation">Where the button was pressed (Teams: the service URL to answer through later).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<DeviceRequestResult> RequestAsync(ChatUser user, long buildId, ConversationAddress? conversation, CancellationToken cancellationToken);
 }
+
+/// <summary>What pressing "Ask to add my device" came to.</summary>
+public enum DeviceRequestOutcome
+{
+    /// <summary>Recorded; the release managers are being told.</summary>
+    Requested,
+
+    /// <summary>The person already waits for this app; nobody is told twice.</summary>
+    AlreadyWaiting,
+
+    /// <summary>One of the person's devices is in the profile after all, or the build takes no device list.</summary>
+    NotNeeded,
+
+    /// <summary>The person has no registered device to ask for.</summary>
+    NoDevices,
+
+    /// <summary>The build no longer exists.</summary>
+    BuildGone,
+
+    /// <summary>Neither release managers nor a requests conversation are configured: there is nobody to ask.</summary>
+    NobodyToAsk,
+}
+
+/// <param name="Outcome">What happened.</param>
+/// <param name="AppName">The app's display name, when the build was found.</param>
+/// <param name="Models">The models asked for.</param>
+public sealed record DeviceRequestResult(DeviceRequestOutcome Outcome, string? AppName = null, IReadOnlyList<string>? Models = null);
 
 public sealed record DeviceLinkOffer(string Url, DateTimeOffset ExpiresAt);
 

@@ -30,6 +30,7 @@ internal static partial class DeviceEndpoints
         builder.Services.AddSingleton<DeviceCertificates>();
         builder.Services.AddSingleton<DeviceUrls>();
         builder.Services.AddScoped<DeviceRegistry>();
+        builder.Services.AddScoped<DeviceRequests>();
         builder.Services.AddScoped<IDeviceDirectory>(services => services.GetRequiredService<DeviceRegistry>());
         return builder;
     }
