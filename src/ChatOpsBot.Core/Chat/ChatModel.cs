@@ -108,4 +108,7 @@ public static class ChatActions
 
     /// <summary>Ask the release managers to add the presser's devices to the profile of the build whose id is the value.</summary>
     public const string RequestDevice = "request_device";
+
+    /// <summary>Register the devices the profile of the build whose id is the value lacks in App Store Connect (release managers).</summary>
+    public const string RegisterWithApple = "register_asc";
 }

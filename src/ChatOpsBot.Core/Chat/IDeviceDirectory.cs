@@ -30,6 +30,54 @@ public interface IDeviceDirectory
     /// <param name="conversation">Where the button was pressed (Teams: the service URL to answer through later).</param>
     /// <param name="cancellationToken">Cancels the request.</param>
     Task<DeviceRequestResult> RequestAsync(ChatUser user, long buildId, ConversationAddress? conversation, CancellationToken cancellationToken);
+
+    /// <summary>Whether App Store Connect registration is configured.</summary>
+    bool CanRegisterWithApple { get; }
+
+    /// <summary>
+    /// Registers every registered device the build's profile lacks in App Store Connect; null when the build is
+    /// unknown, its device list is not known, or registration is not configured.
+    /// </summary>
+    Task<IReadOnlyList<AppleRegistration>?> RegisterWithAppleAsync(long buildId, CancellationToken cancellationToken);
+}
+
+/// <summary>What Apple answered for one device.</summary>
+public enum AppleRegistrationOutcome
+{
+    /// <summary>201: the device is in the team's list now.</summary>
+    Registered,
+
+    /// <summary>409: the team already has a device with this UDID.</summary>
+    AlreadyRegistered,
+
+    /// <summary>409: Apple refused the UDID as invalid.</summary>
+    InvalidUdid,
+
+    /// <summary>403: the team has reached Apple's device limit for the membership year.</summary>
+    LimitReached,
+
+    /// <summary>403: the API key may not register devices (its role, or an agreement to accept).</summary>
+    NotAllowed,
+
+    /// <summary>Anything else: another status, Apple unreachable.</summary>
+    Failed,
+}
+
+/// <param name="Device">The device as release managers see it.</param>
+/// <param name="Outcome">What Apple answered.</param>
+/// <param name="Detail">Apple's own words (its error's detail), when it gave any.</param>
+public sealed record AppleRegistration(RegisteredDevice Device, AppleRegistrationOutcome Outcome, string? Detail = null)
+{
+    /// <summary>The plain sentence for release managers.</summary>
+    public string Sentence => Outcome switch
+    {
+        AppleRegistrationOutcome.Registered => $"{Device.Name} ({Device.OwnerName}): registered in App Store Connect.",
+        AppleRegistrationOutcome.AlreadyRegistered => $"{Device.Name} ({Device.OwnerName}): already registered in App Store Connect.",
+        AppleRegistrationOutcome.InvalidUdid => $"{Device.Name} ({Device.OwnerName}): not registered, Apple says its UDID is not valid.",
+        AppleRegistrationOutcome.LimitReached => $"{Device.Name} ({Device.OwnerName}): not registered, the team has reached Apple's device limit for this membership year.",
+        AppleRegistrationOutcome.NotAllowed => $"{Device.Name} ({Device.OwnerName}): not registered, Apple does not allow this API key to register devices{(Detail is { Length: > 0 } d ? $" ({d})" : "")}.",
+        _ => $"{Device.Name} ({Device.OwnerName}): not registered{(Detail is { Length: > 0 } d ? $" ({d})" : "")}.",
+    };
 }
 
 /// <summary>What pressing "Ask to add my device" came to.</summary>

@@ -40,6 +40,8 @@ internal sealed partial class DeviceRegistry(
     TimeProvider time,
     IOptions<DeviceOptions> options,
     DeviceRequests requests,
+    IOptions<AppStoreConnectOptions> appStoreConnect,
+    AppStoreConnectClient apple,
     ILogger<DeviceRegistry> logger) : IDeviceDirectory
 {
     /// <summary>How long after a device reported its link's done page still shows it.</summary>
@@ -215,6 +217,25 @@ internal sealed partial class DeviceRegistry(
             _ => DeviceRequestOutcome.NotNeeded,
         };
         return new DeviceRequestResult(outcome, build.DisplayName, verdict.Models);
+    }
+
+    public bool CanRegisterWithApple => appStoreConnect.Value.Enabled;
+
+    public async Task<IReadOnlyList<AppleRegistration>?> RegisterWithAppleAsync(long buildId, CancellationToken cancellationToken) =>
+        CanRegisterWithApple && await ListAllAsync(buildId, cancellationToken) is { Known: true } listed
+            ? await RegisterWithAppleAsync(listed.Devices, cancellationToken)
+            : null;
+
+    /// <summary>Registers each device in App Store Connect, one call after another, under the name Apple's bulk file would give it.</summary>
+    public async Task<List<AppleRegistration>> RegisterWithAppleAsync(List<Device> devices, CancellationToken cancellationToken)
+    {
+        var results = new List<AppleRegistration>(devices.Count);
+        foreach (var device in devices)
+        {
+            var (outcome, detail) = await apple.RegisterAsync($"{device.OwnerName} {DeviceNames.Model(device.Product)}", device.Udid, cancellationToken);
+            results.Add(new AppleRegistration(ToRegistered(device), outcome, detail));
+        }
+        return results;
     }
 
     public async Task<IReadOnlyList<RegisteredDevice>?> MissingFromAsync(long buildId, CancellationToken cancellationToken) =>

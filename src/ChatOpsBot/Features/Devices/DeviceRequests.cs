@@ -19,6 +19,7 @@ internal sealed partial class DeviceRequests(
     IEnumerable<IDirectMessenger> directMessengers,
     IEnumerable<IConversationMessenger> conversationMessengers,
     IOptions<DeviceOptions> options,
+    IOptions<AppStoreConnectOptions> appStoreConnect,
     TimeProvider time,
     ILogger<DeviceRequests> logger)
 {
@@ -117,6 +118,9 @@ internal sealed partial class DeviceRequests(
             new TextBlock($"{request.UserName} asks to add their device{(devices.Count == 1 ? "" : "s")} to the profile of {described}: iOS refuses to install the build on {(devices.Count == 1 ? "it" : "them")}."),
         };
         blocks.AddRange(devices.Select(d => new ListItemBlock(d.Name, $"UDID {d.Udid}{(d.Product is { } product ? " · " + product : "")}")));
+        if (appStoreConnect.Value.Enabled && build is not null)
+            blocks.Add(new ListItemBlock(ChatEngine.RegisterInAppStoreConnect,
+                "Registers every registered device this build lacks with Apple's API; then regenerate the profile and rebuild.", ChatEngine.RegisterButton(build.Id)));
         blocks.Add(new ContextBlock(string.Create(CultureInfo.InvariantCulture,
             $"Add {(devices.Count == 1 ? "it" : "them")} in Apple's developer portal (GET /api/v1/devices?format=apple{(build is null ? "" : $"&missingFrom={build.Id}")} gives Apple's upload file, \"devices {app.Slug}\" lists every missing device), ")
             + $"regenerate the profile and upload a new build: {request.UserName} is told when a build that includes one of them is uploaded."));
