@@ -106,7 +106,8 @@ internal sealed partial class AppStoreConnectClient(HttpClient http, IOptions<Ap
         var settings = options.Value;
         using var ec = settings.LoadKey();
         var now = time.GetUtcNow().UtcDateTime;
-        var key = new ECDsaSecurityKey(ec) { KeyId = settings.KeyId };
+        // The key is disposed after signing, so no signature provider may keep it in a cache.
+        var key = new ECDsaSecurityKey(ec) { KeyId = settings.KeyId, CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = settings.IssuerId,
