@@ -151,6 +151,28 @@ public sealed class AppStoreConnectTests : IAsyncLifetime, IDisposable
         Assert.All(_apple.Calls, c => Assert.Contains("the ES256 signature does not verify with the key's public half", c.Problems));
     }
 
+    [Theory]
+    [InlineData("ChatOpsBot__AppStoreConnect__KeyId", "", "ChatOpsBot:AppStoreConnect:KeyId is required when ChatOpsBot:AppStoreConnect:IssuerId is set.")]
+    [InlineData("ChatOpsBot__AppStoreConnect__PrivateKey", "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ1dC1ub3QtYS1rZXk=\n-----END PRIVATE KEY-----", "ChatOpsBot:AppStoreConnect:PrivateKey cannot be used")]
+    [InlineData("ChatOpsBot__AppStoreConnect__BaseUrl", "http://api.example.com", "ChatOpsBot:AppStoreConnect:BaseUrl must be an https URL")]
+    [InlineData("ChatOpsBot__Devices__RequestsConversation", "C0REQUESTS", "ChatOpsBot:Devices:RequestsConversation must be slack:<channel id> or teams:<conversation id>.")]
+    public async Task IncompleteOrUnreadableSettingsStopTheHostNamingTheKey(string variable, string value, string message)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ChatOpsBot__AppStoreConnect__IssuerId"] = FakeAppStoreConnect.IssuerId,
+            ["ChatOpsBot__AppStoreConnect__KeyId"] = FakeAppStoreConnect.KeyId,
+            ["ChatOpsBot__AppStoreConnect__PrivateKey"] = _apple.PrivateKeyPem,
+            [variable] = value,
+        };
+
+        var (exit, output) = await HostProcess.RunUntilExitAsync(settings);
+
+        Assert.Equal(1, exit);
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("c2VjcmV0LWJ1dC1ub3QtYS1rZXk", output, StringComparison.Ordinal);
+    }
+
     private async Task<DeviceHost> StartAsync(Dictionary<string, string?> settings)
     {
         var host = await DeviceHost.StartAsync(settings);
