@@ -1,13 +1,15 @@
 using System.Text.Json;
 using ChatOpsBot.Core.Chat;
+using Microsoft.Extensions.Options;
 
 namespace ChatOpsBot.Slack;
 
 /// <summary>
 /// Announcements to Slack channels: one <c>chat.postMessage</c> attempt per call, because the outbox retries durably
-/// and a second layer of in-process retries would only hold the delivery's claim longer.
+/// and a second layer of in-process retries would only hold the delivery's claim longer. Direct messages go the same
+/// way, to the user id, which Slack takes as the app's own DM with that person.
 /// </summary>
-internal sealed class SlackMessenger(SlackApiClient slack) : IConversationMessenger
+internal sealed class SlackMessenger(SlackApiClient slack, IOptions<SlackOptions> options) : IConversationMessenger, IDirectMessenger
 {
     /// <summary>Slack's own trouble, worth another try; any other error code means the post cannot succeed as it is.</summary>
     private static readonly HashSet<string> TransientErrors = new(StringComparer.Ordinal)
@@ -16,6 +18,14 @@ internal sealed class SlackMessenger(SlackApiClient slack) : IConversationMessen
     };
 
     public string Platform => SlackChat.Platform;
+
+    public IReadOnlyList<string> ReleaseManagers => options.Value.ReleaseManagers;
+
+    public Task<DeliveryResult> SendAsync(DirectRecipient recipient, ChatReply message, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        return PostAsync(new ConversationAddress(Platform, recipient.Workspace, recipient.UserId), message, cancellationToken);
+    }
 
     public async Task<DeliveryResult> PostAsync(ConversationAddress conversation, ChatReply message, CancellationToken cancellationToken)
     {

@@ -41,6 +41,7 @@ public static class SlackServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddTransient<Core.Doctor.IDoctorCheck>(provider => provider.GetRequiredService<SlackDoctorCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, SlackMessenger>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IDirectMessenger, SlackMessenger>());
         // A host that keeps link messages registers its own; without one, nothing is remembered.
         services.TryAddSingleton<ILinkMessages, NoLinkMessages>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<ILinkMessageUpdater, SlackLinkMessageUpdater>());

@@ -21,7 +21,7 @@ internal static class TeamsBot
 
     /// <summary>A card's Action.Submit arrives as a message whose <c>value</c> is the button's data.</summary>
     public static ChatAction? SubmittedAction(ChatUser user, Activity activity) =>
-        activity.Value is { ValueKind: JsonValueKind.Object } value ? Action(user, value, activity.Conversation?.Id) : null;
+        activity.Value is { ValueKind: JsonValueKind.Object } value ? Action(user, value, activity) : null;
 
     /// <summary>Action.Execute arrives as invoke <c>adaptiveCard/action</c> with <c>value.action{verb, data}</c>.</summary>
     public static ChatAction? ExecutedAction(ChatUser user, Activity activity)
@@ -29,15 +29,15 @@ internal static class TeamsBot
         if (activity.Value is not { ValueKind: JsonValueKind.Object } value
             || !value.TryGetProperty("action", out var action) || action.ValueKind != JsonValueKind.Object)
             return null;
-        var data = action.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? Action(user, d, activity.Conversation?.Id) : null;
+        var data = action.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? Action(user, d, activity) : null;
         var verb = action.TryGetProperty("verb", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
         return data is null ? null : data with { ActionId = verb ?? data.ActionId };
     }
 
-    private static ChatAction? Action(ChatUser user, JsonElement data, string? conversationId) =>
+    private static ChatAction? Action(ChatUser user, JsonElement data, Activity activity) =>
         data.TryGetProperty("action", out var id) && id.ValueKind == JsonValueKind.String
         && data.TryGetProperty("value", out var value) && value.ValueKind == JsonValueKind.String
-            ? new ChatAction(user, id.GetString()!, value.GetString()!, conversationId)
+            ? new ChatAction(user, id.GetString()!, value.GetString()!, activity.Conversation?.Id) { Conversation = Conversation(activity) }
             : null;
 
     /// <summary>

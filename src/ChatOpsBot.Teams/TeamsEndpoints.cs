@@ -124,6 +124,10 @@ public static class TeamsEndpoints
                 if (TeamsBot.Refusal(await TeamsBot.OriginAsync(connector, settings, activity, cancellationToken), activity, logger) is { } refusal)
                     return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(refusal.Text)));
                 var reply = await engine.HandleActionAsync(executed, cancellationToken);
+                // "Ask to add my device" sits on the install card: the presser is told in a short message and the card,
+                // with its link, stays as it is.
+                if (executed.ActionId == ChatActions.RequestDevice)
+                    return TypedResults.Ok(new InvokeResponse(200, InvokeResponse.MessageType, JsonValue.Create(reply.Text)));
                 if (TeamsBot.IsPersonal(activity))
                 {
                     // The refreshed card replaces the one pressed, so that activity now carries the link.

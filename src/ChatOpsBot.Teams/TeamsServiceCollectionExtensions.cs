@@ -36,6 +36,7 @@ public static class TeamsServiceCollectionExtensions
         services.AddSingleton<TrustedServiceUrls>();
         services.AddSingleton<ServiceUrlTrust>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<IConversationMessenger, TeamsMessenger>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<IDirectMessenger, TeamsMessenger>());
         // A host that keeps link messages registers its own; without one, nothing is remembered.
         services.TryAddSingleton<ILinkMessages, NoLinkMessages>();
         services.TryAddEnumerable(ServiceDescriptor.Transient<ILinkMessageUpdater, TeamsLinkMessageUpdater>());

@@ -24,7 +24,7 @@ public sealed class SlackMessengerTests : IAsyncLifetime
         // The client's own retries would answer 429 and 500 here; the messenger must not use them.
         RetryBaseDelay = TimeSpan.FromMilliseconds(1),
         MaxAttempts = 4,
-    }), TimeProvider.System, NullLogger<SlackApiClient>.Instance));
+    }), TimeProvider.System, NullLogger<SlackApiClient>.Instance), Options.Create(new SlackOptions()));
 
     private static ChatReply Announcement() => new("Demo 1.0 (7) is out in beta",
     [

@@ -81,3 +81,26 @@ public sealed record AnnouncementStarted(long Id, int Conversations);
 public sealed record AnnouncementStatus(long Id, CatalogBuild Build, string AnnouncedBy, DateTimeOffset CreatedAt, IReadOnlyList<AnnouncementTarget> Targets);
 
 public sealed record AnnouncementTarget(ConversationAddress Conversation, DeliveryState State, int Attempts, string? LastError, DateTimeOffset? DeliveredAt);
+
+/// <summary>
+/// Direct messages to one person on one platform, without them having asked just now: the release managers told of a
+/// device request, a person told that a build they can install is there.
+/// </summary>
+/// <remarks>Slack: chat.postMessage to the user id (the app's DM); Teams: the 1:1 chat, created through the Bot Connector.</remarks>
+public interface IDirectMessenger
+{
+    /// <summary>"slack" or "teams".</summary>
+    string Platform { get; }
+
+    /// <summary>The user ids of the platform's configured release managers.</summary>
+    IReadOnlyList<string> ReleaseManagers { get; }
+
+    /// <summary>Posts once; the same outcomes as <see cref="IConversationMessenger.PostAsync"/>.</summary>
+    Task<DeliveryResult> SendAsync(DirectRecipient recipient, ChatReply message, CancellationToken cancellationToken);
+}
+
+/// <summary>One person to message directly.</summary>
+/// <param name="Workspace">Slack team id or Teams tenant id.</param>
+/// <param name="UserId">Slack user id or Teams AAD object id.</param>
+/// <param name="ServiceUrl">Teams: the Connector base URL to reach the person's tenant through, from a validated token.</param>
+public sealed record DirectRecipient(string? Workspace, string UserId, string? ServiceUrl = null);

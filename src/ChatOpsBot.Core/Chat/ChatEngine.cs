@@ -46,6 +46,10 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
     public async Task<ChatReply> HandleActionAsync(ChatAction action, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(action);
+        if (action.ActionId == ChatActions.RequestDevice)
+            return await RequestDeviceAsync(action, cancellationToken);
+        if (action.ActionId == ChatActions.RegisterWithApple)
+            return await RegisterWithAppleAsync(action, cancellationToken);
         if (action.ActionId != ChatActions.GetLink
             || !long.TryParse(action.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var buildId))
             return ChatReply.Message("That button is no longer supported. Try \"help\".");
@@ -212,7 +216,12 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
         foreach (var warning in ProfileWarnings(build))
             yield return new WarningBlock(warning);
         if (verdict.Warning is { } notInProfile)
+        {
             yield return new WarningBlock(notInProfile + " Ask a release manager to add it to the profile and rebuild, or try another device.");
+            yield return new ListItemBlock("Not in the profile",
+                "The button sends the release managers your device's model and UDID; I'll message you when a build you can install is uploaded.",
+                new ReplyAction(AskToAddDevice, ChatActions.RequestDevice, build.Id.ToString(CultureInfo.InvariantCulture)));
+        }
         else if (verdict.Hint is { } hint)
             yield return new TextBlock(hint);
         else if (verdict.Kind == DeviceVerdictKind.Included)
@@ -472,6 +481,63 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
 
     private const string NoDevices = "Device registration is not available here.";
 
+    /// <summary>The label of the button that asks the release managers to add the presser's devices.</summary>
+    public const string AskToAddDevice = "Ask to add my device";
+
+    /// <summary>The label of the release managers' button that registers missing devices through Apple's API.</summary>
+    public const string RegisterInAppStoreConnect = "Register in App Store Connect";
+
+    /// <summary>What to do once devices are in Apple's list: existing profiles do not change.</summary>
+    public const string RegenerateProfile =
+        "Existing profiles do not change: regenerate the ad-hoc or development profile in Apple's developer portal (or with fastlane match's force_for_new_devices), then rebuild the app and upload it.";
+
+    /// <summary>The button under a list of missing devices, when App Store Connect registration is configured.</summary>
+    public static ReplyAction RegisterButton(long buildId) =>
+        new(RegisterInAppStoreConnect, ChatActions.RegisterWithApple, buildId.ToString(CultureInfo.InvariantCulture));
+
+    private async Task<ChatReply> RegisterWithAppleAsync(ChatAction action, CancellationToken cancellationToken)
+    {
+        if (!action.User.IsReleaseManager)
+            return ChatReply.Message("Sorry, only release managers can register devices with Apple.");
+        if (devices is null || !devices.CanRegisterWithApple)
+            return ChatReply.Message("App Store Connect registration is not configured here.");
+        if (!long.TryParse(action.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var buildId))
+            return ChatReply.Message("That button is no longer supported. Try \"help\".");
+        var results = await devices.RegisterWithAppleAsync(buildId, cancellationToken);
+        if (results is null)
+            return ChatReply.Message("I can't tell which devices that build lacks: it no longer exists, or was uploaded before I kept device lists.");
+        if (results.Count == 0)
+            return ChatReply.Message("Every registered device is in that build's profile: nothing to register.");
+        var registered = results.Count(r => r.Outcome is AppleRegistrationOutcome.Registered or AppleRegistrationOutcome.AlreadyRegistered);
+        var summary = $"{registered} of {results.Count} device{(results.Count == 1 ? " is" : "s are")} in App Store Connect now.";
+        var blocks = new List<ReplyBlock> { new HeaderBlock("App Store Connect"), new TextBlock(summary) };
+        blocks.AddRange(results.Select(r => new TextBlock(r.Sentence)));
+        if (registered > 0)
+            blocks.Add(new WarningBlock(RegenerateProfile));
+        return new ChatReply(summary + " " + string.Join(" ", results.Select(r => r.Sentence)) + (registered > 0 ? " " + RegenerateProfile : ""), blocks);
+    }
+
+    private async Task<ChatReply> RequestDeviceAsync(ChatAction action, CancellationToken cancellationToken)
+    {
+        if (devices is null)
+            return ChatReply.Message(NoDevices);
+        if (!long.TryParse(action.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var buildId))
+            return ChatReply.Message("That button is no longer supported. Try \"help\".");
+        var result = await devices.RequestAsync(action.User, buildId, action.Conversation, cancellationToken);
+        var models = result.Models is { Count: > 0 } named ? string.Join(" and ", named) : "device";
+        return ChatReply.Message(result.Outcome switch
+        {
+            DeviceRequestOutcome.Requested =>
+                $"I've asked the release managers to add your {models} to {result.AppName}'s profile. I'll message you when a build you can install is uploaded.",
+            DeviceRequestOutcome.AlreadyWaiting =>
+                $"You've already asked for {result.AppName}: the release managers have your {models}. I'll message you when a build you can install is uploaded.",
+            DeviceRequestOutcome.NotNeeded => "Your device is in this build's profile: nothing to ask for.",
+            DeviceRequestOutcome.NoDevices => "You have no registered device yet: \"device\" registers the iPhone or iPad you open its link on.",
+            DeviceRequestOutcome.NobodyToAsk => "No release manager is configured here, so I have nobody to ask. Tell whoever looks after the app's builds.",
+            _ => BuildGone,
+        });
+    }
+
     private async Task<ChatReply> DeviceLinkAsync(ChatUser user, string[] args, CancellationToken cancellationToken)
     {
         if (devices is null)
@@ -553,6 +619,8 @@ public sealed class ChatEngine(IChatCatalog catalog, TimeProvider time, IAnnounc
             return ChatReply.Message($"Every registered device is in the profile of {Describe(build)}.");
         var blocks = new List<ReplyBlock> { new HeaderBlock($"Not in the profile of {Describe(build)}") };
         blocks.AddRange(missing.Select(d => new ListItemBlock($"{d.Name} · {d.OwnerName}", $"UDID {d.Udid} · registered {Date(d.RegisteredAt)}")));
+        if (devices.CanRegisterWithApple)
+            blocks.Add(new ListItemBlock(RegisterInAppStoreConnect, "Registers these devices with Apple's API; then regenerate the profile and rebuild.", RegisterButton(build.Id)));
         blocks.Add(new ContextBlock(string.Create(CultureInfo.InvariantCulture,
             $"Add them in Apple's developer portal (GET /api/v1/devices?format=apple&missingFrom={build.Id} gives Apple's upload file), regenerate the profile and upload a new build.")));
         return new ChatReply($"{missing.Count} registered device{(missing.Count == 1 ? " is" : "s are")} not in the profile of {Describe(build)}", blocks);

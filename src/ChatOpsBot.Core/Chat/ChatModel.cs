@@ -91,7 +91,11 @@ public sealed record ListItemBlock(string Title, string Detail, ReplyAction? Act
 public sealed record ReplyAction(string Label, string ActionId, string Value);
 
 /// <summary>A button press that came back from a reply.</summary>
-public sealed record ChatAction(ChatUser User, string ActionId, string Value, string? ConversationId = null);
+public sealed record ChatAction(ChatUser User, string ActionId, string Value, string? ConversationId = null)
+{
+    /// <summary>Where the button was pressed, as much as the adapter knows (Teams adds its service URL).</summary>
+    public ConversationAddress? Conversation { get; init; }
+}
 
 /// <summary>The action ids the engine emits and understands.</summary>
 public static class ChatActions
@@ -101,4 +105,10 @@ public static class ChatActions
 
     /// <summary>A link button's own action: acknowledged, nothing else to do.</summary>
     public const string OpenLink = "open_link";
+
+    /// <summary>Ask the release managers to add the presser's devices to the profile of the build whose id is the value.</summary>
+    public const string RequestDevice = "request_device";
+
+    /// <summary>Register the devices the profile of the build whose id is the value lacks in App Store Connect (release managers).</summary>
+    public const string RegisterWithApple = "register_asc";
 }

@@ -20,7 +20,92 @@ public interface IDeviceDirectory
 
     /// <summary>Every registered device the build's profile does not include, or null when the build's device list is not known.</summary>
     Task<IReadOnlyList<RegisteredDevice>?> MissingFromAsync(long buildId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// "Ask to add my device": records that the person waits for a build of the app whose profile includes one of
+    /// their devices, and notifies the release managers once; a request already waiting is not sent again.
+    /// </summary>
+    /// <param name="user">Who pressed the button.</param>
+    /// <param name="buildId">The build whose profile lacks their devices.</param>
+    /// <param name="conversation">Where the button was pressed (Teams: the service URL to answer through later).</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<DeviceRequestResult> RequestAsync(ChatUser user, long buildId, ConversationAddress? conversation, CancellationToken cancellationToken);
+
+    /// <summary>Whether App Store Connect registration is configured.</summary>
+    bool CanRegisterWithApple { get; }
+
+    /// <summary>
+    /// Registers every registered device the build's profile lacks in App Store Connect; null when the build is
+    /// unknown, its device list is not known, or registration is not configured.
+    /// </summary>
+    Task<IReadOnlyList<AppleRegistration>?> RegisterWithAppleAsync(long buildId, CancellationToken cancellationToken);
 }
+
+/// <summary>What Apple answered for one device.</summary>
+public enum AppleRegistrationOutcome
+{
+    /// <summary>201: the device is in the team's list now.</summary>
+    Registered,
+
+    /// <summary>409: the team already has a device with this UDID.</summary>
+    AlreadyRegistered,
+
+    /// <summary>409: Apple refused the UDID as invalid.</summary>
+    InvalidUdid,
+
+    /// <summary>403: the team has reached Apple's device limit for the membership year.</summary>
+    LimitReached,
+
+    /// <summary>403: the API key may not register devices (its role, or an agreement to accept).</summary>
+    NotAllowed,
+
+    /// <summary>Anything else: another status, Apple unreachable.</summary>
+    Failed,
+}
+
+/// <param name="Device">The device as release managers see it.</param>
+/// <param name="Outcome">What Apple answered.</param>
+/// <param name="Detail">Apple's own words (its error's detail), when it gave any.</param>
+public sealed record AppleRegistration(RegisteredDevice Device, AppleRegistrationOutcome Outcome, string? Detail = null)
+{
+    /// <summary>The plain sentence for release managers.</summary>
+    public string Sentence => Outcome switch
+    {
+        AppleRegistrationOutcome.Registered => $"{Device.Name} ({Device.OwnerName}): registered in App Store Connect.",
+        AppleRegistrationOutcome.AlreadyRegistered => $"{Device.Name} ({Device.OwnerName}): already registered in App Store Connect.",
+        AppleRegistrationOutcome.InvalidUdid => $"{Device.Name} ({Device.OwnerName}): not registered, Apple says its UDID is not valid.",
+        AppleRegistrationOutcome.LimitReached => $"{Device.Name} ({Device.OwnerName}): not registered, the team has reached Apple's device limit for this membership year.",
+        AppleRegistrationOutcome.NotAllowed => $"{Device.Name} ({Device.OwnerName}): not registered, Apple does not allow this API key to register devices{(Detail is { Length: > 0 } d ? $" ({d})" : "")}.",
+        _ => $"{Device.Name} ({Device.OwnerName}): not registered{(Detail is { Length: > 0 } d ? $" ({d})" : "")}.",
+    };
+}
+
+/// <summary>What pressing "Ask to add my device" came to.</summary>
+public enum DeviceRequestOutcome
+{
+    /// <summary>Recorded; the release managers are being told.</summary>
+    Requested,
+
+    /// <summary>The person already waits for this app; nobody is told twice.</summary>
+    AlreadyWaiting,
+
+    /// <summary>One of the person's devices is in the profile after all, or the build takes no device list.</summary>
+    NotNeeded,
+
+    /// <summary>The person has no registered device to ask for.</summary>
+    NoDevices,
+
+    /// <summary>The build no longer exists.</summary>
+    BuildGone,
+
+    /// <summary>Neither release managers nor a requests conversation are configured: there is nobody to ask.</summary>
+    NobodyToAsk,
+}
+
+/// <param name="Outcome">What happened.</param>
+/// <param name="AppName">The app's display name, when the build was found.</param>
+/// <param name="Models">The models asked for.</param>
+public sealed record DeviceRequestResult(DeviceRequestOutcome Outcome, string? AppName = null, IReadOnlyList<string>? Models = null);
 
 public sealed record DeviceLinkOffer(string Url, DateTimeOffset ExpiresAt);
 

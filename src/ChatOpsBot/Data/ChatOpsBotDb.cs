@@ -49,6 +49,8 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
 
     public DbSet<DeviceHint> DeviceHints => Set<DeviceHint>();
 
+    public DbSet<DeviceRequest> DeviceRequests => Set<DeviceRequest>();
+
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
         // Stored as UTC everywhere; SQLite hands DateTime back unspecified, so say what it is.
@@ -254,6 +256,19 @@ internal class ChatOpsBotDb(DbContextOptions options) : DbContext(options), IDat
             h.Property(x => x.Platform).HasMaxLength(16);
             h.Property(x => x.Workspace).HasMaxLength(64);
             h.Property(x => x.UserId).HasMaxLength(128);
+        });
+        modelBuilder.Entity<DeviceRequest>(r =>
+        {
+            // One request per person and app: pressing again finds it instead of asking twice.
+            r.HasIndex(x => new { x.Platform, x.Workspace, x.UserId, x.AppId }).IsUnique();
+            // The upload of a build looks up the app's waiting requests.
+            r.HasIndex(x => new { x.AppId, x.FulfilledAt });
+            r.HasOne<App>().WithMany().HasForeignKey(x => x.AppId).OnDelete(DeleteBehavior.Cascade);
+            r.Property(x => x.Platform).HasMaxLength(16);
+            r.Property(x => x.Workspace).HasMaxLength(64);
+            r.Property(x => x.UserId).HasMaxLength(128);
+            r.Property(x => x.UserName).HasMaxLength(255);
+            r.Property(x => x.ServiceUrl).HasMaxLength(2048);
         });
     }
 

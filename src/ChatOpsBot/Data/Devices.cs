@@ -87,3 +87,38 @@ internal sealed class DeviceHint
 
     public DateTime OfferedAt { get; set; }
 }
+
+/// <summary>
+/// "Ask to add my device": a person waits for a build of an app whose profile includes one of their devices. One row
+/// per person and app; no UDID here (the notification reads the person's devices when it is sent).
+/// </summary>
+internal sealed class DeviceRequest
+{
+    public long Id { get; set; }
+
+    public required string Platform { get; set; }
+
+    public required string Workspace { get; set; }
+
+    public required string UserId { get; set; }
+
+    public required string UserName { get; set; }
+
+    /// <summary>Teams: the service URL the button was pressed through, to message the person (and release managers) later.</summary>
+    public string? ServiceUrl { get; set; }
+
+    public long AppId { get; set; }
+
+    /// <summary>The build whose profile lacked the person's devices.</summary>
+    public long BuildId { get; set; }
+
+    public DateTime RequestedAt { get; set; }
+
+    /// <summary>When the release managers' notification was claimed for sending; set once, atomically.</summary>
+    public DateTime? NotifiedAt { get; set; }
+
+    /// <summary>When a build whose profile includes one of the person's devices was uploaded and the person told; set once.</summary>
+    public DateTime? FulfilledAt { get; set; }
+
+    public long? FulfilledBuildId { get; set; }
+}

@@ -62,6 +62,10 @@ internal sealed partial class ExpireLinksJob(
         var deviceLinks = await db.DeviceLinks.Where(l => l.ExpiresAt <= now - Features.Devices.DeviceRegistry.DonePageLifetime).ExecuteDeleteAsync(cancellationToken);
         if (deviceLinks > 0)
             LogDeviceLinksDeleted(deviceLinks);
+        var fulfilledBefore = now - Features.Devices.DeviceRequests.FulfilledRetention;
+        var requests = await db.DeviceRequests.Where(r => r.FulfilledAt != null && r.FulfilledAt <= fulfilledBefore).ExecuteDeleteAsync(cancellationToken);
+        if (requests > 0)
+            LogDeviceRequestsDeleted(requests);
     }
 
     /// <summary>Deletes the token hashes of the links <paramref name="dead"/> selects, a batch at a time in the order of its index.</summary>
@@ -98,4 +102,7 @@ internal sealed partial class ExpireLinksJob(
 
     [LoggerMessage(EventId = 4104, Level = LogLevel.Debug, Message = "Expiry run over: no link died past the grace since the last run")]
     private partial void LogNothingToForget();
+
+    [LoggerMessage(EventId = 7056, Level = LogLevel.Information, Message = "Deleted {Count} device requests fulfilled more than 30 days ago")]
+    private partial void LogDeviceRequestsDeleted(int count);
 }

@@ -41,6 +41,7 @@ internal sealed partial class BuildIngest(
     ArtifactLocks locks,
     ArtifactCollector collector,
     TimeProvider time,
+    Hangfire.IBackgroundJobClient jobs,
     ILogger<BuildIngest> logger)
 {
     private const int MaxNotesLength = 10_000;
@@ -248,6 +249,11 @@ internal sealed partial class BuildIngest(
                         await db.SaveChangesAsync(cancellationToken);
                         LogBuildRegistered(build.Id, slug, channel, build.Version, build.BuildNumber);
                         outcome = IngestOutcome.Created(build, slug);
+                        // People waiting for one of their devices in this app's profile are told once it is in; a job
+                        // only when someone waits.
+                        if (ipa.ProvisionedDevices.Count > 0
+                            && await db.DeviceRequests.AnyAsync(r => r.AppId == build.AppId && r.FulfilledAt == null, cancellationToken))
+                            Devices.DeviceRequests.AfterUpload(jobs, build.Id);
                     }
                     catch (DbUpdateException) when (attempt < MaxRegistrationAttempts)
                     {

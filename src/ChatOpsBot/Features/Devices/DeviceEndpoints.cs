@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using ChatOpsBot.Core.Chat;
 using ChatOpsBot.Core.Devices;
 using ChatOpsBot.Features.ApiKeys;
@@ -10,6 +11,17 @@ using Microsoft.Extensions.Options;
 namespace ChatOpsBot.Features.Devices;
 
 internal sealed record DeviceOwnerResponse(string Platform, string? Workspace, string UserId, string Name);
+
+internal sealed record AppleRegistrationRequest(long? BuildId);
+
+/// <summary>
+/// What Apple answered for one device: <c>outcome</c> is registered, alreadyRegistered, invalidUdid, limitReached,
+/// notAllowed or failed; <c>detail</c> Apple's own words; <c>message</c> the sentence chat shows.
+/// </summary>
+internal sealed record AppleRegistrationResponse(long DeviceId, string Udid, string Name, string Owner, string Outcome, string? Detail, string Message);
+
+/// <summary>Every device's answer, and in <c>next</c> what to do now that devices are in Apple's list (null when none is).</summary>
+internal sealed record AppleRegistrationsResponse(AppleRegistrationResponse[] Devices, string? Next);
 
 internal sealed record DeviceResponse(
     long Id, string Udid, string Name, string Model, string? Product, string? Version, string? Serial, DeviceOwnerResponse Owner, DateTime RegisteredAt);
@@ -30,6 +42,12 @@ internal static partial class DeviceEndpoints
         builder.Services.AddSingleton<DeviceCertificates>();
         builder.Services.AddSingleton<DeviceUrls>();
         builder.Services.AddScoped<DeviceRegistry>();
+        builder.Services.AddScoped<DeviceRequests>();
+        builder.Services.AddOptions<AppStoreConnectOptions>().BindConfiguration(AppStoreConnectOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AppStoreConnectOptions>, AppStoreConnectOptionsValidator>();
+        // The API token must never follow a redirect to another host.
+        builder.Services.AddHttpClient<AppStoreConnectClient>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         builder.Services.AddScoped<IDeviceDirectory>(services => services.GetRequiredService<DeviceRegistry>());
         return builder;
     }
@@ -51,12 +69,19 @@ internal static partial class DeviceEndpoints
         pages.MapPost("/enroll", Enroll).DisableAntiforgery();
         pages.MapGet("/done", Done);
 
-        app.MapGroup("/api/v1")
+        var api = app.MapGroup("/api/v1")
             .RequireAuthorization(ApiKeyAuthentication.ReleaseManager)
             .WithTags("Devices")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .MapGet("/devices", ListDevices)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        api.MapPost("/devices/app-store-connect", RegisterWithApple)
+            .WithSummary("Registers the devices a build's profile lacks in App Store Connect (ReleaseManager or Admin); then regenerate the profile and rebuild")
+            .Produces<AppleRegistrationsResponse>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status501NotImplemented);
+        api.MapGet("/devices", ListDevices)
             .WithSummary("Registered devices (ReleaseManager or Admin): JSON, or with format=apple Apple's bulk upload file; missingFrom=<buildId> only those the build's profile does not include")
             .Produces<DeviceResponse[]>(StatusCodes.Status200OK)
             .Produces<string>(StatusCodes.Status200OK, "text/plain")
@@ -155,6 +180,28 @@ internal static partial class DeviceEndpoints
         }
         return TypedResults.Ok(found.Devices.Select(d => new DeviceResponse(d.Id, d.Udid, d.Name, DeviceNames.Model(d.Product), d.Product, d.Version, d.Serial,
             new DeviceOwnerResponse(d.Platform, d.Workspace.Length == 0 ? null : d.Workspace, d.UserId, d.OwnerName), d.RegisteredAt)).ToArray());
+    }
+
+    internal static async Task<Results<Ok<AppleRegistrationsResponse>, ProblemHttpResult>> RegisterWithApple(
+        DeviceRegistry registry, AppleRegistrationRequest? body, CancellationToken cancellationToken)
+    {
+        if (!registry.CanRegisterWithApple)
+            return TypedResults.Problem("App Store Connect registration is not configured: set ChatOpsBot:AppStoreConnect:IssuerId, KeyId and PrivateKey.",
+                statusCode: StatusCodes.Status501NotImplemented, title: "App Store Connect is not configured");
+        if (body?.BuildId is not { } buildId)
+            return TypedResults.Problem("The body must be {\"buildId\": <id>}: the build whose profile lacks the devices.", statusCode: StatusCodes.Status400BadRequest, title: "buildId is required");
+        var listed = await registry.ListAllAsync(buildId, cancellationToken);
+        if (listed is not { } found)
+            return TypedResults.Problem($"There is no build {buildId}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown build");
+        if (!found.Known)
+            return TypedResults.Problem($"Build {buildId} is not an ad-hoc or development build whose device list is known (builds uploaded before device registration have none).",
+                statusCode: StatusCodes.Status409Conflict, title: "No device list");
+        var results = await registry.RegisterWithAppleAsync(found.Devices, cancellationToken);
+        var registered = results.Any(r => r.Outcome is AppleRegistrationOutcome.Registered or AppleRegistrationOutcome.AlreadyRegistered);
+        return TypedResults.Ok(new AppleRegistrationsResponse(
+            [.. results.Select(r => new AppleRegistrationResponse(r.Device.Id, r.Device.Udid, r.Device.Name, r.Device.OwnerName,
+                JsonNamingPolicy.CamelCase.ConvertName(r.Outcome.ToString()), r.Detail, r.Sentence))],
+            registered ? ChatEngine.RegenerateProfile : null));
     }
 
     /// <summary>The body when it is at most <see cref="DeviceEnrollment.MaxBodyBytes"/>; null when it is larger.</summary>

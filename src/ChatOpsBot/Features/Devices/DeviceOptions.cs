@@ -17,8 +17,19 @@ internal sealed class DeviceOptions
     /// <summary>A PEM file with Apple's "iPhone Device CA": when set, only device identities it issued may report.</summary>
     public string? AppleDeviceCa { get; set; }
 
-    /// <summary>Where "Ask to add my device" requests go; release managers' direct messages when empty.</summary>
+    /// <summary>
+    /// Where "Ask to add my device" requests go, as <c>slack:&lt;channel id&gt;</c> or <c>teams:&lt;conversation id&gt;</c>;
+    /// release managers' direct messages when empty.
+    /// </summary>
     public string? RequestsConversation { get; set; }
+
+    /// <summary>The platform and conversation id of a <see cref="RequestsConversation"/> value; the platform is empty when it names none.</summary>
+    public static (string Platform, string ConversationId) ParseConversation(string value)
+    {
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
+        var platform = colon < 0 ? "" : value[..colon];
+        return platform is "slack" or "teams" && value.Length > colon + 1 ? (platform, value[(colon + 1)..]) : ("", value);
+    }
 
     /// <summary>How long a /d/{token} link works.</summary>
     public TimeSpan LinkLifetime { get; set; } = TimeSpan.FromMinutes(15);
@@ -37,6 +48,8 @@ internal sealed class DeviceOptionsValidator : IValidateOptions<DeviceOptions>
             failures.Add($"{DeviceOptions.Section}:LinkLifetime must be positive.");
         if (string.IsNullOrWhiteSpace(options.Organization))
             failures.Add($"{DeviceOptions.Section}:Organization must not be empty.");
+        if (!string.IsNullOrEmpty(options.RequestsConversation) && DeviceOptions.ParseConversation(options.RequestsConversation).Platform.Length == 0)
+            failures.Add($"{DeviceOptions.Section}:RequestsConversation must be slack:<channel id> or teams:<conversation id>.");
         if (!string.IsNullOrEmpty(options.SigningCertificate))
         {
             try

@@ -39,6 +39,9 @@ internal sealed partial class DeviceRegistry(
     DeviceUrls urls,
     TimeProvider time,
     IOptions<DeviceOptions> options,
+    DeviceRequests requests,
+    IOptions<AppStoreConnectOptions> appStoreConnect,
+    AppStoreConnectClient apple,
     ILogger<DeviceRegistry> logger) : IDeviceDirectory
 {
     /// <summary>How long after a device reported its link's done page still shows it.</summary>
@@ -141,6 +144,11 @@ internal sealed partial class DeviceRegistry(
         {
             // SQLite keeps foreign keys on, but a statement of ExecuteDelete does not fire EF's SetNull: clear it here.
             await db.DeviceLinks.Where(l => l.DeviceId == deviceId).ExecuteUpdateAsync(l => l.SetProperty(x => x.DeviceId, (long?)null), cancellationToken);
+            // A person without devices waits for nothing.
+            var owner = DeviceOwner.Of(user);
+            if (!await OwnedBy(owner).AnyAsync(cancellationToken))
+                await db.DeviceRequests.Where(r => r.Platform == owner.Platform && r.Workspace == owner.Workspace && r.UserId == owner.UserId)
+                    .ExecuteDeleteAsync(cancellationToken);
             LogDeviceForgotten(deviceId);
         }
         return deleted;
@@ -189,6 +197,45 @@ internal sealed partial class DeviceRegistry(
         return included.Count > 0
             ? new InstallVerdict(DeviceVerdictKind.Included, included)
             : new InstallVerdict(DeviceVerdictKind.NotIncluded, [.. mine.Select(d => DeviceNames.Model(d.Product)).Distinct()]);
+    }
+
+    public async Task<DeviceRequestResult> RequestAsync(ChatUser user, long buildId, ConversationAddress? conversation, CancellationToken cancellationToken)
+    {
+        var build = await db.Builds.AsNoTracking().Where(b => b.Id == buildId)
+            .Select(b => new { b.AppId, b.App.DisplayName }).SingleOrDefaultAsync(cancellationToken);
+        if (build is null)
+            return new DeviceRequestResult(DeviceRequestOutcome.BuildGone);
+        var owner = DeviceOwner.Of(user);
+        var verdict = await VerdictAsync(owner, buildId, cancellationToken);
+        var outcome = verdict.Kind switch
+        {
+            DeviceVerdictKind.NoDevices => DeviceRequestOutcome.NoDevices,
+            DeviceVerdictKind.NotIncluded when !requests.AnyoneToAsk => DeviceRequestOutcome.NobodyToAsk,
+            DeviceVerdictKind.NotIncluded => await requests.CreateAsync(owner, user.DisplayName, build.AppId, buildId, conversation, cancellationToken)
+                ? DeviceRequestOutcome.Requested
+                : DeviceRequestOutcome.AlreadyWaiting,
+            _ => DeviceRequestOutcome.NotNeeded,
+        };
+        return new DeviceRequestResult(outcome, build.DisplayName, verdict.Models);
+    }
+
+    public bool CanRegisterWithApple => appStoreConnect.Value.Enabled;
+
+    public async Task<IReadOnlyList<AppleRegistration>?> RegisterWithAppleAsync(long buildId, CancellationToken cancellationToken) =>
+        CanRegisterWithApple && await ListAllAsync(buildId, cancellationToken) is { Known: true } listed
+            ? await RegisterWithAppleAsync(listed.Devices, cancellationToken)
+            : null;
+
+    /// <summary>Registers each device in App Store Connect, one call after another, under the name Apple's bulk file would give it.</summary>
+    public async Task<List<AppleRegistration>> RegisterWithAppleAsync(List<Device> devices, CancellationToken cancellationToken)
+    {
+        var results = new List<AppleRegistration>(devices.Count);
+        foreach (var device in devices)
+        {
+            var (outcome, detail) = await apple.RegisterAsync($"{device.OwnerName} {DeviceNames.Model(device.Product)}", device.Udid, cancellationToken);
+            results.Add(new AppleRegistration(ToRegistered(device), outcome, detail));
+        }
+        return results;
     }
 
     public async Task<IReadOnlyList<RegisteredDevice>?> MissingFromAsync(long buildId, CancellationToken cancellationToken) =>

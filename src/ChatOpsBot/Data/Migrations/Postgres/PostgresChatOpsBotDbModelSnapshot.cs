@@ -495,6 +495,66 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                     b.ToTable("DeviceLinks");
                 });
 
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AppId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BuildId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("FulfilledAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("FulfilledBuildId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("NotifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ServiceUrl")
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.Property<string>("Workspace")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "FulfilledAt");
+
+                    b.HasIndex("Platform", "Workspace", "UserId", "AppId")
+                        .IsUnique();
+
+                    b.ToTable("DeviceRequests");
+                });
+
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
                 {
                     b.Property<long>("Id")
@@ -957,6 +1017,15 @@ namespace ChatOpsBot.Data.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceRequest", b =>
+                {
+                    b.HasOne("ChatOpsBot.Data.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>

@@ -470,6 +470,64 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                     b.ToTable("DeviceLinks");
                 });
 
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceRequest", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AppId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BuildId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("FulfilledAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FulfilledBuildId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("NotifiedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Platform")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("RequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ServiceUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Workspace")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "FulfilledAt");
+
+                    b.HasIndex("Platform", "Workspace", "UserId", "AppId")
+                        .IsUnique();
+
+                    b.ToTable("DeviceRequests");
+                });
+
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
                 {
                     b.Property<long>("Id")
@@ -916,6 +974,15 @@ namespace ChatOpsBot.Data.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("ChatOpsBot.Data.DeviceRequest", b =>
+                {
+                    b.HasOne("ChatOpsBot.Data.App", null)
+                        .WithMany()
+                        .HasForeignKey("AppId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("ChatOpsBot.Data.InstallLink", b =>
