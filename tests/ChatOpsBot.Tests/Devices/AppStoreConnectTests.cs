@@ -118,6 +118,30 @@ public sealed class AppStoreConnectTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AnAppleThatDoesNotAnswerInTimeIsAFailureWithASentenceNotAnException()
+    {
+        // HttpClient's own deadline surfaces as TaskCanceledException while the caller's token is not cancelled.
+        using var http = new HttpClient(new TimingOutHandler());
+        var options = Microsoft.Extensions.Options.Options.Create(new ChatOpsBot.Features.Devices.AppStoreConnectOptions
+        {
+            IssuerId = "issuer", KeyId = "KEY123", PrivateKey = _apple.PrivateKeyPem, BaseUrl = "http://127.0.0.1:9",
+        });
+        var client = new ChatOpsBot.Features.Devices.AppStoreConnectClient(http, options, TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ChatOpsBot.Features.Devices.AppStoreConnectClient>.Instance);
+
+        var (outcome, detail) = await client.RegisterAsync("Ada's iPhone", "00008030-001A2B3C4D5E6F70", CancellationToken.None);
+
+        Assert.Equal(ChatOpsBot.Core.Chat.AppleRegistrationOutcome.Failed, outcome);
+        Assert.Equal("App Store Connect did not answer in time", detail);
+    }
+
+    private sealed class TimingOutHandler : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.", new TimeoutException());
+    }
+
+    [Fact]
     public async Task TheTokenExpiresTenMinutesAfterTheHostsNow()
     {
         await using var host = await StartAsync(_apple.Settings());

@@ -163,6 +163,12 @@ internal sealed partial class AppStoreConnectClient(HttpClient http, IOptions<Ap
             LogUnreachable(e.GetType().Name);
             return (AppleRegistrationOutcome.Failed, "App Store Connect could not be reached");
         }
+        // HttpClient's own deadline (not the caller's cancellation): the same answer as no answer at all.
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable(e.GetType().Name);
+            return (AppleRegistrationOutcome.Failed, "App Store Connect did not answer in time");
+        }
     }
 
     /// <summary>The first error's code and detail of a JSON:API error document.</summary>
