@@ -44,12 +44,7 @@ public sealed class AndroidInstallSite : IAsyncLifetime, IDisposable
         AxeSource = await File.ReadAllTextAsync(AxePath());
 
         _playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"],
-        });
+        Browser = await DebianChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()

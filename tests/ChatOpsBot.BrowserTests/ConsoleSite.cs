@@ -48,13 +48,7 @@ public sealed class ConsoleSite : IAsyncLifetime, IDisposable
         AnnouncementId = await SeedAnnouncementAsync();
 
         _playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            // As InstallSite: Debian's Chromium is the browser under test.
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"],
-        });
+        Browser = await DebianChromium.LaunchAsync(_playwright);
     }
 
     private async Task<long> SeedAnnouncementAsync()

@@ -39,13 +39,7 @@ public sealed class InstallSite : IAsyncLifetime, IDisposable
         BuildId = await UploadAsync();
 
         _playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            // Playwright's own browser download cannot run here; Debian's Chromium is the browser under test.
-            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"],
-        });
+        Browser = await DebianChromium.LaunchAsync(_playwright);
     }
 
     public async Task DisposeAsync()
