@@ -161,17 +161,24 @@ internal static partial class DeviceEndpoints
             : Html(DevicePage.RenderUsed(nonce), StatusCodes.Status410Gone);
     }
 
+    /// <summary>Why the devices missing from a build cannot be listed (no such build, or no device list known), or null.</summary>
+    private static ProblemHttpResult? DeviceListProblem(long? buildId, (bool Known, List<ChatOpsBot.Data.Device> Devices)? listed) => listed switch
+    {
+        null => TypedResults.Problem($"There is no build {buildId}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown build"),
+        { Known: false } => TypedResults.Problem($"Build {buildId} is not an ad-hoc or development build whose device list is known (builds uploaded before device registration have none).",
+            statusCode: StatusCodes.Status409Conflict, title: "No device list"),
+        _ => null,
+    };
+
     internal static async Task<Results<Ok<DeviceResponse[]>, FileContentHttpResult, ProblemHttpResult>> ListDevices(
         DeviceRegistry registry, [FromQuery] string? format, [FromQuery] long? missingFrom, CancellationToken cancellationToken)
     {
         if (format is not (null or "json" or "apple"))
             return TypedResults.Problem("format must be json or apple.", statusCode: StatusCodes.Status400BadRequest, title: "Unknown format");
         var listed = await registry.ListAllAsync(missingFrom, cancellationToken);
-        if (listed is not { } found)
-            return TypedResults.Problem($"There is no build {missingFrom}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown build");
-        if (!found.Known)
-            return TypedResults.Problem($"Build {missingFrom} is not an ad-hoc or development build whose device list is known (builds uploaded before device registration have none).",
-                statusCode: StatusCodes.Status409Conflict, title: "No device list");
+        if (DeviceListProblem(missingFrom, listed) is { } problem)
+            return problem;
+        var found = listed!.Value;
         if (format == "apple")
         {
             var text = AppleDeviceList.Write(found.Devices.Select(d => new AppleDeviceEntry(d.Udid, $"{d.OwnerName} {DeviceNames.Model(d.Product)}",
@@ -191,11 +198,9 @@ internal static partial class DeviceEndpoints
         if (body?.BuildId is not { } buildId)
             return TypedResults.Problem("The body must be {\"buildId\": <id>}: the build whose profile lacks the devices.", statusCode: StatusCodes.Status400BadRequest, title: "buildId is required");
         var listed = await registry.ListAllAsync(buildId, cancellationToken);
-        if (listed is not { } found)
-            return TypedResults.Problem($"There is no build {buildId}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown build");
-        if (!found.Known)
-            return TypedResults.Problem($"Build {buildId} is not an ad-hoc or development build whose device list is known (builds uploaded before device registration have none).",
-                statusCode: StatusCodes.Status409Conflict, title: "No device list");
+        if (DeviceListProblem(buildId, listed) is { } problem)
+            return problem;
+        var found = listed!.Value;
         var results = await registry.RegisterWithAppleAsync(found.Devices, cancellationToken);
         var registered = results.Any(r => r.Outcome is AppleRegistrationOutcome.Registered or AppleRegistrationOutcome.AlreadyRegistered);
         return TypedResults.Ok(new AppleRegistrationsResponse(
