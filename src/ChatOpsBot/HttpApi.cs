@@ -50,7 +50,6 @@ internal static class HttpApi
         app.UseStatusCodePages(Features.Web.ErrorPages.WriteAsync);
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseRateLimiter();
         app.MapGet($"/openapi/{OpenApiDocumentName}.json", OpenApiDocument).ExcludeFromDescription();
         return app;
     }

@@ -35,10 +35,13 @@ public sealed class AnnouncementsTests : IDisposable
     /// A host whose jobs wait in <see cref="ChatOpsBotApplication.Jobs"/> until <see cref="SettleAsync"/> runs them; with
     /// <paramref name="jobServer"/>, Hangfire's server and the outbox sweep run in the host, for a test about them.
     /// </summary>
-    private ChatOpsBotApplication Host(FakeMessenger slack, FakeMessenger teams, bool jobServer = false, string? dataDirectory = null)
+    private ChatOpsBotApplication Host(FakeMessenger slack, FakeMessenger teams, bool jobServer = false, string? dataDirectory = null, int? requestsPerWindow = null)
     {
+        var settings = new Dictionary<string, string?> { ["ChatOpsBot:Jobs:Enabled"] = jobServer ? "true" : "false" };
+        if (requestsPerWindow is { } limit)
+            settings["ChatOpsBot:Install:RequestsPerWindow"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var app = new ChatOpsBotApplication(
-            ChatOpsBotApplication.WithApiKeys(new() { ["ChatOpsBot:Jobs:Enabled"] = jobServer ? "true" : "false" }),
+            ChatOpsBotApplication.WithApiKeys(settings),
             dataDirectory: dataDirectory,
             services: services =>
             {
@@ -446,6 +449,36 @@ public sealed class AnnouncementsTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, malformed.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, upperCase.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, afterRevoke.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheIconRouteSpendsAPerClientBudgetAndAnswers429WithRetryAfterUntilTheWindowEnds()
+    {
+        FakeMessenger slack = new("slack"), teams = new("teams");
+        var app = Host(slack, teams, requestsPerWindow: 2);
+        await UploadAsync(app);
+        string icon;
+        await using (var scope = app.Services.CreateAsyncScope())
+            icon = (await scope.ServiceProvider.GetRequiredService<ChatOpsBotDb>().Builds.SingleAsync()).IconSha256!;
+        using var anonymous = app.CreateLoopbackClient();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await anonymous.GetAsync($"/icons/{icon}.png");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+                Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+                Assert.InRange(int.Parse(response.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+            }
+        }
+        app.Clock.Advance(TimeSpan.FromMinutes(1));
+        using var renewed = await anonymous.GetAsync($"/icons/{icon}.png");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
     }
 
     [Fact]

@@ -19,6 +19,42 @@ public sealed class DeviceRegistrationTests : IDisposable
     public void Dispose() => _devices.Dispose();
 
     [Fact]
+    public async Task DevicePagesSpendAPerClientBudgetOfTheirOwnAndAnswer429WithRetryAfterUntilTheWindowEnds()
+    {
+        await using var host = await DeviceHost.StartAsync(new() { ["ChatOpsBot:Install:RequestsPerWindow"] = "3", ["ChatOpsBot:Install:Window"] = "00:01:00" });
+        var token = await host.DeviceLinkTokenAsync();
+        using var phone = host.Phone();
+        phone.DefaultRequestHeaders.Accept.ParseAdd("text/html");
+        using var device = host.App.CreateLoopbackClient();
+        device.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", "Profile/1.0");
+
+        var pages = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await phone.GetAsync($"/d/{token}");
+            pages.Add(response.StatusCode);
+        }
+        using var limitedPage = await phone.GetAsync($"/d/{token}");
+        var limitedHtml = await limitedPage.Content.ReadAsStringAsync();
+        using var limitedProfile = await device.GetAsync($"/d/{token}/profile");
+        // The install links' budgets are their own: the device pages' use leaves them untouched.
+        using var install = await phone.GetAsync("/i/AAAAAAAAAAAAAAAAAAAAAA");
+        host.App.Clock.Advance(TimeSpan.FromMinutes(1));
+        using var renewed = await phone.GetAsync($"/d/{token}");
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], pages);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limitedPage.StatusCode);
+        Assert.Equal("text/html", limitedPage.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Too many requests", limitedHtml, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("no-store", limitedPage.Headers.CacheControl?.ToString());
+        Assert.InRange(int.Parse(limitedPage.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture), 1, 60);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limitedProfile.StatusCode);
+        Assert.Equal("text/plain", limitedProfile.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, install.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, renewed.StatusCode);
+    }
+
+    [Fact]
     public async Task DeviceCommandLeadsThroughPageAndProfileToAStoredDeviceAndADonePage()
     {
         await using var host = await DeviceHost.StartAsync();

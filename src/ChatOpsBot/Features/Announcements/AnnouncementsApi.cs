@@ -67,7 +67,6 @@ internal static partial class AnnouncementsApi
         // Chat platforms fetch the announcement's icon without any credential. Only icons of active builds are
         // served, by their content hash, which says nothing a reader of the announcement does not already see.
         app.MapGet("/icons/{sha256}.png", Icon)
-            .RequireRateLimiting(InstallEndpoints.RateLimitPolicy)
             .AddEndpointFilter(async (context, next) =>
             {
                 var headers = context.HttpContext.Response.Headers;
@@ -75,6 +74,7 @@ internal static partial class AnnouncementsApi
                 headers.XContentTypeOptions = "nosniff";
                 return await next(context);
             })
+            .RequirePerClientLimit(AnonymousRoute.Icons)
             .ExcludeFromDescription();
         return app;
     }

@@ -55,7 +55,6 @@ internal static partial class DeviceEndpoints
     public static WebApplication MapDevices(this WebApplication app)
     {
         var pages = app.MapGroup("/d/{token}")
-            .RequireRateLimiting(InstallEndpoints.RateLimitPolicy)
             .AddEndpointFilter(async (context, next) =>
             {
                 var headers = context.HttpContext.Response.Headers;
@@ -63,6 +62,7 @@ internal static partial class DeviceEndpoints
                 InstallEndpoints.KeepTokenPrivate(headers);
                 return await next(context);
             })
+            .RequirePerClientLimit(AnonymousRoute.DevicePages)
             .ExcludeFromDescription();
         pages.MapGet("", Page);
         pages.MapGet("/profile", Profile);

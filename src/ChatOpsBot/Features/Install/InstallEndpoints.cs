@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Threading.RateLimiting;
 using ChatOpsBot.Core.Builds;
 using ChatOpsBot.Core.Manifests;
 using ChatOpsBot.Data;
@@ -20,12 +19,6 @@ namespace ChatOpsBot.Features.Install;
 /// </summary>
 internal static partial class InstallEndpoints
 {
-    /// <summary>
-    /// The ASP.NET Core rate-limit policy for other anonymous, per-client routes (announcement icons). The /i/ routes
-    /// use <see cref="InstallRateLimiter"/>, which can tell known links from unknown tokens.
-    /// </summary>
-    public const string RateLimitPolicy = "install";
-
     public static WebApplicationBuilder AddInstall(this WebApplicationBuilder builder)
     {
         // The install endpoints are what records link events, so their writer is registered with them.
@@ -33,18 +26,6 @@ internal static partial class InstallEndpoints
         builder.Services.TryAddSingleton<InstallRateLimiter>();
         builder.Services.AddHostedService<LinkEventFlusher>();
         builder.Services.AddHostedService<DeliveryOffloadNotice>();
-        builder.Services.AddRateLimiter(limiter =>
-        {
-            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(RateLimitPolicy, http =>
-            {
-                var options = http.RequestServices.GetRequiredService<IOptions<ChatOpsBotOptions>>().Value.Install;
-                if (options.RequestsPerWindow == 0)
-                    return RateLimitPartition.GetNoLimiter(default(System.Net.IPNetwork));
-                return RateLimitPartition.GetFixedWindowLimiter(InstallRateLimiter.ClientNetwork(http.Connection.RemoteIpAddress),
-                    _ => new FixedWindowRateLimiterOptions { PermitLimit = options.RequestsPerWindow, Window = options.Window, QueueLimit = 0 });
-            });
-        });
         return builder;
     }
 
@@ -294,9 +275,12 @@ internal static partial class InstallEndpoints
     {
         if (limiter.TryAcquire(http.Connection.RemoteIpAddress, linkId, out var retryAfter))
             return true;
-        http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        SetRetryAfter(http, retryAfter);
         return false;
     }
+
+    internal static void SetRetryAfter(HttpContext http, TimeSpan retryAfter) =>
+        http.Response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static InstallPageState StateOf(LinkStatus status) => status switch
     {
@@ -333,7 +317,7 @@ internal static partial class InstallEndpoints
     private static ContentHttpResult UnknownLink() =>
         TypedResults.Text("Unknown install link.", "text/plain", statusCode: StatusCodes.Status404NotFound);
 
-    private static ContentHttpResult TooManyRequests() =>
+    internal static ContentHttpResult TooManyRequests() =>
         TypedResults.Text("Too many requests from your address. Try again in a minute.", "text/plain", statusCode: StatusCodes.Status429TooManyRequests);
 
     private static ContentHttpResult Gone(LinkStatus status) => TypedResults.Text(status switch

@@ -10,25 +10,41 @@ namespace ChatOpsBot.Features.Install;
 /// and link, so nobody else's traffic (another phone behind the same office NAT, a client flooding made-up tokens)
 /// can stop a person's install; tokens that match no link spend a smaller budget per client of their own.
 /// Fixed windows on the app's <see cref="TimeProvider"/>, aligned to the clock, one generation of counters per window.
+/// Other anonymous routes (the device registration pages, announcement icons) spend a budget of their own per client
+/// and route, as large as a link's (<see cref="PerClientLimit"/>).
+/// No timer runs: a window's counters are replaced by the first request of the next one, so an idle host stays idle
+/// (ASP.NET Core's rate limiter, which this replaced for those routes, wakes the thread pool ten times a second).
 /// </summary>
 internal sealed class InstallRateLimiter(TimeProvider time, IOptions<ChatOpsBotOptions> options)
 {
     private static readonly IPNetwork Unknown = new(IPAddress.IPv6None, 128);
+
+    // The counter keys' link id for requests that are not for a known link.
+    private const long UnknownToken = -1;
 
     private Generation _current = new(long.MinValue);
 
     /// <summary>Whether the request may proceed; when not, how long until the window ends.</summary>
     public bool TryAcquire(IPAddress? client, long? linkId, out TimeSpan retryAfter)
     {
+        var settings = options.Value.Install;
+        return TryAcquire(client, linkId ?? UnknownToken, linkId is null ? settings.UnknownTokenRequestsPerWindow : settings.RequestsPerWindow, out retryAfter);
+    }
+
+    /// <summary>The same for another anonymous route: the client's budget for that route.</summary>
+    public bool TryAcquire(IPAddress? client, AnonymousRoute route, out TimeSpan retryAfter) =>
+        TryAcquire(client, -(long)route, options.Value.Install.RequestsPerWindow, out retryAfter);
+
+    private bool TryAcquire(IPAddress? client, long budget, int limit, out TimeSpan retryAfter)
+    {
         retryAfter = TimeSpan.Zero;
         var settings = options.Value.Install;
         if (settings.RequestsPerWindow == 0)
             return true;
-        var limit = linkId is null ? settings.UnknownTokenRequestsPerWindow : settings.RequestsPerWindow;
         var now = time.GetUtcNow().UtcTicks;
         var window = settings.Window.Ticks;
         var counts = CountsFor(now / window);
-        var count = counts.AddOrUpdate(new Key(ClientNetwork(client), linkId ?? -1), 1, static (_, c) => c == int.MaxValue ? c : c + 1);
+        var count = counts.AddOrUpdate(new Key(ClientNetwork(client), budget), 1, static (_, c) => c == int.MaxValue ? c : c + 1);
         if (count <= limit)
             return true;
         retryAfter = TimeSpan.FromTicks(window - now % window);
@@ -76,4 +92,32 @@ internal sealed class InstallRateLimiter(TimeProvider time, IOptions<ChatOpsBotO
 
         public ConcurrentDictionary<Key, int> Counts { get; } = new();
     }
+}
+
+/// <summary>Anonymous routes outside /i/ that spend a per-client budget of their own.</summary>
+internal enum AnonymousRoute
+{
+    // Negative link ids in the counters' keys; -1 is the unknown tokens'.
+    DevicePages = 2,
+    Icons = 3,
+}
+
+internal static class PerClientLimit
+{
+    /// <summary>
+    /// Spends one request of the client's budget for <paramref name="route"/>, or answers 429 with Retry-After: a
+    /// browser is shown a page, anything else (a device's own request, a chat platform's fetch) a sentence.
+    /// </summary>
+    public static TBuilder RequirePerClientLimit<TBuilder>(this TBuilder builder, AnonymousRoute route) where TBuilder : IEndpointConventionBuilder =>
+        builder.AddEndpointFilter(async (context, next) =>
+        {
+            var http = context.HttpContext;
+            if (http.RequestServices.GetRequiredService<InstallRateLimiter>().TryAcquire(http.Connection.RemoteIpAddress, route, out var retryAfter))
+                return await next(context);
+            InstallEndpoints.SetRetryAfter(http, retryAfter);
+            return HttpMethods.IsGet(http.Request.Method) && http.Request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase)
+                ? TypedResults.Content(InstallPage.RenderTooManyRequests(InstallEndpoints.PageSecurityPolicy(http.Response.Headers)), "text/html; charset=utf-8",
+                    statusCode: StatusCodes.Status429TooManyRequests)
+                : InstallEndpoints.TooManyRequests();
+        });
 }
