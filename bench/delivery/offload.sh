@@ -13,15 +13,21 @@
 # manifest bytes from a directory (the reference), one proxies to the offloading host and has the internal location
 # of docs/operations.md ("Offloading IPA bytes to nginx"). SQLite; every IPA GET records a download row, every
 # manifest GET an event row; the per-address limit on /i/ is off (ChatOpsBot__Install__RequestsPerWindow=0).
-# Usage: bench/delivery/offload.sh   (about 3 minutes on 2 cores; needs python3, curl, nginx, wrk, about 1 GB under
+# Usage: bench/delivery/offload.sh   (about 4 minutes on 2 cores; needs python3, curl, nginx, wrk, taskset, about 1 GB under
 #        $TMPDIR; installs nginx and wrk with apt-get when they are missing)
-# Environment: DELIVERY_MIB (IPA payload, default 256), DELIVERY_RUNS (single-connection downloads each, default 15),
+# Environment: DELIVERY_MIB (IPA payload, default 256), DELIVERY_RUNS (single-connection downloads each, default 40),
 #   DELIVERY_CONCURRENT_SECS (default 30, per side, split into DELIVERY_CONCURRENT_ROUNDS, default 6), DELIVERY_MANIFEST_SECS (default 10), DELIVERY_MANIFEST_WARMUP_SECS (default 10).
+#   DELIVERY_LAYOUT: split (default) runs the client (curl, wrk) on CPU 0 and nginx on the other CPUs, so that the
+#   client never shares nginx's core; the hosts stay where the scheduler puts them, as an app beside nginx on a server.
+#   shared leaves all of them to the scheduler: on 2 cores it puts curl and the nginx worker on the same core in some
+#   transfers and not in others, which alone moves a single transfer by up to 2x (docs/benchmarks.md, "Issue 12",
+#   sixth measurement). DELIVERY_RUNS defaults to 40: single transfers here range over 2-4x, and the median of 15
+#   runs' ratios moved by +-0.08 between runs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 mib=${DELIVERY_MIB:-256}
-runs=${DELIVERY_RUNS:-15}
+runs=${DELIVERY_RUNS:-40}
 concurrent_secs=${DELIVERY_CONCURRENT_SECS:-30}
 manifest_secs=${DELIVERY_MANIFEST_SECS:-10}
 manifest_warmup_secs=${DELIVERY_MANIFEST_WARMUP_SECS:-10}
@@ -57,6 +63,16 @@ wrk_field() { sed -n "s/.*WRK_SUMMARY.* $2=\([0-9.]*\).*/\1/p" "$1"; } # <wrk ou
 cpu_ms() { awk '{ print ($14 + $15) * 10 }' "/proc/$1/stat"; } # utime + stime at 100 ticks/s
 json() { python3 -c "import json, sys; print(json.load(open(sys.argv[1]))$2)" "$1"; } # <file> <python subscript>
 
+layout=${DELIVERY_LAYOUT:-split}
+client=() server=()
+if [[ $layout == split ]]; then
+    (( $(nproc) >= 2 )) || { echo "DELIVERY_LAYOUT=split needs at least 2 CPUs; use DELIVERY_LAYOUT=shared"; exit 1; }
+    client=(taskset -c 0)
+    server=(taskset -c "1-$(( $(nproc) - 1 ))") # nginx only
+elif [[ $layout != shared ]]; then
+    echo "DELIVERY_LAYOUT is split or shared, not $layout"; exit 1
+fi
+echo "== layout: $layout$([[ $layout == split ]] && echo " (client on CPU 0, nginx on CPUs 1-$(( $(nproc) - 1 )), the hosts anywhere)")"
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/^Mem:/ { print $2 }') GB, .NET $(dotnet --version), $(nginx -v 2>&1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "== load at start: $(load)"
 load_start=$(load)
@@ -181,7 +197,7 @@ http {
     }
 }
 CONF
-nginx -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log" &
+"${server[@]}" nginx -p "$out/nginx" -c "$out/nginx/nginx.conf" -e "$out/nginx/error.log" &
 pids+=($!)
 for _ in $(seq 1 50); do
     curl -fsS -o /dev/null "$static/ready.txt" 2>/dev/null && break
@@ -203,7 +219,7 @@ grep -q '^HTTP/1.1 206' <<<"$headers" && grep -qi "^etag: \"$sha_offload\"" <<<"
 declare -A R
 download() { # <url> -> bytes/s; fails unless the whole file arrived with 200
     local result code got speed
-    result=$(curl -sS -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' "$1")
+    result=$("${client[@]}" curl -sS -o /dev/null -w '%{http_code} %{size_download} %{speed_download}' "$1")
     read -r code got speed <<<"$result"
     [[ $code == 200 && $got == "$size" ]] || { echo "download of $1 answered $code with $got of $size bytes" >&2; return 1; }
     echo "${speed%.*}"
@@ -246,7 +262,7 @@ rounds=${DELIVERY_CONCURRENT_ROUNDS:-6}
 slice=$(( (concurrent_secs + rounds - 1) / rounds ))
 echo "== IPA, 16 concurrent downloads (wrk -t2 -c16), $rounds rounds of ${slice}s each, alternating, after 3 s of warm-up each"
 for side in nginx offload direct; do
-    wrk -t2 -c16 -d3s --timeout 120s -s "$lua" "${url[$side]}" >"$out/wrk-warmup.txt"
+    "${client[@]}" wrk -t2 -c16 -d3s --timeout 120s -s "$lua" "${url[$side]}" >"$out/wrk-warmup.txt"
     R[ipa16_bytes_$side]=0; R[ipa16_secs_$side]=0; R[ipa16_files_$side]=0; R[ipa16_cpu_$side]=0
 done
 declare -A server_pid=([offload]=$pid_offload [direct]=$pid_direct)
@@ -257,7 +273,7 @@ for round in $(seq 1 "$rounds"); do
     for side in nginx offload direct; do
         f=$out/wrk-ipa-$side-$round.txt
         [[ -n ${server_pid[$side]:-} ]] && c0=$(cpu_ms "${server_pid[$side]}")
-        wrk -t2 -c16 -d"$slice"s --timeout 120s -s "$lua" "${url[$side]}" >"$f"
+        "${client[@]}" wrk -t2 -c16 -d"$slice"s --timeout 120s -s "$lua" "${url[$side]}" >"$f"
         [[ -n ${server_pid[$side]:-} ]] && R[ipa16_cpu_$side]=$((R[ipa16_cpu_$side] + $(cpu_ms "${server_pid[$side]}") - c0))
         [[ $(wrk_field "$f" non2xx) == 0 && $(wrk_field "$f" errors) == 0 ]] || { echo "${label[$side]}: errors or non-2xx answers to IPA requests"; cat "$f"; exit 1; }
         R[ipa16_bytes_$side]=$(calc "${R[ipa16_bytes_$side]} + $(wrk_field "$f" bytes_per_s) * $slice")
@@ -282,8 +298,8 @@ echo "== manifest (wrk -t2 -c32 -d${manifest_secs}s --latency, after ${manifest_
 declare -A murl=([nginx]=$static/manifest.plist [proxied]=$proxy$manifest_offload [direct]=$url_direct$manifest_direct)
 declare -A mlabel=([nginx]="nginx static copy" [proxied]="ours through nginx" [direct]="ours direct")
 for side in nginx proxied direct; do
-    wrk -t2 -c32 -d"$manifest_warmup_secs"s --latency -s "$lua" "${murl[$side]}" >"$out/wrk-warmup.txt"
-    wrk -t2 -c32 -d"$manifest_secs"s --latency -s "$lua" "${murl[$side]}" >"$out/wrk-manifest-$side.txt"
+    "${client[@]}" wrk -t2 -c32 -d"$manifest_warmup_secs"s --latency -s "$lua" "${murl[$side]}" >"$out/wrk-warmup.txt"
+    "${client[@]}" wrk -t2 -c32 -d"$manifest_secs"s --latency -s "$lua" "${murl[$side]}" >"$out/wrk-manifest-$side.txt"
     f=$out/wrk-manifest-$side.txt
     R[manifest_$side]=$(wrk_field "$f" rps)
     R[manifest_p99_$side]=$(calc "$(wrk_field "$f" p99_us) / 1000")
@@ -299,7 +315,7 @@ a = json.load(sys.stdin); d = a["downloads"]; done = sum(1 for x in d if x["comp
 print("%d downloads (%d completed), %d manifest fetches" % (len(d), done, len(a["manifestFetches"])))'
 }
 
-echo "== result ($size-byte IPA, $(nproc) cores; load at start $load_start, at end $(load))"
+echo "== result ($size-byte IPA, $(nproc) cores, layout $layout; load at start $load_start, at end $(load))"
 printf '   %-38s %14s %14s %14s %18s\n' "" "nginx (file)" "ours offload" "ours direct" "offload / nginx"
 printf '   %-38s %11s MB/s %9s MB/s %9s MB/s %18s\n' "IPA, 1 connection (median of $runs)" "$(mbs "${R[ipa1_nginx]}")" "$(mbs "${R[ipa1_offload]}")" "$(mbs "${R[ipa1_direct]}")" "${R[ipa1_ratio_offload]} (goal >= 0.95)"
 printf '   %-38s %11s MB/s %9s MB/s %9s MB/s %18s\n' "IPA, 16 connections (aggregate)" "$(mbs "${R[ipa16_nginx]}")" "$(mbs "${R[ipa16_offload]}")" "$(mbs "${R[ipa16_direct]}")" "$(ratio "${R[ipa16_offload]}" "${R[ipa16_nginx]}") (goal >= 0.95)"
