@@ -55,6 +55,13 @@ cleanup() {
 trap cleanup EXIT
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# CPU time the hypervisor gave to others ("steal", /proc/stat) against all CPU time, since a snapshot of both.
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t }' /proc/stat; }
+steal_since() { # <snapshot from cpu_ticks> -> percent
+    local s0 t0 s1 t1
+    read -r s0 t0 <<<"$1"; read -r s1 t1 <<<"$(cpu_ticks)"
+    python3 -c "print(round(100 * ($s1 - $s0) / max(1, $t1 - $t0), 1))"
+}
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 calc() { python3 -c "print($1)"; }
 mbs() { calc "round($1 / 1e6)"; }
@@ -233,8 +240,10 @@ median() { python3 -c 'import statistics, sys; print(statistics.median(float(x) 
 declare -A singles=([nginx]="" [offload]="" [direct]="")
 ratios_offload="" ratios_direct=""
 orders=("nginx offload direct" "offload direct nginx" "direct nginx offload")
+steal_singles=$(cpu_ticks)
 for i in $(seq 1 "$runs"); do
     line="   run $i:"
+    steal_run=$(cpu_ticks)
     declare -A this=()
     for side in ${orders[$(( (i - 1) % 3 ))]}; do
         this[$side]=$(download "${url[$side]}")
@@ -243,9 +252,10 @@ for i in $(seq 1 "$runs"); do
     for side in nginx offload direct; do line+=" $side $(mbs "${this[$side]}") MB/s,"; done
     ratios_offload+=" $(calc "${this[offload]} / ${this[nginx]}")"
     ratios_direct+=" $(calc "${this[direct]} / ${this[nginx]}")"
-    echo "$line offload/nginx $(ratio "${this[offload]}" "${this[nginx]}"), load $(cut -d' ' -f1 /proc/loadavg)"
+    echo "$line offload/nginx $(ratio "${this[offload]}" "${this[nginx]}"), load $(cut -d' ' -f1 /proc/loadavg), steal $(steal_since "$steal_run") %"
     unset this
 done
+R[ipa1_steal]=$(steal_since "$steal_singles")
 for side in nginx offload direct; do
     # shellcheck disable=SC2086 # word splitting of the lists is the point
     R[ipa1_$side]=$(median ${singles[$side]})
@@ -254,9 +264,15 @@ for side in nginx offload direct; do
 done
 # shellcheck disable=SC2086
 R[ipa1_ratio_offload]=$(calc "f'{$(median $ratios_offload):.2f}'")
+# How far the median of these runs could be from the median of many more (95 % bootstrap interval, fixed seed).
+# shellcheck disable=SC2086
+R[ipa1_ratio_offload_ci]=$(python3 -c 'import random, statistics, sys
+r = [float(x) for x in sys.argv[1:]]; random.seed(12)
+m = sorted(statistics.median(random.choices(r, k=len(r))) for _ in range(2000))
+print(f"{m[50]:.2f}-{m[1949]:.2f}")' $ratios_offload)
 # shellcheck disable=SC2086
 R[ipa1_ratio_direct]=$(calc "f'{$(median $ratios_direct):.2f}'")
-echo "   medians: nginx $(mbs "${R[ipa1_nginx]}") MB/s (${R[ipa1_range_nginx]}), offload $(mbs "${R[ipa1_offload]}") (${R[ipa1_range_offload]}), direct $(mbs "${R[ipa1_direct]}") (${R[ipa1_range_direct]}); median of the runs' ratios: offload/nginx ${R[ipa1_ratio_offload]}, direct/nginx ${R[ipa1_ratio_direct]}"
+echo "   medians: nginx $(mbs "${R[ipa1_nginx]}") MB/s (${R[ipa1_range_nginx]}), offload $(mbs "${R[ipa1_offload]}") (${R[ipa1_range_offload]}), direct $(mbs "${R[ipa1_direct]}") (${R[ipa1_range_direct]}); median of the runs' ratios: offload/nginx ${R[ipa1_ratio_offload]} (95 % bootstrap interval ${R[ipa1_ratio_offload_ci]}), direct/nginx ${R[ipa1_ratio_direct]}; steal ${R[ipa1_steal]} % of CPU time meanwhile"
 
 rounds=${DELIVERY_CONCURRENT_ROUNDS:-6}
 slice=$(( (concurrent_secs + rounds - 1) / rounds ))
@@ -267,6 +283,7 @@ for side in nginx offload direct; do
 done
 declare -A server_pid=([offload]=$pid_offload [direct]=$pid_direct)
 declare -A round_rate=()
+steal_rounds=$(cpu_ticks)
 round_ratios=""
 for round in $(seq 1 "$rounds"); do
     line="   round $round:"
@@ -292,8 +309,9 @@ for side in nginx offload direct; do
     echo "   ${label[$side]}: $(mbs "${R[ipa16_$side]}") MB/s over ${R[ipa16_secs_$side]} s, ${R[ipa16_files_$side]} whole files$cpu"
 done
 # shellcheck disable=SC2086
-echo "   median of the rounds' own offload/nginx ratios: $(calc "f'{$(median $round_ratios):.2f}'")"
+echo "   median of the rounds' own offload/nginx ratios: $(calc "f'{$(median $round_ratios):.2f}'"); steal $(steal_since "$steal_rounds") % of CPU time meanwhile"
 
+steal_manifest=$(cpu_ticks)
 echo "== manifest (wrk -t2 -c32 -d${manifest_secs}s --latency, after ${manifest_warmup_secs}s of warm-up)"
 declare -A murl=([nginx]=$static/manifest.plist [proxied]=$proxy$manifest_offload [direct]=$url_direct$manifest_direct)
 declare -A mlabel=([nginx]="nginx static copy" [proxied]="ours through nginx" [direct]="ours direct")
@@ -315,12 +333,13 @@ a = json.load(sys.stdin); d = a["downloads"]; done = sum(1 for x in d if x["comp
 print("%d downloads (%d completed), %d manifest fetches" % (len(d), done, len(a["manifestFetches"])))'
 }
 
+echo "   steal $(steal_since "$steal_manifest") % of CPU time during the manifest measurements"
 echo "== result ($size-byte IPA, $(nproc) cores, layout $layout; load at start $load_start, at end $(load))"
 printf '   %-38s %14s %14s %14s %18s\n' "" "nginx (file)" "ours offload" "ours direct" "offload / nginx"
 printf '   %-38s %11s MB/s %9s MB/s %9s MB/s %18s\n' "IPA, 1 connection (median of $runs)" "$(mbs "${R[ipa1_nginx]}")" "$(mbs "${R[ipa1_offload]}")" "$(mbs "${R[ipa1_direct]}")" "${R[ipa1_ratio_offload]} (goal >= 0.95)"
 printf '   %-38s %11s MB/s %9s MB/s %9s MB/s %18s\n' "IPA, 16 connections (aggregate)" "$(mbs "${R[ipa16_nginx]}")" "$(mbs "${R[ipa16_offload]}")" "$(mbs "${R[ipa16_direct]}")" "$(ratio "${R[ipa16_offload]}" "${R[ipa16_nginx]}") (goal >= 0.95)"
 printf '   %-38s %9s req/s %8s req/s %8s req/s %18s\n' "manifest (through nginx: middle column)" "${R[manifest_nginx]}" "${R[manifest_proxied]}" "${R[manifest_direct]}" "$(ratio "${R[manifest_proxied]}" "${R[manifest_nginx]}")"
 printf '   %-38s %11s ms %11s ms %11s ms\n' "manifest p99" "${R[manifest_p99_nginx]}" "${R[manifest_p99_proxied]}" "${R[manifest_p99_direct]}"
-echo "   (1 connection: the ratios are the medians of the runs' own ratios)"
+echo "   (1 connection: the ratios are the medians of the runs' own ratios; offload/nginx 95 % bootstrap interval ${R[ipa1_ratio_offload_ci]})"
 echo "   direct path / nginx: 1 connection ${R[ipa1_ratio_direct]}, 16 connections $(ratio "${R[ipa16_direct]}" "${R[ipa16_nginx]}")"
 echo "   recorded on the offloading host's link: $(recorded offload); on the direct host's: $(recorded direct)"
