@@ -96,14 +96,14 @@ internal static partial class ConsoleSignIn
                 OnAccessDenied = context =>
                 {
                     Log(context.HttpContext).SignInFailed(scheme, "the person declined, or the provider denied access");
-                    context.Response.Redirect(FailedPath(scheme, "denied"));
+                    context.Response.Redirect(FailedPath(context.Request, scheme, "denied"));
                     context.HandleResponse();
                     return Task.CompletedTask;
                 },
                 OnRemoteFailure = context =>
                 {
                     Log(context.HttpContext).SignInFailed(scheme, context.Failure?.Message ?? "unknown");
-                    context.Response.Redirect(FailedPath(scheme, "failed"));
+                    context.Response.Redirect(FailedPath(context.Request, scheme, "failed"));
                     context.HandleResponse();
                     return Task.CompletedTask;
                 },
@@ -128,11 +128,11 @@ internal static partial class ConsoleSignIn
                 // The session holds the console's own identity, not the provider's claims.
                 context.Principal = person.ToPrincipal();
                 context.Properties!.IsPersistent = false;
-                context.Properties.RedirectUri = SignInModel.LocalReturn(context.Properties.RedirectUri) ?? "/";
+                context.Properties.RedirectUri = SignInModel.LocalReturn(context.Properties.RedirectUri) ?? context.Request.PathBase + "/";
                 break;
             case SignInVerdict.Refused(var why, var id, var reason):
                 log.SignInRefused(scheme, reason);
-                context.Response.Redirect($"/signin/refused?why={why}" + (id is null ? "" : "&id=" + Uri.EscapeDataString(id)));
+                context.Response.Redirect($"{context.Request.PathBase}/signin/refused?why={why}" + (id is null ? "" : "&id=" + Uri.EscapeDataString(id)));
                 // No session: the handler stops here without signing anybody in.
                 context.HandleResponse();
                 break;
@@ -153,8 +153,9 @@ internal static partial class ConsoleSignIn
         throw new SecurityTokenInvalidIssuerException($"The token's issuer {issuer} is not the one the provider's metadata names for tenant {tenant}.");
     }
 
-    private static string FailedPath(string scheme, string reason) =>
-        $"/signin/failed?provider={scheme.ToLowerInvariant()}&reason={reason}";
+    // Under the request's base path: a PublicBaseUrl with a path (https://example.com/bot) is where the browser is.
+    private static string FailedPath(HttpRequest request, string scheme, string reason) =>
+        $"{request.PathBase}/signin/failed?provider={scheme.ToLowerInvariant()}&reason={reason}";
 
     public static WebApplication MapConsoleSignIn(this WebApplication app)
     {
@@ -170,14 +171,14 @@ internal static partial class ConsoleSignIn
             return TypedResults.NotFound();
         try
         {
-            await http.ChallengeAsync(scheme, new AuthenticationProperties { RedirectUri = SignInModel.LocalReturn(returnUrl) ?? "/" });
+            await http.ChallengeAsync(scheme, new AuthenticationProperties { RedirectUri = SignInModel.LocalReturn(returnUrl) ?? http.Request.PathBase + "/" });
             return TypedResults.Empty;
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException or IOException)
         {
             // The provider's metadata could not be read: say so rather than fail with a 500.
             Log(http).SignInFailed(scheme, e.Message);
-            return TypedResults.Redirect(FailedPath(scheme, "unreachable"));
+            return TypedResults.Redirect(FailedPath(http.Request, scheme, "unreachable"));
         }
     }
 

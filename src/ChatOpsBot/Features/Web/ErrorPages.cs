@@ -16,7 +16,7 @@ internal static class ErrorPages
         {
             var nonce = ConsolePageSecurity.Apply(http);
             http.Response.ContentType = "text/html; charset=utf-8";
-            await http.Response.WriteAsync(Render(http.Response.StatusCode, nonce), http.RequestAborted);
+            await http.Response.WriteAsync(Render(http.Response.StatusCode, nonce, http.Request.PathBase + "/"), http.RequestAborted);
             return;
         }
         var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
@@ -32,7 +32,7 @@ internal static class ErrorPages
         && !request.Path.StartsWithSegments("/api") && !request.Path.StartsWithSegments("/slack")
         && !request.Path.StartsWithSegments("/hangfire") && !request.Path.StartsWithSegments("/openapi");
 
-    private static string Render(int status, string nonce)
+    private static string Render(int status, string nonce, string start)
     {
         var (title, text) = status switch
         {
@@ -48,8 +48,8 @@ internal static class ErrorPages
             .Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
             .Append("<meta name=\"robots\" content=\"noindex\"><meta name=\"color-scheme\" content=\"light dark\"><title>").Append(title).Append(" · ChatOpsBot</title>")
             .Append("<style nonce=\"").Append(nonce).Append("\">").Append(ConsoleStyle.Css).Append("</style></head><body>")
-            .Append("<header class=\"bar\"><a class=\"brand\" href=\"/\">ChatOpsBot</a></header><main id=\"main\" data-status=\"").Append(status).Append("\"><h1>")
-            .Append(title).Append("</h1><p>").Append(text).Append("</p><p><a href=\"/\">Go to the start page</a></p></main></body></html>")
+            .Append("<header class=\"bar\"><a class=\"brand\" href=\"").Append(System.Net.WebUtility.HtmlEncode(start)).Append("\">ChatOpsBot</a></header><main id=\"main\" data-status=\"").Append(status).Append("\"><h1>")
+            .Append(title).Append("</h1><p>").Append(text).Append("</p><p><a href=\"").Append(System.Net.WebUtility.HtmlEncode(start)).Append("\">Go to the start page</a></p></main></body></html>")
             .ToString();
     }
 }

@@ -11,6 +11,6 @@ internal sealed class SignOutModel : PageModel
     public async Task<IActionResult> OnPostAsync()
     {
         await HttpContext.SignOutAsync(ConsoleAuthentication.Scheme);
-        return LocalRedirect("/");
+        return LocalRedirect("~/");
     }
 }

@@ -24,7 +24,7 @@ internal sealed class RevokeKeyModel(ApiKeyStore keys) : PageModel
     {
         var person = ConsoleIdentity.From(User)!;
         if (await keys.RevokeAsync(id, person.Id, HttpContext.RequestAborted))
-            return LocalRedirect("/settings?revoked=" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return LocalRedirect("~/settings?revoked=" + id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         // Nothing changed: say why (revoked before — a form sent twice — or no such key).
         Key = await keys.FindAsync(id, HttpContext.RequestAborted);
         return Check();

@@ -32,7 +32,7 @@ internal sealed class SetupCodeModel(FirstRun firstRun) : PageModel
             return Page();
         }
         await ConsoleAuthentication.SignInAsync(HttpContext, FirstRun.SetupAdmin);
-        return LocalRedirect("/setup");
+        return LocalRedirect("~/setup");
     }
 
     private PageResult Refused()

@@ -11,5 +11,5 @@ internal sealed class TeamsPackageModel(ChatAppManifests manifests) : PageModel
     public IActionResult OnGet() =>
         manifests.TeamsPackage() is { } package
             ? File(package, "application/zip", "chatopsbot-teams.zip")
-            : LocalRedirect("/setup#teams");
+            : LocalRedirect("~/setup#teams");
 }

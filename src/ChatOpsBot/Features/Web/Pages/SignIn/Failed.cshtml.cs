@@ -32,8 +32,8 @@ internal sealed class FailedModel(SignInChoices choices) : PageModel
     /// <summary>The same provider again when this host offers it; otherwise the sign-in choices.</summary>
     public string TryAgain => Provider switch
     {
-        "slack" when choices.Slack => "/signin/slack",
-        "microsoft" when choices.Microsoft => "/signin/microsoft",
-        _ => "/signin",
+        "slack" when choices.Slack => Request.PathBase + "/signin/slack",
+        "microsoft" when choices.Microsoft => Request.PathBase + "/signin/microsoft",
+        _ => Request.PathBase + "/signin",
     };
 }

@@ -24,7 +24,7 @@ internal sealed class SignInModel(SignInChoices choices, ApiKeySignIn keys) : Pa
             return Page();
         }
         await ConsoleAuthentication.SignInAsync(HttpContext, person);
-        return LocalRedirect(LocalReturn(ReturnUrl) ?? "/");
+        return LocalRedirect(LocalReturn(ReturnUrl) ?? "~/");
     }
 
     /// <summary>Only a path on this origin: a return address elsewhere would make sign-in an open redirect.</summary>

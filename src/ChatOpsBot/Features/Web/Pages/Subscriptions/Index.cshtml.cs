@@ -59,7 +59,7 @@ internal sealed class SubscriptionsModel(ChatOpsBotDb db) : PageModel
             await LoadAsync(cancellationToken);
             return Gone();
         }
-        return LocalRedirect("/subscriptions?removed=true");
+        return LocalRedirect("~/subscriptions?removed=true");
     }
 
     private PageResult Gone()

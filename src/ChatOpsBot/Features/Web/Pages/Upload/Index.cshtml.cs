@@ -80,7 +80,7 @@ internal sealed class UploadModel(
         if (outcome.Build is not { } build)
             return await ProblemAsync(outcome, cancellationToken);
         metrics.BuildUploaded("ios");
-        var location = $"/builds/{build.Id}";
+        var location = $"{Request.PathBase}/builds/{build.Id}";
         if (outcome.Announce)
         {
             // The build is stored: announce it even if the browser goes away now.
