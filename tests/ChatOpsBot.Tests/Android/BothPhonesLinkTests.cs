@@ -151,6 +151,36 @@ public sealed partial class AndroidBuildTests
     }
 
     [Fact]
+    public async Task ALinkForBothPhonesIsInTheConsoleFunnelOfEachBuildWithTheDownloadsOfThatBuildsFile()
+    {
+        var ios = (await UploadAsync(new TestIpaBuilder().Build())).GetProperty("id").GetInt64();
+        var android = (await UploadAsync(await host.ApkAsync())).GetProperty("id").GetInt64();
+        using var minted = await _api.PostAsJsonAsync($"/api/v1/apps/{_view.Slug}/links", new { channel = "beta" });
+        Assert.Equal(HttpStatusCode.Created, minted.StatusCode);
+        var link = await minted.Content.ReadFromJsonAsync<JsonElement>();
+        var linkId = link.GetProperty("id").GetInt64();
+        await GetBytesAsync(PathOf(link.GetProperty("installPageUrl").GetString()!) + "/app.apk", "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile Safari/537.36");
+        using var manager = new Web.ConsoleBrowser(_app);
+        manager.SignInAs(Web.ConsoleBrowser.SlackPerson(ChatOpsBot.Features.Web.ConsoleRole.ReleaseManager));
+
+        var androidRow = FunnelRow(await manager.GetPageAsync($"/builds/{android}"), linkId);
+        var iosRow = FunnelRow(await manager.GetPageAsync($"/builds/{ios}"), linkId);
+
+        Assert.DoesNotContain("data-step=\"download-started\">—<", androidRow, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-step=\"download-completed\">—<", androidRow, StringComparison.Ordinal);
+        Assert.Contains("data-step=\"manifest\">—<", androidRow, StringComparison.Ordinal);
+        Assert.Contains("data-step=\"download-started\">—<", iosRow, StringComparison.Ordinal);
+        Assert.Contains("data-step=\"download-completed\">—<", iosRow, StringComparison.Ordinal);
+    }
+
+    private static string FunnelRow(string html, long linkId)
+    {
+        var start = html.IndexOf($"<tr id=\"link-{linkId}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"the funnel has no row for link {linkId}");
+        return html[start..html.IndexOf("</tr>", start, StringComparison.Ordinal)];
+    }
+
+    [Fact]
     public async Task RevokingEitherBuildStopsTheLinkForBothPhones()
     {
         await UploadAsync(new TestIpaBuilder().Build());

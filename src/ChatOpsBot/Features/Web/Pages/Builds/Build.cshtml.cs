@@ -159,15 +159,19 @@ internal sealed class BuildModel(
             Announced = await db.Announcements.AsNoTracking().SingleOrDefaultAsync(a => a.Id == announcementId && a.BuildId == build.Id, cancellationToken);
             AnnouncedTo = await db.AnnouncementDeliveries.CountAsync(d => d.AnnouncementId == announcementId, cancellationToken);
         }
+        // A link for both phones is in the funnels of both its builds, each with the downloads of its own file (rows
+        // from before downloads named their build count as the link's first build's); only iOS fetches a manifest.
+        var shown = build.Id;
+        var fetchesManifest = build.Platform == BuildPlatforms.Ios;
         Funnel = await db.InstallLinks.AsNoTracking()
-            .Where(l => l.BuildId == build.Id)
+            .Where(l => l.BuildId == shown || l.SecondBuildId == shown)
             .OrderByDescending(l => l.Id)
             .Take(MaxFunnelRows)
             .Select(l => new FunnelRow(l.Id, l.Platform, l.Workspace, l.UserId, l.UserName, l.CreatedAt, l.ExpiresAt, l.RevokedAt,
                 db.LinkEvents.Where(e => e.LinkId == l.Id && e.Kind == LinkEventKind.PageView).Min(e => (DateTime?)e.At),
-                db.LinkEvents.Where(e => e.LinkId == l.Id && e.Kind == LinkEventKind.ManifestFetch).Min(e => (DateTime?)e.At),
-                db.LinkDownloads.Where(d => d.LinkId == l.Id).Min(d => (DateTime?)d.StartedAt),
-                db.LinkDownloads.Where(d => d.LinkId == l.Id && d.Completed).Min(d => (DateTime?)d.LastActivityAt)))
+                fetchesManifest ? db.LinkEvents.Where(e => e.LinkId == l.Id && e.Kind == LinkEventKind.ManifestFetch).Min(e => (DateTime?)e.At) : null,
+                db.LinkDownloads.Where(d => d.LinkId == l.Id && (d.BuildId == shown || (d.BuildId == null && l.BuildId == shown))).Min(d => (DateTime?)d.StartedAt),
+                db.LinkDownloads.Where(d => d.LinkId == l.Id && d.Completed && (d.BuildId == shown || (d.BuildId == null && l.BuildId == shown))).Min(d => (DateTime?)d.LastActivityAt)))
             .ToListAsync(cancellationToken);
         return Page();
     }
